@@ -1,0 +1,66 @@
+# Keepsake: `make run` and `make test` do all set-up themselves (scripts/setup.sh).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TERM_COLOR ?= never
+BIN := $(CARGO_TARGET_DIR)/debug
+RELEASE := $(CARGO_TARGET_DIR)/release
+
+.PHONY: run test setup build ui test-rust test-ui test-e2e eval bench doctor screenshot deb clean
+
+## Launch the app (HEADLESS=1: under Xvfb, for machines without a display).
+run: build
+	@scripts/run-app.sh $(BIN)/keepsake-app
+
+## Every suite: Rust (whole workspace), UI unit tests, end-to-end against the real app.
+test:
+	@scripts/setup.sh test
+	$(MAKE) --no-print-directory ui
+	cargo build --locked -p keepsake-cli -p keepsake-app
+	$(MAKE) --no-print-directory test-rust test-ui test-e2e
+
+setup:
+	@scripts/setup.sh run
+
+build: setup ui
+	cargo build --locked -p keepsake-cli -p keepsake-app
+
+ui:
+	npm --prefix ui run --silent build -- --logLevel warn
+
+test-rust:
+	cargo test --locked --workspace
+
+test-ui:
+	npm --prefix ui test
+
+test-e2e:
+	tests/e2e/run.sh $(BIN)/keepsake-app
+
+## Frame-selection quality report (evaluation set built from registry media).
+eval:
+	@scripts/setup.sh test
+	cargo build --locked --release -p keepsake-cli
+	python3 tests/eval/evaluate.py --keepsake $(RELEASE)/keepsake
+
+## Speed, as ratios against reference tools timed in the same run.
+bench:
+	@scripts/setup.sh bench
+	$(MAKE) --no-print-directory ui
+	cargo build --locked --release -p keepsake-cli -p keepsake-app
+	@for b in tests/bench/*.sh; do echo "== $$b"; "$$b" $(RELEASE); done
+
+doctor: build
+	$(BIN)/keepsake doctor
+
+## The README's screenshot: the real app under Xvfb.
+screenshot: build
+	scripts/screenshot.sh $(BIN)/keepsake-app docs/screenshot.png
+
+## A .deb package (offline bundling).
+deb: setup ui
+	cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb
+
+clean:
+	cargo clean
+	rm -rf ui/dist

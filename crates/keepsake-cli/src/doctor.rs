@@ -1,0 +1,64 @@
+//! `keepsake doctor`: what this machine gives Keepsake, and what is missing.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use keepsake_engine::runtime::{self, AssetStatus};
+
+/// Options for `keepsake doctor`.
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Prints the report; fails when ONNX Runtime or a model is missing or corrupt,
+/// naming each one and how to fix it.
+pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let report = runtime::inspect().context("cannot inspect the engine's set-up")?;
+    let data_dir = keepsake_library::paths::data_dir()?;
+    if args.json {
+        let mut value = serde_json::to_value(&report)?;
+        value["data_dir"] = serde_json::Value::from(data_dir.to_string_lossy().into_owned());
+        value["ok"] = serde_json::Value::from(report.complete());
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        let f = &report.ffmpeg;
+        println!("keepsake {}", env!("CARGO_PKG_VERSION"));
+        println!(
+            "FFmpeg        avformat {}  avcodec {}  avutil {}  swscale {}",
+            f.avformat, f.avcodec, f.avutil, f.swscale
+        );
+        match (&report.onnxruntime, &report.onnxruntime_problem) {
+            (Some(path), _) => println!("ONNX Runtime  found at {}", path.display()),
+            (None, Some(why)) => println!("ONNX Runtime  MISSING: {why}"),
+            (None, None) => println!("ONNX Runtime  MISSING"),
+        }
+        println!("Manifest      {}", report.manifest.display());
+        for asset in &report.assets {
+            let status = match asset.status {
+                AssetStatus::Ok => "ok (sha256 matches)",
+                AssetStatus::Missing => "MISSING",
+                AssetStatus::ChecksumMismatch => "CORRUPT (sha256 differs from the manifest)",
+            };
+            println!("  {:<18} {:<8} {}  {}", asset.name, asset.group, status, asset.path.display());
+        }
+        println!("Data          {}", data_dir.display());
+    }
+    if report.complete() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let missing: Vec<&str> = report
+        .assets
+        .iter()
+        .filter(|a| a.status != AssetStatus::Ok)
+        .map(|a| a.name.as_str())
+        .chain(report.onnxruntime.is_none().then_some("ONNX Runtime"))
+        .collect();
+    eprintln!(
+        "keepsake doctor: missing or corrupt: {}; run `make setup` to fetch them",
+        missing.join(", ")
+    );
+    Ok(ExitCode::FAILURE)
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Start the real app under Xvfb, wait for it to draw, and save a PNG of its window.
+# Usage: scripts/screenshot.sh APP OUT.png [SECONDS]
+set -euo pipefail
+app="$1"; out="$2"; wait_s="${3:-6}"
+mkdir -p "$(dirname "$out")"
+export WEBKIT_DISABLE_DMABUF_RENDERER=1 WEBKIT_DISABLE_COMPOSITING_MODE=1
+xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
+  "$1" & pid=$!
+  sleep "$3"
+  import -window root "$2"
+  kill $pid; wait $pid 2>/dev/null || true
+' _ "$app" "$out" "$wait_s"
+echo "screenshot: $out"
