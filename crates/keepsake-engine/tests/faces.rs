@@ -148,6 +148,13 @@ fn detection_is_deterministic_and_thread_safe() {
 }
 
 #[test]
+fn installed_detector_finds_the_same_face() {
+    let installed = FaceDetector::load_installed().unwrap();
+    let image = open_rgb(&media("astronaut.png"));
+    assert_eq!(installed.detect(&image).unwrap(), detector().detect(&image).unwrap());
+}
+
+#[test]
 fn loading_twice_shares_the_runtime() {
     let again = FaceDetector::load(&onnxruntime_path(), &models_dir()).unwrap();
     assert_eq!(again.runtime().path, detector().runtime().path);
@@ -243,4 +250,44 @@ fn doctor_reports_a_broken_ort_dylib_path_without_panicking() {
     let fake = dir.path().join("libonnxruntime.so");
     std::fs::write(&fake, "not a library").unwrap();
     inspect_in_child("broken", Some(&fake));
+}
+
+/// Speed report, not a timed test: prints per-frame detection time on real video frames.
+/// `cargo test --release -p keepsake-engine --test faces -- --ignored --nocapture speed`
+#[test]
+#[ignore = "benchmark; run explicitly with --release"]
+fn speed_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut frames: Vec<(String, RgbImage)> = Vec::new();
+    for (video, size) in [("carphone.mp4", "176:144"), ("bigbuckbunny_5s.mp4", "640:360"), ("bigbuckbunny_5s.mp4", "1280:720")] {
+        let pattern = dir.path().join(format!("{}_{}_%02d.png", video, size.replace(':', "x")));
+        let status = Command::new("ffmpeg")
+            .args(["-loglevel", "error", "-y", "-i"])
+            .arg(media(video))
+            .args(["-vf", &format!("fps=4,scale={size}"), "-frames:v", "16"])
+            .arg(&pattern)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    for p in paths {
+        let name = p.file_name().unwrap().to_string_lossy().rsplit_once('_').unwrap().0.to_owned();
+        frames.push((name, open_rgb(&p)));
+    }
+    let d = detector();
+    d.detect(&frames[0].1).unwrap(); // warm-up
+    let mut groups: Vec<String> = frames.iter().map(|(n, _)| n.clone()).collect();
+    groups.dedup();
+    for group in groups {
+        let set: Vec<&RgbImage> = frames.iter().filter(|(n, _)| *n == group).map(|(_, f)| f).collect();
+        let start = std::time::Instant::now();
+        let mut found = 0;
+        for frame in &set {
+            found += d.detect(frame).unwrap().len();
+        }
+        let per_frame = start.elapsed().as_secs_f64() * 1000.0 / set.len() as f64;
+        println!("{group}: {} frames, {per_frame:.1} ms/frame, {found} faces", set.len());
+    }
 }

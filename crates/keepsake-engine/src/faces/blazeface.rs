@@ -48,6 +48,28 @@ impl Square {
     }
 }
 
+/// Where the proposal model looks in a `width`×`height` image: the whole image
+/// letterboxed (faces of any size), and for images at least `tile_aspect` times longer
+/// than wide, also enough overlapping full-height squares to cover it (small faces).
+/// Faces too large to fit a tile's overlap are still found in the whole-image view.
+pub(crate) fn proposal_regions(width: u32, height: u32, tile_aspect: f32) -> Vec<Square> {
+    let mut regions = vec![Square::letterbox(width, height)];
+    let (long, short) = (width.max(height) as f32, width.min(height) as f32);
+    if short > 0.0 && long >= tile_aspect * short {
+        let count = (long / short).ceil().max(2.0) as usize;
+        let step = (long - short) / (count - 1) as f32;
+        for i in 0..count {
+            let offset = i as f32 * step;
+            regions.push(if width >= height {
+                Square { x0: offset, y0: 0.0, side: short }
+            } else {
+                Square { x0: 0.0, y0: offset, side: short }
+            });
+        }
+    }
+    regions
+}
+
 /// The model input for `region` of `image`: `size`×`size`×3 floats (NHWC, batch 1 implied),
 /// RGB scaled to [-1, 1]; parts of the region outside the image are black (-1).
 pub(crate) fn input_tensor(image: &RgbImage, region: Square, size: u32) -> Vec<f32> {
@@ -200,6 +222,22 @@ mod tests {
         assert_eq!(a[511], (15.5 / 16.0, 15.5 / 16.0));
         assert_eq!(a[512], (0.5 / 8.0, 0.5 / 8.0));
         assert_eq!(a[895], (7.5 / 8.0, 7.5 / 8.0));
+    }
+
+    #[test]
+    fn tiles_cover_elongated_images_and_only_those() {
+        assert_eq!(proposal_regions(512, 512, 1.5), vec![Square::letterbox(512, 512)]);
+        assert_eq!(proposal_regions(640, 480, 1.5).len(), 1);
+        // 16:9: the letterbox plus two 720-px squares at the left and right edges.
+        let r = proposal_regions(1280, 720, 1.5);
+        assert_eq!(&r[1..], &[Square { x0: 0.0, y0: 0.0, side: 720.0 }, Square { x0: 560.0, y0: 0.0, side: 720.0 }]);
+        // A 512x1100 portrait needs three squares to cover its height.
+        let r = proposal_regions(512, 1100, 1.5);
+        assert_eq!(r.len(), 4);
+        assert_eq!(r[1].y0, 0.0);
+        assert_eq!(r[3].y0 + r[3].side, 1100.0);
+        assert!(r[2].y0 < r[1].y0 + 512.0 && r[3].y0 < r[2].y0 + 512.0, "{r:?}");
+        assert!(r[1..].iter().all(|t| t.x0 == 0.0 && t.side == 512.0));
     }
 
     #[test]

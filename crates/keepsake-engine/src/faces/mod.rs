@@ -1,17 +1,20 @@
 //! Face detection, so the engine can prefer moments that show people.
 //!
-//! Two MediaPipe BlazeFace models run on ONNX Runtime (CPU):
-//! - the **back** model (256×256) sees the whole letterboxed frame and *proposes* faces of
-//!   all sizes, down to about 1/20 of the frame's long side;
-//! - the **front** model (128×128, trained on close-ups) also sees the whole frame (large
-//!   close-up faces) and then *verifies* every proposal on a crop three times the face's
-//!   size, where a real face fills the view the way it was trained for.
+//! Two MediaPipe BlazeFace models run on ONNX Runtime (CPU), as a cascade:
+//! 1. **Propose.** The back model (256×256, faces of all sizes) sees the whole frame
+//!    letterboxed, and for elongated frames (16:9 video, 9:16 phone video) also
+//!    overlapping full-height square tiles, so a small face gets 1.8× more model pixels.
+//!    The front model (128×128, trained on close-ups) sees the whole frame too, for
+//!    faces that fill it.
+//! 2. **Confirm.** The front model looks again at a crop three times each proposal's
+//!    size, where a real face fills the view the way the model was trained for. Only
+//!    confirmed faces are reported, with the crop's (sharper) box and score.
 //!
-//! Only proposals the front model confirms are reported. On its own the back model gives
-//! faces and face-like things similar scores (a cat 0.80, a coffee cup 0.67, a face 0.89),
-//! while the verification step separates them (cat 0.63, cup 0.46, faces 0.85–0.95), so
-//! the cascade is what makes "faces: 1" trustworthy. The cost is one 256 and one to a few
-//! 128 inferences per frame.
+//! Why a cascade: on its own the back model scores faces and face-like things alike
+//! (a face 0.89, a cat 0.80, a coffee cup 0.67), while the confirmation separates them
+//! (faces 0.85–0.96; cat, cup, cartoon characters and street scenes at most 0.73), so
+//! "faces: 1" can be trusted. Cost per frame: one 128 run, one to four 256 runs (square
+//! to very elongated frames), and one 128 run per proposal (usually 0–3).
 
 mod blazeface;
 mod onnx;
@@ -33,11 +36,19 @@ pub const BACK_MODEL_FILE: &str = "face_detection_back_256x256.onnx";
 /// The close-up model, used for large faces and to confirm proposals.
 pub const FRONT_MODEL_FILE: &str = "face_detection_front_128x128.onnx";
 
+/// Where `make setup` puts ONNX Runtime, relative to the asset root, should the manifest
+/// be unreadable.
+const DEFAULT_ONNXRUNTIME: &str = ".deps/onnxruntime/libonnxruntime.so.1.31.1";
+
 /// Lowest model score at which a candidate is considered at all (proposal stage).
 const PROPOSAL_SCORE: f32 = 0.5;
 /// Lowest confirmation score for a reported face. Faces measured 0.85–0.97 on the test
 /// media, the most face-like non-faces (a cat, cartoon characters) up to 0.71.
 pub const FACE_SCORE_THRESHOLD: f32 = 0.75;
+/// Frames at least this elongated (16:9 video, 9:16 phone video) are also searched in
+/// overlapping square tiles, where small faces get 1.8× more model pixels than in the
+/// letterboxed whole frame.
+const TILE_ASPECT: f32 = 1.5;
 /// Overlap above which two candidates are the same face.
 const NMS_IOU: f32 = 0.3;
 /// The confirmation crop's side, in multiples of the proposed face's size.
@@ -50,9 +61,14 @@ const MAX_PROPOSALS: usize = 12;
 /// origin, so it applies to the frame at any resolution it is later decoded at.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FaceBox {
+    /// Left edge, as a fraction of the image width.
     pub x: f32,
+    /// Top edge, as a fraction of the image height.
     pub y: f32,
+    /// Width, as a fraction of the image width.
     pub w: f32,
+    /// Height, as a fraction of the image height (a square face in a 16:9 frame has
+    /// `h` ≈ 1.8 × `w`).
     pub h: f32,
     /// Confidence in 0..1 (the close-up model's confirmation score); at least
     /// [`FACE_SCORE_THRESHOLD`].
@@ -74,14 +90,20 @@ impl FaceBox {
 /// Why faces could not be detected; the engine then falls back to image features only.
 #[derive(Debug, thiserror::Error)]
 pub enum FaceError {
+    /// No file at the runtime path: ONNX Runtime was never fetched (`make setup`).
     #[error("ONNX Runtime library not found at {path}")]
     RuntimeMissing { path: PathBuf },
+    /// The file is there but is not a usable ONNX Runtime (not a library, too old, or a
+    /// different runtime is already loaded in this process).
     #[error("cannot load ONNX Runtime from {path}: {message}")]
     RuntimeLoad { path: PathBuf, message: String },
+    /// A BlazeFace model file is missing from the models folder.
     #[error("face model not found at {path}")]
     ModelMissing { path: PathBuf },
+    /// A model file is there but ONNX Runtime cannot use it (corrupt or not BlazeFace).
     #[error("cannot load face model {path}: {message}")]
     ModelLoad { path: PathBuf, message: String },
+    /// Running a model failed; the frame is then treated as showing no known faces.
     #[error("face detection failed: {message}")]
     Inference { message: String },
 }
@@ -201,6 +223,16 @@ impl FaceDetector {
         Ok(FaceDetector { runtime, back, front, anchors: blazeface::anchors() })
     }
 
+    /// Loads from where `make setup` (or an installed package) puts things: ONNX Runtime
+    /// from `ORT_DYLIB_PATH` or the manifest's pinned copy, models from the asset root's
+    /// `models/` — the same places `keepsake doctor` checks.
+    pub fn load_installed() -> Result<FaceDetector, FaceError> {
+        let manifest = crate::runtime::ModelManifest::load(&crate::runtime::manifest_path()).ok();
+        let onnxruntime = crate::runtime::onnxruntime_candidate(manifest.as_ref())
+            .unwrap_or_else(|| crate::runtime::asset_root().join(DEFAULT_ONNXRUNTIME));
+        FaceDetector::load(&onnxruntime, &crate::runtime::asset_root().join("models"))
+    }
+
     /// The ONNX Runtime this detector runs on.
     pub fn runtime(&self) -> &LoadedRuntime {
         &self.runtime
@@ -213,8 +245,10 @@ impl FaceDetector {
             return Ok(Vec::new());
         }
         let whole = Square::letterbox(width, height);
-        let mut proposals = self.back.detect(image, whole, &self.anchors, PROPOSAL_SCORE)?;
-        proposals.extend(self.front.detect(image, whole, &self.anchors, PROPOSAL_SCORE)?);
+        let mut proposals = self.front.detect(image, whole, &self.anchors, PROPOSAL_SCORE)?;
+        for region in blazeface::proposal_regions(width, height, TILE_ASPECT) {
+            proposals.extend(self.back.detect(image, region, &self.anchors, PROPOSAL_SCORE)?);
+        }
         let mut proposals = blazeface::weighted_nms(proposals, NMS_IOU);
         proposals.truncate(MAX_PROPOSALS);
 
@@ -225,13 +259,14 @@ impl FaceDetector {
             let crop = Square::centred(cx, cy, side);
             let confirmed = self.front.detect(image, crop, &self.anchors, PROPOSAL_SCORE)?;
             // The confirmation must be about the same face, not another one in the crop.
+            // Its box is kept: the crop shows the face at a higher resolution than the
+            // whole frame did, so it is the more precise of the two.
             let best = confirmed
-                .iter()
+                .into_iter()
                 .filter(|c| c.iou(&proposal) > NMS_IOU)
-                .map(|c| c.score)
-                .fold(0.0f32, f32::max);
-            if best >= FACE_SCORE_THRESHOLD {
-                faces.push(Candidate { score: best, ..proposal });
+                .max_by(|a, b| a.score.total_cmp(&b.score));
+            if let Some(face) = best.filter(|c| c.score >= FACE_SCORE_THRESHOLD) {
+                faces.push(face);
             }
         }
         // Confirmation can make two proposals land on one face; merge them again.
