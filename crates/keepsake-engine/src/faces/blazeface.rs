@@ -52,23 +52,30 @@ impl Square {
 /// letterboxed (faces of any size), and for images at least `tile_aspect` times longer
 /// than wide, also enough overlapping full-height squares to cover it (small faces).
 /// Faces too large to fit a tile's overlap are still found in the whole-image view.
+/// At most [`MAX_TILES`] tiles: stranger shapes (panoramas, slivers) get larger squares,
+/// padded across, so the cost stays bounded whatever the image.
 pub(crate) fn proposal_regions(width: u32, height: u32, tile_aspect: f32) -> Vec<Square> {
     let mut regions = vec![Square::letterbox(width, height)];
     let (long, short) = (width.max(height) as f32, width.min(height) as f32);
     if short > 0.0 && long >= tile_aspect * short {
-        let count = (long / short).ceil().max(2.0) as usize;
-        let step = (long - short) / (count - 1) as f32;
+        let count = ((long / short).ceil() as usize).clamp(2, MAX_TILES);
+        let side = short.max(long / count as f32);
+        let across = (short - side) / 2.0;
+        let step = (long - side) / (count - 1) as f32;
         for i in 0..count {
-            let offset = i as f32 * step;
+            let along = i as f32 * step;
             regions.push(if width >= height {
-                Square { x0: offset, y0: 0.0, side: short }
+                Square { x0: along, y0: across, side }
             } else {
-                Square { x0: 0.0, y0: offset, side: short }
+                Square { x0: across, y0: along, side }
             });
         }
     }
     regions
 }
+
+/// The most tiles one image is searched in (besides the whole-image view).
+pub(crate) const MAX_TILES: usize = 4;
 
 /// The model input for `region` of `image`: `size`×`size`×3 floats (NHWC, batch 1 implied),
 /// RGB scaled to [-1, 1]; parts of the region outside the image are black (-1).
@@ -238,6 +245,12 @@ mod tests {
         assert_eq!(r[3].y0 + r[3].side, 1100.0);
         assert!(r[2].y0 < r[1].y0 + 512.0 && r[3].y0 < r[2].y0 + 512.0, "{r:?}");
         assert!(r[1..].iter().all(|t| t.x0 == 0.0 && t.side == 512.0));
+        // A sliver gets at most MAX_TILES squares, still covering it end to end.
+        let r = proposal_regions(3, 2000, 1.5);
+        assert_eq!(r.len(), 1 + MAX_TILES);
+        assert_eq!(r[1].y0, 0.0);
+        assert_eq!(r[MAX_TILES].y0 + r[MAX_TILES].side, 2000.0);
+        assert!(r[1..].iter().all(|t| t.side == 500.0 && t.x0 + t.side / 2.0 == 1.5), "{r:?}");
     }
 
     #[test]
