@@ -80,6 +80,29 @@ fn preview_is_a_small_looping_gif() {
 }
 
 #[test]
+fn preview_webp_is_animated_and_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.webp");
+    let r = engine().preview(&media("carphone.mp4"), &out, &PreviewOptions::default()).unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(bytes.len() as u64, r.bytes);
+    assert!(r.bytes < 2_000_000);
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert!(bytes.windows(4).any(|w| w == b"ANIM"), "animated");
+    assert!(bytes.windows(4).filter(|w| *w == b"ANMF").count() >= 8, "frames");
+    assert!(matches!(
+        engine().preview(&media("carphone.mp4"), &dir.path().join("p.avi"), &PreviewOptions::default()),
+        Err(EngineError::InvalidRequest { .. })
+    ));
+}
+
+#[test]
+fn engine_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<keepsake_engine::Engine>();
+}
+
+#[test]
 fn contact_sheet_shows_every_candidate() {
     let dir = tempfile::tempdir().unwrap();
     let e = engine();
