@@ -75,8 +75,16 @@ impl VideoSource {
         };
         let mut ctx = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
             .map_err(|e| ffmpeg_err(path, e))?;
+        // Long videos are read by seeking and decoding single keyframes, where frame
+        // threading only adds a pipeline to drain at every seek; short ones are decoded
+        // in order, where it pays.
+        let kind = if info.duration > crate::analysis::DENSE_MAX_SECONDS {
+            ffmpeg::threading::Type::Slice
+        } else {
+            ffmpeg::threading::Type::Frame
+        };
         ctx.set_threading(ffmpeg::threading::Config {
-            kind: ffmpeg::threading::Type::Frame,
+            kind,
             count: threads,
             ..Default::default()
         });
