@@ -4,7 +4,8 @@
 //!    order, and sampled every duration/n seconds (n = max(candidates, 5/s), ≤ 300): close
 //!    neighbours let the selector see fades and cuts. Longer videos are sampled at
 //!    `candidates` evenly spread keyframes, each decoded alone (seek, one key packet,
-//!    drain, flush): cost follows the candidate count, not the duration. When seeking
+//!    drain, flush), split over up to 4 decoders on their own threads: cost follows the
+//!    candidate count, not the duration. When seeking
 //!    yields too few distinct keyframes (no index, one GOP, truncated), it falls back to
 //!    the sequential pass.
 //! 2. **Features** on each sample at ≤ `analysis_side` px (`features.rs`). When the face
@@ -141,10 +142,51 @@ fn sample_keyframes(
     candidates: usize,
     side: u32,
 ) -> Result<Vec<(Sample, RgbImage)>, EngineError> {
+    let times: Vec<f64> = (0..candidates).map(|k| duration * (k as f64 + 0.5) / candidates as f64).collect();
+    // Each keyframe is decoded alone, so candidates split cleanly over a few decoders,
+    // each with its own demuxer (one extra open per worker, ~tens of ms).
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4).min(times.len().max(1));
+    let chunk = times.len().div_ceil(workers).max(1);
+    let mut found: Vec<(Sample, RgbImage)> = Vec::new();
+    let path = src.path().to_owned();
+    let threads_per_worker = 1;
+    let mut first = true;
+    let mut results: Vec<Result<Vec<(Sample, RgbImage)>, EngineError>> = Vec::new();
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for part in times.chunks(chunk) {
+            if first {
+                first = false;
+                continue; // the first chunk runs on this thread, on `src`
+            }
+            let path = path.clone();
+            handles.push(scope.spawn(move || {
+                let mut own = VideoSource::open(&path, threads_per_worker)?;
+                keyframes_at(&mut own, part, side)
+            }));
+        }
+        results.push(keyframes_at(src, times.chunks(chunk).next().unwrap_or(&[]), side));
+        for h in handles {
+            results.push(h.join().unwrap_or_else(|_| {
+                Err(EngineError::Undecodable { path: path.clone(), reason: "a decoder thread failed".into() })
+            }));
+        }
+    });
+    for r in results {
+        match r {
+            Ok(part) => found.extend(part),
+            Err(e) => tracing::debug!(error = %e, "keyframe worker failed; using the others"),
+        }
+    }
+    found.sort_by(|a, b| a.0.time.total_cmp(&b.0.time));
+    found.dedup_by(|a, b| (a.0.time - b.0.time).abs() < 1e-3);
+    Ok(found)
+}
+
+fn keyframes_at(src: &mut VideoSource, times: &[f64], side: u32) -> Result<Vec<(Sample, RgbImage)>, EngineError> {
     let mut samples: Vec<(Sample, RgbImage)> = Vec::new();
     let mut conv = FrameConverter::for_source(src);
-    for k in 0..candidates {
-        let t = duration * (k as f64 + 0.5) / candidates as f64;
+    for &t in times {
         let Some(tf) = src.keyframe_at(t)? else { continue };
         if samples.iter().any(|(s, _)| (s.time - tf.time).abs() < 1e-3) {
             continue;
@@ -154,7 +196,6 @@ fn sample_keyframes(
             Err(e) => tracing::debug!(error = %e, "skipping undecodable keyframe"),
         }
     }
-    samples.sort_by(|a, b| a.0.time.total_cmp(&b.0.time));
     Ok(samples)
 }
 
