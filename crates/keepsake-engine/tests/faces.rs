@@ -126,6 +126,23 @@ fn two_people_are_two_faces() {
 }
 
 #[test]
+fn faces_survive_the_engines_256px_analysis_frames() {
+    // The two-people canvas shrunk to 256 px wide, as the engine analyses frames: the
+    // small face is now about 15 px across.
+    let astronaut = open_rgb(&media("astronaut.png"));
+    let small = image::imageops::resize(&astronaut, 256, 256, image::imageops::FilterType::Triangle);
+    let mut canvas = RgbImage::from_pixel(800, 512, Rgb([200, 200, 200]));
+    image::imageops::replace(&mut canvas, &astronaut, 0, 0);
+    image::imageops::replace(&mut canvas, &small, 530, 200);
+    let frame = image::imageops::resize(&canvas, 256, 164, image::imageops::FilterType::Triangle);
+    let faces = detector().detect(&frame).unwrap();
+    assert_eq!(faces.len(), 2, "{faces:?}");
+    let mut xs: Vec<f32> = faces.iter().map(|f| f.centre().0).collect();
+    xs.sort_by(f32::total_cmp);
+    assert!((xs[0] - 225.0 / 800.0).abs() < 0.04 && (xs[1] - 642.0 / 800.0).abs() < 0.04, "{faces:?}");
+}
+
+#[test]
 fn blank_and_tiny_images_have_no_faces() {
     let d = detector();
     assert!(d.detect(&RgbImage::new(0, 0)).unwrap().is_empty());
@@ -259,7 +276,12 @@ fn doctor_reports_a_broken_ort_dylib_path_without_panicking() {
 fn speed_report() {
     let dir = tempfile::tempdir().unwrap();
     let mut frames: Vec<(String, RgbImage)> = Vec::new();
-    for (video, size) in [("carphone.mp4", "176:144"), ("bigbuckbunny_5s.mp4", "640:360"), ("bigbuckbunny_5s.mp4", "1280:720")] {
+    for (video, size) in [
+        ("carphone.mp4", "176:144"),
+        ("bigbuckbunny_5s.mp4", "256:144"),
+        ("bigbuckbunny_5s.mp4", "640:360"),
+        ("bigbuckbunny_5s.mp4", "1280:720"),
+    ] {
         let pattern = dir.path().join(format!("{}_{}_%02d.png", video, size.replace(':', "x")));
         let status = Command::new("ffmpeg")
             .args(["-loglevel", "error", "-y", "-i"])

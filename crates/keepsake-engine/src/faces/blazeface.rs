@@ -46,18 +46,25 @@ impl Square {
     pub fn centred(cx: f32, cy: f32, side: f32) -> Square {
         Square { x0: cx - side / 2.0, y0: cy - side / 2.0, side }
     }
+
+    /// The same square in an image scaled by `factor`.
+    pub fn scaled(self, factor: f32) -> Square {
+        Square { x0: self.x0 * factor, y0: self.y0 * factor, side: self.side * factor }
+    }
 }
 
 /// Where the proposal model looks in a `width`×`height` image: the whole image
 /// letterboxed (faces of any size), and for images at least `tile_aspect` times longer
-/// than wide, also enough overlapping full-height squares to cover it (small faces).
+/// than wide and with a short side of at least `min_tile` pixels (below that, tiles would
+/// only upscale what the letterbox already shows), also enough overlapping full-height
+/// squares to cover it (small faces).
 /// Faces too large to fit a tile's overlap are still found in the whole-image view.
 /// At most [`MAX_TILES`] tiles: stranger shapes (panoramas, slivers) get larger squares,
 /// padded across, so the cost stays bounded whatever the image.
-pub(crate) fn proposal_regions(width: u32, height: u32, tile_aspect: f32) -> Vec<Square> {
+pub(crate) fn proposal_regions(width: u32, height: u32, tile_aspect: f32, min_tile: u32) -> Vec<Square> {
     let mut regions = vec![Square::letterbox(width, height)];
     let (long, short) = (width.max(height) as f32, width.min(height) as f32);
-    if short > 0.0 && long >= tile_aspect * short {
+    if short >= min_tile as f32 && short > 0.0 && long >= tile_aspect * short {
         let count = ((long / short).ceil() as usize).clamp(2, MAX_TILES);
         let side = short.max(long / count as f32);
         let across = (short - side) / 2.0;
@@ -99,10 +106,11 @@ pub(crate) fn input_tensor(image: &RgbImage, region: Square, size: u32) -> Vec<f
     let ty0 = (((iy0 as f32 - region.y0) * scale).round() as u32).min(size - 1);
     let tw = (((ix1 - ix0) as f32 * scale).round() as u32).clamp(1, size - tx0);
     let th = (((iy1 - iy0) as f32 * scale).round() as u32).clamp(1, size - ty0);
-    let inside = image::imageops::crop_imm(image, ix0, iy0, ix1 - ix0, iy1 - iy0).to_image();
+    let inside = image::imageops::crop_imm(image, ix0, iy0, ix1 - ix0, iy1 - iy0);
     // Triangle (bilinear with a proper footprint when shrinking) keeps small faces intact
-    // where nearest-neighbour sampling of a large frame would alias them away.
-    let resized = image::imageops::resize(&inside, tw, th, image::imageops::FilterType::Triangle);
+    // where nearest-neighbour sampling of a large frame would alias them away. Resizing
+    // the view directly avoids copying the crop first.
+    let resized = image::imageops::resize(&*inside, tw, th, image::imageops::FilterType::Triangle);
     for (x, y, pixel) in resized.enumerate_pixels() {
         let at = (((ty0 + y) as usize) * n + (tx0 + x) as usize) * 3;
         for c in 0..3 {
@@ -131,6 +139,16 @@ impl Candidate {
     }
     pub fn centre(&self) -> (f32, f32) {
         ((self.x0 + self.x1) / 2.0, (self.y0 + self.y1) / 2.0)
+    }
+    /// The same box in an image scaled by `factor`.
+    pub fn scaled(self, factor: f32) -> Candidate {
+        Candidate {
+            x0: self.x0 * factor,
+            y0: self.y0 * factor,
+            x1: self.x1 * factor,
+            y1: self.y1 * factor,
+            score: self.score,
+        }
     }
     fn area(&self) -> f32 {
         self.width().max(0.0) * self.height().max(0.0)
@@ -233,20 +251,22 @@ mod tests {
 
     #[test]
     fn tiles_cover_elongated_images_and_only_those() {
-        assert_eq!(proposal_regions(512, 512, 1.5), vec![Square::letterbox(512, 512)]);
-        assert_eq!(proposal_regions(640, 480, 1.5).len(), 1);
+        assert_eq!(proposal_regions(512, 512, 1.5, 192), vec![Square::letterbox(512, 512)]);
+        assert_eq!(proposal_regions(640, 480, 1.5, 192).len(), 1);
         // 16:9: the letterbox plus two 720-px squares at the left and right edges.
-        let r = proposal_regions(1280, 720, 1.5);
+        let r = proposal_regions(1280, 720, 1.5, 192);
         assert_eq!(&r[1..], &[Square { x0: 0.0, y0: 0.0, side: 720.0 }, Square { x0: 560.0, y0: 0.0, side: 720.0 }]);
         // A 512x1100 portrait needs three squares to cover its height.
-        let r = proposal_regions(512, 1100, 1.5);
+        let r = proposal_regions(512, 1100, 1.5, 192);
         assert_eq!(r.len(), 4);
         assert_eq!(r[1].y0, 0.0);
         assert_eq!(r[3].y0 + r[3].side, 1100.0);
         assert!(r[2].y0 < r[1].y0 + 512.0 && r[3].y0 < r[2].y0 + 512.0, "{r:?}");
         assert!(r[1..].iter().all(|t| t.x0 == 0.0 && t.side == 512.0));
+        // Small frames (the engine's 256-px analysis frames) are not tiled.
+        assert_eq!(proposal_regions(256, 144, 1.5, 192).len(), 1);
         // A sliver gets at most MAX_TILES squares, still covering it end to end.
-        let r = proposal_regions(3, 2000, 1.5);
+        let r = proposal_regions(3, 2000, 1.5, 0);
         assert_eq!(r.len(), 1 + MAX_TILES);
         assert_eq!(r[1].y0, 0.0);
         assert_eq!(r[MAX_TILES].y0 + r[MAX_TILES].side, 2000.0);
