@@ -188,7 +188,8 @@ pub(crate) fn decode(
     let mut out = Vec::new();
     for (i, (&logit, &(ax, ay))) in scores.iter().zip(anchors).enumerate() {
         let score = sigmoid(logit);
-        if !(score >= min_score) {
+        // NaN scores (a broken model) fail this test too.
+        if score.is_nan() || score < min_score {
             continue;
         }
         let Some(raw) = boxes.get(i * REGRESSION_LEN..i * REGRESSION_LEN + 4) else { break };
@@ -312,6 +313,21 @@ mod tests {
         assert!((cy - 0.0625 * 400.0).abs() < 1e-3, "{c:?}");
         assert!((c.width() - 100.0).abs() < 1e-3 && (c.height() - 200.0).abs() < 1e-3);
         assert!((c.score - sigmoid(3.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn decode_skips_nan_and_degenerate_outputs() {
+        let anchors = anchors();
+        let mut scores = vec![f32::NAN; 896];
+        let mut boxes = vec![0.0f32; 896 * 16];
+        scores[0] = 5.0; // confident, but a zero-size box
+        scores[1] = 5.0;
+        boxes[16..20].copy_from_slice(&[0.0, 0.0, f32::INFINITY, 10.0]);
+        scores[2] = 5.0;
+        boxes[32..36].copy_from_slice(&[0.0, 0.0, 10.0, 10.0]);
+        let found = decode(&scores, &boxes, &anchors, 128, Square::letterbox(128, 128), 0.5);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!((found[0].width() - 10.0).abs() < 1e-3);
     }
 
     #[test]
