@@ -56,7 +56,9 @@ static LOADED: Mutex<Option<LoadedRuntime>> = Mutex::new(None);
 /// [`FaceError::RuntimeLoad`] naming both, rather than silently using the other one.
 pub fn load_onnxruntime(library: &Path) -> Result<LoadedRuntime, FaceError> {
     if !library.is_file() {
-        return Err(FaceError::RuntimeMissing { path: library.to_owned() });
+        return Err(FaceError::RuntimeMissing {
+            path: library.to_owned(),
+        });
     }
     let canonical = library.canonicalize().map_err(|e| FaceError::RuntimeLoad {
         path: library.to_owned(),
@@ -64,7 +66,9 @@ pub fn load_onnxruntime(library: &Path) -> Result<LoadedRuntime, FaceError> {
     })?;
     // A poisoned lock only means another thread panicked while holding it; the slot
     // itself is always either empty or a fully loaded runtime.
-    let mut slot = LOADED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = LOADED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(loaded) = slot.as_ref() {
         if loaded.path == canonical {
             return Ok(loaded.clone());
@@ -86,11 +90,19 @@ pub fn load_onnxruntime(library: &Path) -> Result<LoadedRuntime, FaceError> {
         .with_name("keepsake")
         .with_telemetry(false)
         .build()
-        .map_err(|e| FaceError::RuntimeLoad { path: library.to_owned(), message: e.to_string() })?;
+        .map_err(|e| FaceError::RuntimeLoad {
+            path: library.to_owned(),
+            message: e.to_string(),
+        })?;
     let build_info = ort::info().to_owned();
     let version = library_version(&canonical);
     tracing::info!(path = %canonical.display(), ?version, %build_info, "loaded ONNX Runtime");
-    let loaded = LoadedRuntime { path: canonical, version, build_info, environment };
+    let loaded = LoadedRuntime {
+        path: canonical,
+        version,
+        build_info,
+        environment,
+    };
     *slot = Some(loaded.clone());
     Ok(loaded)
 }
@@ -115,7 +127,11 @@ fn library_version(path: &Path) -> Option<String> {
         if version.is_null() {
             return None;
         }
-        Some(std::ffi::CStr::from_ptr(version).to_string_lossy().into_owned())
+        Some(
+            std::ffi::CStr::from_ptr(version)
+                .to_string_lossy()
+                .into_owned(),
+        )
     }
 }
 
