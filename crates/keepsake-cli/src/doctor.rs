@@ -31,7 +31,11 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             f.avformat, f.avcodec, f.avutil, f.swscale
         );
         match (&report.onnxruntime, &report.onnxruntime_problem) {
-            (Some(path), _) => println!("ONNX Runtime  found at {}", path.display()),
+            (Some(path), _) => println!(
+                "ONNX Runtime  {} loaded from {}",
+                report.onnxruntime_version.as_deref().unwrap_or("(version unknown)"),
+                path.display()
+            ),
             (None, Some(why)) => println!("ONNX Runtime  MISSING: {why}"),
             (None, None) => println!("ONNX Runtime  MISSING"),
         }
