@@ -5,6 +5,7 @@
 //! `library_cmd` (add, scan, analyze, watch, ls, cover, jobs, ...).
 
 mod doctor;
+mod engine_cmd;
 mod library_cmd;
 mod worker;
 mod worker_engine;
@@ -29,6 +30,8 @@ enum Command {
     /// Check FFmpeg, ONNX Runtime, the models and the data directory.
     Doctor(doctor::DoctorArgs),
     #[command(flatten)]
+    Engine(engine_cmd::EngineCommand),
+    #[command(flatten)]
     Library(library_cmd::LibraryCommand),
 }
 
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Doctor(args) => doctor::run(args),
+        Command::Engine(cmd) => engine_cmd::run(cmd),
         Command::Library(cmd) => library_cmd::run(cmd),
     };
     match result {
