@@ -99,6 +99,15 @@ impl Analyzer {
         let summary = std::sync::Mutex::new(RunSummary::default());
         let first_error = std::sync::Mutex::new(None);
         std::thread::scope(|s| {
+            // Photo dates left for later by bulk scans, alongside the analysis.
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    match self.library.fill_photo_dates(500) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                }
+            });
             for _ in 0..self.config.workers {
                 s.spawn(|| {
                     if let Err(e) = self.worker_loop(stop, until_empty, on_event, &summary) {

@@ -16,13 +16,13 @@ use crate::util::{lock, now_ms, process_alive};
 
 /// Queues (or re-queues) the analysis of one media item inside the caller's transaction.
 pub(crate) fn enqueue_tx(conn: &Connection, media_id: MediaId, priority: i64) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO jobs (media_id, state, priority, created_ms) VALUES (?1, 'queued', ?2, ?3)
          ON CONFLICT(media_id) DO UPDATE SET
            state = CASE WHEN jobs.state = 'running' THEN 'running' ELSE 'queued' END,
            attempts = 0, error = NULL, not_before_ms = 0, priority = MAX(jobs.priority, excluded.priority)",
-        params![media_id, priority, now_ms()],
-    )?;
+    )?
+    .execute(params![media_id, priority, now_ms()])?;
     Ok(())
 }
 

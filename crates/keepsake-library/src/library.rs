@@ -261,7 +261,7 @@ impl Library {
                 if let Some(id) = scan::relink_by_fingerprint(&conn, root.id, &f)? {
                     return Ok(Some(LibraryEvent::MediaChanged { id, path: path.to_path_buf() }));
                 }
-                let id = scan::insert_file(&conn, root.id, &f)?;
+                let id = scan::insert_file(&conn, root.id, &f, true)?;
                 Ok(Some(LibraryEvent::MediaAdded { id, path: path.to_path_buf() }))
             }
         }
@@ -459,6 +459,35 @@ impl Library {
     }
 
     // ---- analysis results (used by the analyzer) -----------------------------------
+
+    /// Reads EXIF dates of up to `max` photos indexed by a bulk scan (which does not
+    /// open files). Returns how many were checked; 0 when none are left. Run in the
+    /// background by the [`crate::Analyzer`].
+    pub fn fill_photo_dates(&self, max: usize) -> Result<usize> {
+        let todo: Vec<(i64, String)> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare(
+                "SELECT id, path FROM media WHERE taken_source = ?1 AND presence = 'present' LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![scan::UNCHECKED, max as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        let dates: Vec<(i64, Option<i64>)> =
+            todo.iter().map(|(id, path)| (*id, crate::taken::exif_taken_at(Path::new(path)))).collect();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (id, date) in &dates {
+            match date {
+                Some(t) => tx.execute(
+                    "UPDATE media SET taken_at = ?2, taken_source = 'exif' WHERE id = ?1",
+                    params![id, t],
+                )?,
+                None => tx.execute("UPDATE media SET taken_source = 'mtime' WHERE id = ?1", [id])?,
+            };
+        }
+        tx.commit()?;
+        Ok(dates.len())
+    }
 
     /// Computes the fingerprint if missing, so a later move is recognised.
     pub(crate) fn ensure_fingerprint(&self, id: MediaId, path: &Path) {

@@ -258,7 +258,7 @@ pub(crate) fn insert_new(
                     continue;
                 }
             }
-            let id = insert_file(&tx, root_id, f)?;
+            let id = insert_file(&tx, root_id, f, false)?;
             report.added += 1;
             on_insert(f, Inserted::Added(id));
         }
@@ -267,21 +267,28 @@ pub(crate) fn insert_new(
     Ok(())
 }
 
-/// Inserts one new media row (and its job, for a video).
-pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile) -> Result<i64> {
+/// Inserts one new media row (and its job, for a video). Photos' EXIF dates are read
+/// here only when `read_exif` (single files from the watcher); a bulk scan leaves them
+/// `unchecked` for [`crate::Library::fill_photo_dates`], so indexing stays a metadata
+/// walk and does not open every photo.
+pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, read_exif: bool) -> Result<i64> {
     let (taken_at, source) = match f.kind {
-        MediaKind::Photo => match exif_taken_at(Path::new(&f.path)) {
-            Some(t) => (t, TakenSource::Exif),
-            None => (f.mtime_ms / 1000, TakenSource::Mtime),
+        MediaKind::Photo if read_exif => match exif_taken_at(Path::new(&f.path)) {
+            Some(t) => (t, TakenSource::Exif.as_str()),
+            None => (f.mtime_ms / 1000, TakenSource::Mtime.as_str()),
         },
-        MediaKind::Video => (f.mtime_ms / 1000, TakenSource::Mtime),
+        MediaKind::Photo => (f.mtime_ms / 1000, UNCHECKED),
+        MediaKind::Video => (f.mtime_ms / 1000, TakenSource::Mtime.as_str()),
     };
-    let name = Path::new(&f.path).file_name().and_then(|n| n.to_str()).unwrap_or(&f.path).to_owned();
-    conn.execute(
+    let name = Path::new(&f.path).file_name().and_then(|n| n.to_str()).unwrap_or(&f.path);
+    let mut stmt = conn.prepare_cached(
         "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT(path) DO UPDATE SET root_id = excluded.root_id, presence = 'present', deleted_ms = NULL,
-           size = excluded.size, mtime_ms = excluded.mtime_ms, fingerprint = NULL, state = excluded.state, error = NULL",
+           size = excluded.size, mtime_ms = excluded.mtime_ms, fingerprint = NULL, state = excluded.state, error = NULL
+         RETURNING id",
+    )?;
+    let id: i64 = stmt.query_row(
         params![
             root_id,
             f.path,
@@ -290,16 +297,19 @@ pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile) -> 
             f.size,
             f.mtime_ms,
             taken_at,
-            source.as_str(),
+            source,
             if f.kind == MediaKind::Video { "pending" } else { "ready" }
         ],
+        |r| r.get(0),
     )?;
-    let id: i64 = conn.query_row("SELECT id FROM media WHERE path = ?1", [&f.path], |r| r.get(0))?;
     if f.kind == MediaKind::Video {
         crate::jobs::enqueue_tx(conn, id, 0)?;
     }
     Ok(id)
 }
+
+/// `taken_source` of photos whose EXIF has not been read yet.
+pub(crate) const UNCHECKED: &str = "unchecked";
 
 /// If a deleted row has this file's size and fingerprint, moves that row here.
 pub(crate) fn relink_by_fingerprint(conn: &Connection, root_id: RootId, f: &FoundFile) -> Result<Option<i64>> {
