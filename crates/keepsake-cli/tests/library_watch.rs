@@ -202,3 +202,29 @@ fn kill_9_mid_analysis_then_the_interrupted_jobs_finish() {
     integrity_ok(&env);
 }
 
+
+#[test]
+fn a_storm_of_10k_new_files_is_indexed_in_batches_each_once() {
+    let env = Env::new();
+    env.ok(&["add", env.album.to_str().unwrap()]);
+    let watch = Watching::start(&env);
+    let started = Instant::now();
+    for d in 0..20 {
+        let dir = env.album.join(format!("import/{d}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..500 {
+            std::fs::write(dir.join(format!("IMG_{i}.jpg")), [d as u8, (i % 256) as u8, (i / 256) as u8]).unwrap();
+        }
+    }
+    let count = || -> i64 { env.db().query_row("SELECT COUNT(*) FROM media", [], |r| r.get(0)).unwrap_or(0) };
+    wait_for(Duration::from_secs(60), "10k files indexed", || (count() == 10_000).then_some(()));
+    println!("10k-file storm indexed in {:.1} s", started.elapsed().as_secs_f64());
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(count(), 10_000);
+    let dups: i64 = env
+        .db()
+        .query_row("SELECT COUNT(*) FROM (SELECT path FROM media GROUP BY path HAVING COUNT(*) > 1)", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(dups, 0);
+    drop(watch);
+}

@@ -73,3 +73,77 @@ fn queue_priorities_pause_cancel_retry_are_persistent() {
     lib.queue().resume().unwrap();
     assert_eq!(lib.queue().progress().unwrap().queued, 5);
 }
+
+/// rocket.jpg with an EXIF APP1 segment carrying `DateTimeOriginal`.
+fn jpeg_with_exif_date(date: &str) -> Vec<u8> {
+    let field = exif::Field {
+        tag: exif::Tag::DateTimeOriginal,
+        ifd_num: exif::In::PRIMARY,
+        value: exif::Value::Ascii(vec![date.as_bytes().to_vec()]),
+    };
+    let mut writer = exif::experimental::Writer::new();
+    writer.push_field(&field);
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    writer.write(&mut tiff, false).unwrap();
+    let tiff = tiff.into_inner();
+    let jpeg = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/rocket.jpg")).unwrap();
+    let mut out = jpeg[..2].to_vec(); // SOI
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((2 + 6 + tiff.len()) as u16).to_be_bytes());
+    out.extend_from_slice(b"Exif\0\0");
+    out.extend_from_slice(&tiff);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+#[test]
+fn photo_dates_come_from_exif_in_the_background_else_mtime() {
+    let tmp = tempfile::tempdir().unwrap();
+    let album = tmp.path().join("album");
+    write(&album.join("dated.jpg"), &jpeg_with_exif_date("2019:07:14 10:20:30"));
+    write(&album.join("undated.jpg"), &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/rocket.jpg")).unwrap());
+    let lib = Library::open(&tmp.path().join("data")).unwrap();
+    lib.add_root(&album, &no_progress).unwrap();
+    assert_eq!(lib.fill_photo_dates(100).unwrap(), 2);
+    assert_eq!(lib.fill_photo_dates(100).unwrap(), 0, "each photo is read once");
+    let items = lib.media(&MediaQuery { sort: SortOrder::TakenAsc, ..Default::default() }).unwrap();
+    assert_eq!(items[0].name, "dated.jpg");
+    assert_eq!(items[0].taken_at, 1_563_099_630); // 2019-07-14T10:20:30Z
+    let mtime = std::fs::metadata(album.join("undated.jpg")).unwrap().modified().unwrap();
+    let mtime_s = mtime.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert_eq!(items[1].taken_at, mtime_s);
+}
+
+#[test]
+fn images_are_served_from_the_data_dir_only_moment_covers_and_photo_thumbnails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let album = tmp.path().join("album");
+    std::fs::create_dir_all(&album).unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/coffee.png"), album.join("coffee.png")).unwrap();
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "2", "-pix_fmt", "yuv420p"])
+        .arg(album.join("clip.mp4"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let data = tmp.path().join("data");
+    let lib = Library::open(&data).unwrap();
+    lib.add_root(&album, &no_progress).unwrap();
+    let by_name = |n: &str| lib.media(&MediaQuery { search: Some(n.into()), ..Default::default() }).unwrap()[0].clone();
+    let photo = by_name("coffee.png");
+    let thumb = lib.image_path(&ImageKey::Photo(photo.id)).unwrap();
+    assert!(thumb.starts_with(&data) && thumb.is_file());
+    let (w, h) = image::image_dimensions(&thumb).unwrap();
+    assert!(w.max(h) <= 512 && w > h, "{w}x{h}");
+
+    let video = by_name("clip.mp4");
+    assert!(matches!(lib.image_path(&ImageKey::Cover(video.id)), Err(LibraryError::NoImage(_))), "no cover before analysis");
+    assert!(matches!(lib.set_cover(video.id, CoverChoice::Pick(2)), Err(LibraryError::InvalidCover(_))));
+    let cover = lib.set_cover(video.id, CoverChoice::Time(1.0)).unwrap();
+    assert_eq!(cover.kind, CoverKind::Time);
+    assert_eq!(cover.time, Some(1.0));
+    let served = lib.image_path(&ImageKey::Cover(video.id)).unwrap();
+    assert!(served.starts_with(&data) && served.is_file());
+    assert!(lib.media_by_id(video.id).unwrap().item.cover_version > video.cover_version, "cache-busting version moved");
+    assert!(lib.image_path(&ImageKey::Photo(video.id)).is_err(), "a video has no photo thumbnail");
+}
