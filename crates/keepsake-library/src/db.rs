@@ -122,6 +122,8 @@ pub fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Bulk scans touch the path index all over; keep it in memory (64 MB at most).
+    conn.pragma_update(None, "cache_size", -65536)?;
     Ok(())
 }
 
