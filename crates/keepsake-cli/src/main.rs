@@ -6,6 +6,9 @@
 
 mod doctor;
 mod engine_cmd;
+mod library_cmd;
+mod worker;
+mod worker_engine;
 
 use std::process::ExitCode;
 
@@ -28,6 +31,8 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     #[command(flatten)]
     Engine(engine_cmd::EngineCommand),
+    #[command(flatten)]
+    Library(library_cmd::LibraryCommand),
 }
 
 fn init_logging(verbose: u8) {
@@ -48,6 +53,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Doctor(args) => doctor::run(args),
         Command::Engine(cmd) => engine_cmd::run(cmd),
+        Command::Library(cmd) => library_cmd::run(cmd),
     };
     match result {
         Ok(code) => code,
