@@ -5,6 +5,7 @@
 //! `library_cmd` (add, scan, analyze, watch, ls, cover, jobs, ...).
 
 mod doctor;
+mod engine_cmd;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,8 @@ struct Cli {
 enum Command {
     /// Check FFmpeg, ONNX Runtime, the models and the data directory.
     Doctor(doctor::DoctorArgs),
+    #[command(flatten)]
+    Engine(engine_cmd::EngineCommand),
 }
 
 fn init_logging(verbose: u8) {
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Doctor(args) => doctor::run(args),
+        Command::Engine(cmd) => engine_cmd::run(cmd),
     };
     match result {
         Ok(code) => code,
