@@ -304,8 +304,11 @@ def labels_for(video: dict, size: tuple[int, int]) -> dict:
                 src1 = src0 + seg["dur"]
                 for s0, s1, sid, faces in FOOTAGE[seg["clip"]]["shots"]:
                     a, b = max(s0, src0), min(s1, src1)
-                    if b - a > 1e-6:
-                        parts.append((start + a - src0, start + b - src0, sid, faces))
+                    if b - a > 1e-6:  # shot boundaries snapped to the output's frame grid
+                        parts.append((start + round((a - src0) * FPS) / FPS,
+                                      min(end, start + round((b - src0) * FPS) / FPS), sid, faces))
+                if parts:  # the segment's last frame belongs to its last shot
+                    parts[-1] = (parts[-1][0], end, parts[-1][2], parts[-1][3])
             for a, b, sid, faces in parts:
                 if prev_scene is not None and prev_scene != sid:
                     stretches.append({"start": round(a, 4), "end": round(a, 4), "kind": "cut"})
@@ -519,6 +522,18 @@ def cached_labels(outdir: Path, video: dict) -> dict | None:
 
 def build_one(video: dict, outdir: Path, force: bool) -> dict:
     labels = None if force else cached_labels(outdir, video)
+    if labels is not None:
+        # labels are derived from the spec; when their derivation changed, check the new
+        # ones against the existing video (seconds) instead of re-encoding it (minutes)
+        size = (360, 640) if "stored" in video else (640, 360)
+        fresh = labels_for(video, size)
+        fresh["recipe"] = labels["recipe"]
+        if fresh != labels:
+            if verify(outdir / fresh["video"], fresh):
+                labels = None
+            else:
+                labels = fresh
+                (outdir / f"{video['name']}.labels.json").write_text(json.dumps(labels, indent=2) + "\n")
     if labels is None:
         # build beside the set and move in only when verified, so a failure leaves no
         # half-made video that a later run could mistake for a good one
