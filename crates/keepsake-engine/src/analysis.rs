@@ -7,8 +7,10 @@
 //!    drain, flush): cost follows the candidate count, not the duration. When seeking
 //!    yields too few distinct keyframes (no index, one GOP, truncated), it falls back to
 //!    the sequential pass.
-//! 2. **Features** on each sample at ≤ `analysis_side` px (`features.rs`), faces when the
-//!    detector is loaded (`face_scoring.rs`).
+//! 2. **Features** on each sample at ≤ `analysis_side` px (`features.rs`). When the face
+//!    detector is loaded, a first verdict picks out the acceptable candidates, up to 24
+//!    of them (spread in time) are checked for faces, results are lent to neighbours in
+//!    the same shot, and the verdict is made again (`face_scoring.rs`).
 //! 3. **Judging** (`select.rs`): rejection, scenes (`scenes.rs`), ranking, picks.
 //! 4. **Refinement**: around each pick, every frame in a short window (up to
 //!    [`REFINE_SECONDS`] after a keyframe, or half the gap to the neighbouring samples)
@@ -20,6 +22,8 @@ use std::time::Instant;
 
 use crate::decode::{FrameConverter, TimedFrame, VideoSource};
 use crate::face_scoring::FaceScorer;
+use image::RgbImage;
+
 use crate::features::{measure, Signature};
 use crate::select::{self, absolute_reject, aesthetics_score, exposure_score, Plan, Sample};
 use crate::{
@@ -32,6 +36,8 @@ pub(crate) const DENSE_MAX_SECONDS: f64 = 60.0;
 const DENSE_RATE: f64 = 5.0;
 /// Most samples taken in the dense pass.
 const DENSE_MAX_SAMPLES: usize = 300;
+/// Most candidates shown to the face detector per video (it costs ~10 ms a frame).
+const MAX_FACE_CHECKS: usize = 24;
 /// How far after a keyframe pick the refinement looks.
 const REFINE_SECONDS: f64 = 0.5;
 /// Most frames decoded while refining one pick.
@@ -57,36 +63,67 @@ pub(crate) fn judge(
     let mut samples = Vec::new();
     let mut dense = duration <= DENSE_MAX_SECONDS;
     if !dense {
-        samples = sample_keyframes(src, duration, candidates, analysis_side, faces)?;
+        samples = sample_keyframes(src, duration, candidates, analysis_side)?;
         if samples.len() < (candidates / 3).max(3) {
             tracing::info!(path = %src.path().display(), found = samples.len(), "few distinct keyframes; decoding sequentially");
             dense = true;
         }
     }
     if dense {
-        samples = sample_sequential(src, duration, candidates, analysis_side, faces)?;
+        samples = sample_sequential(src, duration, candidates, analysis_side)?;
     }
     if samples.is_empty() {
         return Err(EngineError::Undecodable { path: src.path().to_owned(), reason: "no frame decoded".into() });
     }
-    let plan = select::plan(&samples, count, dense);
+    let (mut samples, images): (Vec<Sample>, Vec<RgbImage>) = samples.into_iter().unzip();
+    let mut plan = select::plan(&samples, count, dense);
+    if let Some(scorer) = faces {
+        add_faces(&mut samples, &images, &plan, scorer);
+        plan = select::plan(&samples, count, dense);
+    }
     Ok(Judged { samples, plan, dense })
 }
 
-fn analyse_frame(
-    conv: &mut FrameConverter,
-    tf: &TimedFrame,
-    side: u32,
-    faces: Option<&FaceScorer>,
-) -> Result<Sample, EngineError> {
+fn analyse_frame(conv: &mut FrameConverter, tf: &TimedFrame, side: u32) -> Result<(Sample, RgbImage), EngineError> {
     let img = conv.to_rgb(&tf.frame, Some(side))?;
-    let (mut features, sig) = measure(&img);
-    if let Some(scorer) = faces {
-        let (count, score) = scorer.score(&img);
-        features.faces = count;
-        features.face_score = score;
+    let (features, sig) = measure(&img);
+    Ok((Sample { time: tf.time, features, sig }, img))
+}
+
+/// Looks for faces on up to [`MAX_FACE_CHECKS`] accepted candidates spread over the video,
+/// and lends each result to unchecked neighbours of the same shot within a second.
+fn add_faces(samples: &mut [Sample], images: &[RgbImage], plan: &Plan, scorer: &FaceScorer) {
+    let accepted: Vec<usize> = (0..samples.len()).filter(|&i| plan.rejected[i].is_none()).collect();
+    if accepted.is_empty() {
+        return;
     }
-    Ok(Sample { time: tf.time, features, sig })
+    let step = (accepted.len() as f64 / MAX_FACE_CHECKS as f64).max(1.0);
+    let mut checked: Vec<usize> = Vec::new();
+    let mut k = 0.0f64;
+    while (k as usize) < accepted.len() && checked.len() < MAX_FACE_CHECKS {
+        let i = accepted[k as usize];
+        if let Some(img) = images.get(i) {
+            let (count, score) = scorer.score(img);
+            samples[i].features.faces = count;
+            samples[i].features.face_score = score;
+            checked.push(i);
+        }
+        k += step;
+    }
+    for i in 0..samples.len() {
+        if checked.contains(&i) || plan.rejected[i].is_some() {
+            continue;
+        }
+        let nearest = checked
+            .iter()
+            .copied()
+            .filter(|&j| plan.scenes.shot[j] == plan.scenes.shot[i])
+            .min_by(|&a, &b| (samples[a].time - samples[i].time).abs().total_cmp(&(samples[b].time - samples[i].time).abs()));
+        if let Some(j) = nearest.filter(|&j| (samples[j].time - samples[i].time).abs() <= 1.0) {
+            samples[i].features.faces = samples[j].features.faces;
+            samples[i].features.face_score = samples[j].features.face_score;
+        }
+    }
 }
 
 fn sample_keyframes(
@@ -94,22 +131,21 @@ fn sample_keyframes(
     duration: f64,
     candidates: usize,
     side: u32,
-    faces: Option<&FaceScorer>,
-) -> Result<Vec<Sample>, EngineError> {
-    let mut samples: Vec<Sample> = Vec::new();
+) -> Result<Vec<(Sample, RgbImage)>, EngineError> {
+    let mut samples: Vec<(Sample, RgbImage)> = Vec::new();
     let mut conv = FrameConverter::for_source(src);
     for k in 0..candidates {
         let t = duration * (k as f64 + 0.5) / candidates as f64;
         let Some(tf) = src.keyframe_at(t)? else { continue };
-        if samples.iter().any(|s| (s.time - tf.time).abs() < 1e-3) {
+        if samples.iter().any(|(s, _)| (s.time - tf.time).abs() < 1e-3) {
             continue;
         }
-        match analyse_frame(&mut conv, &tf, side, faces) {
+        match analyse_frame(&mut conv, &tf, side) {
             Ok(s) => samples.push(s),
             Err(e) => tracing::debug!(error = %e, "skipping undecodable keyframe"),
         }
     }
-    samples.sort_by(|a, b| a.time.total_cmp(&b.time));
+    samples.sort_by(|a, b| a.0.time.total_cmp(&b.0.time));
     Ok(samples)
 }
 
@@ -118,8 +154,7 @@ fn sample_sequential(
     duration: f64,
     candidates: usize,
     side: u32,
-    faces: Option<&FaceScorer>,
-) -> Result<Vec<Sample>, EngineError> {
+) -> Result<Vec<(Sample, RgbImage)>, EngineError> {
     let wanted = if duration > 0.0 {
         ((duration * DENSE_RATE).ceil() as usize).clamp(candidates, DENSE_MAX_SAMPLES)
     } else {
@@ -134,7 +169,7 @@ fn sample_sequential(
     let decoded = src.decode_forward(0.0, |tf| {
         if tf.time + 1e-6 >= next_time {
             next_time = tf.time.max(next_time) + interval;
-            match analyse_frame(&mut conv, tf, side, faces) {
+            match analyse_frame(&mut conv, tf, side) {
                 Ok(s) => samples.push(s),
                 Err(e) => failure = Some(e),
             }
@@ -147,8 +182,8 @@ fn sample_sequential(
             reason: if decoded == 0 { "no frame could be decoded".into() } else { "no usable frame".into() },
         }));
     }
-    samples.sort_by(|a, b| a.time.total_cmp(&b.time));
-    samples.dedup_by(|a, b| (a.time - b.time).abs() < 1e-6);
+    samples.sort_by(|a, b| a.0.time.total_cmp(&b.0.time));
+    samples.dedup_by(|a, b| (a.0.time - b.0.time).abs() < 1e-6);
     Ok(samples)
 }
 

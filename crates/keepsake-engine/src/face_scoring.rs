@@ -1,20 +1,17 @@
-//! Faces as a frame feature: wraps the face detector (`faces.rs`, its own module) and
-//! turns its boxes into a count and a score (largest face area × confidence).
+//! Faces as a frame feature: wraps [`FaceDetector`] (the `faces` module) and turns its
+//! boxes into a count and a score (largest face area × confidence).
 //!
 //! Loading happens once, in [`crate::Engine::new`]; any failure (no ONNX Runtime, no
 //! model, wrong version) becomes [`crate::FaceAvailability::Unavailable`] with the reason.
 
 use image::RgbImage;
 
+use crate::faces::FaceDetector;
 use crate::EngineConfig;
-
-/// Minimum detector confidence for a face to count.
-#[allow(dead_code)]
-pub(crate) const MIN_FACE_SCORE: f32 = 0.6;
 
 /// A loaded face detector, ready to score frames.
 pub(crate) struct FaceScorer {
-    _private: (),
+    detector: FaceDetector,
 }
 
 impl FaceScorer {
@@ -26,14 +23,23 @@ impl FaceScorer {
         let Some(runtime) = config.onnxruntime.as_ref() else {
             return Err("no ONNX Runtime configured".into());
         };
-        if !runtime.is_file() {
-            return Err(format!("no ONNX Runtime library at {}", runtime.display()));
-        }
-        Err("face detection is not part of this build yet".into())
+        FaceDetector::load(runtime, &config.models_dir)
+            .map(|detector| FaceScorer { detector })
+            .map_err(|e| e.to_string())
     }
 
-    /// (faces found, largest face area × confidence).
-    pub fn score(&self, _img: &RgbImage) -> (u32, f32) {
-        (0, 0.0)
+    /// (faces found, largest face area × confidence). A failed inference counts as no
+    /// faces: the frame is still judged on its image features.
+    pub fn score(&self, img: &RgbImage) -> (u32, f32) {
+        match self.detector.detect(img) {
+            Ok(boxes) => {
+                let best = boxes.iter().map(|b| b.area() * b.score).fold(0.0f32, f32::max);
+                (boxes.len() as u32, best)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "face detection failed on a frame");
+                (0, 0.0)
+            }
+        }
     }
 }

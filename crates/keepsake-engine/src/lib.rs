@@ -12,6 +12,8 @@
 //!   - [`Engine::photo_thumbnail`] → an EXIF-upright photo thumbnail.
 //! - [`EngineError`]: one variant per kind of unusable input, each naming the file.
 //! - [`runtime`]: what the engine can use on this machine, for `keepsake doctor`.
+//! - [`faces`]: [`FaceDetector`] finds faces in frames (BlazeFace on ONNX Runtime), so
+//!   the engine can prefer moments that show people.
 //!
 //! # Pipeline (see `analysis.rs`)
 //! probe → a bounded set of candidate keyframes spread over the whole video → keyframe-only
@@ -25,6 +27,7 @@ mod decode;
 mod engine;
 mod error;
 mod face_scoring;
+pub mod faces;
 mod features;
 mod photo;
 mod preview;
@@ -39,6 +42,7 @@ mod types;
 pub use config::EngineConfig;
 pub use engine::Engine;
 pub use error::EngineError;
+pub use faces::{FaceBox, FaceDetector, FaceError};
 pub use runtime::{AssetStatus, ModelManifest, RuntimeReport};
 pub use types::{
     AnalyzeOptions, CandidateReport, CurvePoint, FaceAvailability, Features, Pick,

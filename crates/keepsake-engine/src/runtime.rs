@@ -96,6 +96,9 @@ pub struct RuntimeReport {
     pub onnxruntime: Option<PathBuf>,
     /// Why ONNX Runtime is unusable, when it is.
     pub onnxruntime_problem: Option<String>,
+    /// The version ONNX Runtime reported once actually loaded (e.g. "1.31.1").
+    #[serde(default)]
+    pub onnxruntime_version: Option<String>,
     pub manifest: PathBuf,
     pub assets: Vec<AssetReport>,
 }
@@ -179,8 +182,9 @@ fn check_asset(asset: &ManifestAsset) -> AssetReport {
     AssetReport { name: asset.name.clone(), group: asset.group.clone(), path, status }
 }
 
-/// Inspects this machine: FFmpeg versions, ONNX Runtime's location, and every
-/// manifest file's checksum. Never panics on missing or broken pieces.
+/// Inspects this machine: FFmpeg versions, ONNX Runtime (actually loaded, once per
+/// process, and its version), and every manifest file's checksum. Never panics on
+/// missing or broken pieces.
 pub fn inspect() -> Result<RuntimeReport, RuntimeError> {
     let manifest_path = manifest_path();
     let manifest = ModelManifest::load(&manifest_path)?;
@@ -197,14 +201,25 @@ pub fn inspect() -> Result<RuntimeReport, RuntimeError> {
                 Some(a) if !from_env && a.status == AssetStatus::ChecksumMismatch => {
                     (None, Some(format!("{} does not match its manifest checksum", p.display())))
                 }
-                _ => (Some(p), None),
+                // Found is not enough: load it (once per process), so a broken library
+                // or a wrong ORT_DYLIB_PATH is reported here rather than failing later.
+                _ => match crate::faces::load_onnxruntime(&p) {
+                    Ok(_) => (Some(p), None),
+                    Err(e) => (None, Some(e.to_string())),
+                },
             }
         }
     };
+    // Already loaded above, so this only reads the version back.
+    let onnxruntime_version = onnxruntime
+        .as_deref()
+        .and_then(|p| crate::faces::load_onnxruntime(p).ok())
+        .and_then(|loaded| loaded.version);
     Ok(RuntimeReport {
         ffmpeg: ffmpeg_versions(),
         onnxruntime,
         onnxruntime_problem,
+        onnxruntime_version,
         manifest: manifest_path,
         assets,
     })

@@ -3,7 +3,8 @@
 //! Two steps, on accepted candidates in time order:
 //! 1. **shots**: a new shot starts where the 64-bin colour histogram distance between
 //!    consecutive candidates exceeds [`SHOT_BREAK`] (0.30, half-L1, 0..1) — cuts change the
-//!    palette, motion within a shot mostly does not;
+//!    palette, motion within a shot mostly does not — or where the 32×18 luma thumbnails
+//!    jump by > 0.15 and more than twice the change on either side (a spike, not motion);
 //! 2. **scenes**: shots whose mean histograms are within [`SAME_SCENE`] (0.20) are merged
 //!    (single link), so a scene that returns later (A B A) counts once and the picks
 //!    spread over genuinely different content.
@@ -16,6 +17,20 @@ use crate::features::Signature;
 pub(crate) const SHOT_BREAK: f32 = 0.30;
 /// Histogram distance under which two shots are the same scene.
 pub(crate) const SAME_SCENE: f32 = 0.20;
+
+/// Whether consecutive candidates `a` < `b` lie on different sides of a cut: a palette
+/// jump, or a picture jump much larger than the change around it (motion is steady,
+/// cuts are spikes).
+fn is_cut(sigs: &[&Signature], a: usize, b: usize) -> bool {
+    let hist = sigs[a].hist_distance(sigs[b]);
+    let pix = sigs[a].pixel_distance(sigs[b]);
+    if hist > SHOT_BREAK || (hist > 0.2 && pix > 0.15) {
+        return true;
+    }
+    let before = if a > 0 { sigs[a - 1].pixel_distance(sigs[a]) } else { 0.0 };
+    let after = if b + 1 < sigs.len() { sigs[b].pixel_distance(sigs[b + 1]) } else { 0.0 };
+    pix > 0.15 && pix > 2.0 * before.max(after)
+}
 
 /// Shot and scene of each candidate (`None` for candidates not included).
 #[derive(Debug, Clone)]
@@ -45,7 +60,7 @@ pub(crate) fn group(sigs: &[&Signature], include: &[bool]) -> SceneMap {
         }
         let new_shot = match prev {
             None => true,
-            Some(p) => sigs[p].hist_distance(sigs[i]) > SHOT_BREAK,
+            Some(p) => is_cut(sigs, p, i),
         };
         if new_shot {
             shots.push(Vec::new());

@@ -12,9 +12,11 @@
 //!   by ≥ 0.03) — fades and dissolves;
 //! - `Cut` (dense only): differs strongly from both neighbours (histogram > 0.3 each) that
 //!   are alike — a flash frame straddling an edit;
-//! - `Defocus` / `MotionBlur`: sharpness < 25 % of the video's p75, or < 45 % of the
-//!   sharpest frame of its own scene; motion blur when gradients are one-directional
-//!   (isotropy < 0.5).
+//! - `Defocus` / `MotionBlur`: Laplacian variance (`detail`) < 5 % of the video's p75,
+//!   < 10 % of its shot's best or < 6 % of its scene's best (a Gaussian blur of σ≈4 px
+//!   divides it by ~100 while natural scenes differ by < 10×), or Sobel sharpness < 25 %
+//!   of the video's p75; or one-directional gradients (isotropy < 0.45 and < 60 % of the
+//!   video's median) with detail < 30 % of p75. Isotropy < 0.5 names it motion blur.
 //!
 //! **Quality** (0..1) = 0.40 sharpness (relative to the video's p90) + 0.30 exposure
 //! (mid luma, no clipping) + 0.30 aesthetics (colourfulness, contrast), minus noise, plus
@@ -101,6 +103,13 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
     let mut rejected: Vec<Option<RejectReason>> =
         samples.iter().map(|s| absolute_reject(&s.features, median_luma)).collect();
 
+    if tracing::enabled!(tracing::Level::TRACE) {
+        for i in 1..n {
+            let (p, x) = (&samples[i - 1].sig, &samples[i].sig);
+            let (a, r) = if i + 1 < n { x.blend_fit(p, &samples[i + 1].sig) } else { (0.0, 0.0) };
+            tracing::trace!(t = samples[i].time, hist = p.hist_distance(x), pix = p.pixel_distance(x), alpha = a, ratio = r, "neighbours");
+        }
+    }
     if dense && n >= 3 {
         let mut extra = vec![None; n];
         for i in 1..n - 1 {
@@ -109,9 +118,12 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
             }
             let (p, x, q) = (&samples[i - 1].sig, &samples[i].sig, &samples[i + 1].sig);
             let spread = p.pixel_distance(q);
-            if spread >= 0.03 {
+            if spread >= 0.06 {
                 let (alpha, ratio) = x.blend_fit(p, q);
-                if (0.15..=0.85).contains(&alpha) && ratio < 0.35 {
+                let (lp, lx, lq) = (samples[i - 1].features.luma, samples[i].features.luma, samples[i + 1].features.luma);
+                let luma_ramp = (lp - lx) * (lx - lq) > 0.0 && (lp - lq).abs() >= 0.03;
+                let palette_change = p.hist_distance(q) >= 0.15;
+                if (0.15..=0.85).contains(&alpha) && ratio < 0.3 && (luma_ramp || palette_change) {
                     extra[i] = Some(RejectReason::Transition);
                     continue;
                 }
@@ -127,20 +139,26 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
         }
     }
 
-    // Blur, relative to the video and to the frame's own scene.
-    let mut sharp: Vec<f32> =
-        samples.iter().zip(&rejected).filter(|(_, r)| r.is_none()).map(|(s, _)| s.features.sharpness).collect();
-    let p75 = percentile(&mut sharp, 0.75);
-    let mut isos: Vec<f32> =
-        samples.iter().zip(&rejected).filter(|(_, r)| r.is_none()).map(|(s, _)| s.features.isotropy).collect();
-    let median_iso = percentile(&mut isos, 0.5);
+    // Blur, relative to the video and to the frame's own shot and scene. Defocus barely
+    // halves the mean gradient but divides the Laplacian variance (`detail`) by ~100.
+    let accepted_values = |get: fn(&Features) -> f32, rejected: &[Option<RejectReason>]| -> Vec<f32> {
+        samples.iter().zip(rejected).filter(|(_, r)| r.is_none()).map(|(s, _)| get(&s.features)).collect()
+    };
+    let p75_sharp = percentile(&mut accepted_values(|f| f.sharpness, &rejected), 0.75);
+    let p75_detail = percentile(&mut accepted_values(|f| f.detail, &rejected), 0.75);
+    let median_iso = percentile(&mut accepted_values(|f| f.isotropy, &rejected), 0.5);
     let sigs: Vec<&Signature> = samples.iter().map(|s| &s.sig).collect();
     let include: Vec<bool> = rejected.iter().map(Option::is_none).collect();
     let pre_scenes = scenes::group(&sigs, &include);
     let mut scene_max = vec![0f32; pre_scenes.scene_count()];
+    let shots = pre_scenes.shot.iter().flatten().max().map(|m| m + 1).unwrap_or(0);
+    let mut shot_max = vec![0f32; shots];
     for (i, s) in samples.iter().enumerate() {
         if let Some(sc) = pre_scenes.scene[i] {
-            scene_max[sc] = scene_max[sc].max(s.features.sharpness);
+            scene_max[sc] = scene_max[sc].max(s.features.detail);
+        }
+        if let Some(sh) = pre_scenes.shot[i] {
+            shot_max[sh] = shot_max[sh].max(s.features.detail);
         }
     }
     for (i, s) in samples.iter().enumerate() {
@@ -148,9 +166,14 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
             continue;
         }
         let f = &s.features;
-        let scene_sharp = pre_scenes.scene[i].map(|sc| scene_max[sc]).unwrap_or(f.sharpness);
-        let blurred = f.sharpness < 0.25 * p75 || f.sharpness < 0.45 * scene_sharp || f.sharpness < 0.015;
-        let smeared = f.isotropy < 0.4 && f.isotropy < 0.6 * median_iso && f.sharpness < 0.75 * scene_sharp;
+        let scene_detail = pre_scenes.scene[i].map(|sc| scene_max[sc]).unwrap_or(f.detail);
+        let shot_detail = pre_scenes.shot[i].map(|sh| shot_max[sh]).unwrap_or(f.detail);
+        let blurred = f.detail < 0.05 * p75_detail
+            || f.detail < 0.1 * shot_detail
+            || f.detail < 0.06 * scene_detail
+            || f.sharpness < 0.25 * p75_sharp
+            || f.sharpness < 0.015;
+        let smeared = f.isotropy < 0.45 && f.isotropy < 0.6 * median_iso && f.detail < 0.3 * p75_detail;
         if blurred || smeared {
             rejected[i] = Some(if f.isotropy < 0.5 { RejectReason::MotionBlur } else { RejectReason::Defocus });
         }
@@ -178,13 +201,26 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
         })
         .collect();
 
+    // Stillness: small change to both neighbours (dense sampling) — a steady moment, away
+    // from cuts and fast motion. 1 = still, 0.6 = changing fast.
+    let stillness: Vec<f32> = (0..n)
+        .map(|i| {
+            if !dense {
+                return 1.0;
+            }
+            let d = |a: usize, b: usize| samples[a].sig.pixel_distance(&samples[b].sig);
+            let prev = if i > 0 { d(i - 1, i) } else { 0.0 };
+            let next = if i + 1 < n { d(i, i + 1) } else { 0.0 };
+            1.0 - 0.4 * (prev.max(next) / 0.15).min(1.0)
+        })
+        .collect();
     let rank_score: Vec<f32> = (0..n)
         .map(|i| {
             let Some(sc) = scenes.scene[i] else { return 0.0 };
             let weight = 0.75 + 0.25 * scenes.weight[sc].sqrt();
             let neighbour_bad = |j: usize| rejected[j].is_some() || scenes.shot[j] != scenes.shot[i];
             let edge = (i > 0 && neighbour_bad(i - 1)) || (i + 1 < n && neighbour_bad(i + 1));
-            quality[i] * weight * if edge { 0.8 } else { 1.0 }
+            quality[i] * weight * stillness[i] * if edge { 0.8 } else { 1.0 }
         })
         .collect();
 
