@@ -150,8 +150,13 @@ def main() -> int:
     def ratio(a, b):
         return None if a is None or b is None or b == 0 else a / b
 
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True).stdout.strip() or "unknown"
+    except OSError:
+        commit = "unknown"
     L = ["# Engine speed (`make bench`)\n"]
-    L.append(f"{started.strftime('%Y-%m-%d %H:%M UTC')} · `nproc` = {os.cpu_count()} · {cpu_model()} · "
+    L.append(f"{started.strftime('%Y-%m-%d %H:%M UTC')} · commit `{commit}` · `nproc` = {os.cpu_count()} · {cpu_model()} · "
              f"load average {load0[0]:.1f} at start, {load1[0]:.1f} at end (the machine is shared) · "
              f"medians of {args.runs} interleaved runs, wall seconds\n")
     L.append("| input | keepsake thumbs (3 picks) | ffmpegthumbnailer -t 10% | ffmpeg -skip_frame nokey | "
@@ -201,11 +206,14 @@ def main() -> int:
     for (label, tool), v in times.items():
         L.append(f"| {label} | {tool} | {', '.join(f'{x:.2f}' for x in v) or '–'} |")
     text = "\n".join(L) + "\n"
-    print(text)
-    if not args.no_write:
+    if not args.no_write:  # written first, so a closed stdout (| head) cannot lose it
         args.write.parent.mkdir(parents=True, exist_ok=True)
         args.write.write_text(text)
         print(f"wrote {args.write}", file=sys.stderr)
+    try:
+        print(text)
+    except BrokenPipeError:
+        pass
     return 1 if any(t == "keepsake" for (_, t) in errors) else 0
 
 

@@ -358,11 +358,14 @@ def main() -> int:
             "machine": machine(), "commit": git_commit(),
             "agg": {m: aggregate(results, m) for m in methods}}
     text = report(results, methods, meta)
-    print(text)
-    if not args.no_write:
+    if not args.no_write:  # written first, so a closed stdout (| head) cannot lose it
         args.write.parent.mkdir(parents=True, exist_ok=True)
         args.write.write_text(text)
         print(f"wrote {args.write}", file=sys.stderr)
+    try:
+        print(text)
+    except BrokenPipeError:
+        pass
     if KEEPSAKE in methods:
         miss = misses(meta["agg"][KEEPSAKE])
         if miss:
