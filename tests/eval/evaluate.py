@@ -229,6 +229,14 @@ def report(results: dict, methods: list[str], meta: dict) -> str:
              f"{len(results)} videos, {sum(len(v['labels']['scenes']) for v in results.values())} "
              f"labelled scenes, {sum(len(v['labels']['stretches']) for v in results.values())} "
              f"labelled bad stretches · margin ±{MARGIN} s\n")
+    kinds: dict[str, int] = {}
+    for v in results.values():
+        for st in v["labels"]["stretches"]:
+            kinds[st["kind"]] = kinds.get(st["kind"], 0) + 1
+    L.append("Bad stretches by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+             + f"; {sum(1 for v in results.values() if v['labels']['portrait'])} portrait videos stored "
+             f"sideways; codecs {', '.join(sorted({v['labels']['codec'] for v in results.values()}))}; "
+             f"containers {', '.join(sorted({v['labels']['container'] for v in results.values()}))}.\n")
     L.append("| method | bad-pick rate | scene coverage | first pick shows a face | portrait upright | median s / video | failed |")
     L.append("|---|---|---|---|---|---|---|")
     for m in methods:
