@@ -15,6 +15,7 @@ import argparse
 import datetime
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -31,6 +32,7 @@ INPUTS = [  # (label, file, duration label)
     ("720p, 2 h (12 × 10 min)", "bbb_2h.mp4"),
 ]
 TOOLS = ["keepsake", "ffmpegthumbnailer", "ffmpeg -skip_frame nokey"]
+CPU_SECONDS: list[float] = []  # CPU seconds of the latest runs, appended by time_once
 
 
 def command(tool: str, video: Path, out: Path, keepsake: Path) -> list[str]:
@@ -41,10 +43,17 @@ def command(tool: str, video: Path, out: Path, keepsake: Path) -> list[str]:
     return ["ffmpeg", "-v", "error", "-nostdin", "-skip_frame", "nokey", "-i", str(video), "-f", "null", "-"]
 
 
+def children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def time_once(tool: str, video: Path, keepsake: Path, timeout: float) -> tuple[float, str | None, int | None]:
-    """Wall seconds of one run, an error line or None, and the number of picks (keepsake)."""
+    """Wall seconds of one run, an error line or None, and the number of picks (keepsake).
+    The run's CPU seconds (user + system) are added to CPU_SECONDS."""
     with tempfile.TemporaryDirectory(prefix="keepsake-bench-") as tmp:
         out = Path(tmp)
+        c0 = children_cpu()
         t0 = time.monotonic()
         try:
             proc = subprocess.run(command(tool, video, out, keepsake), capture_output=True,
@@ -52,6 +61,7 @@ def time_once(tool: str, video: Path, keepsake: Path, timeout: float) -> tuple[f
         except subprocess.TimeoutExpired:
             return timeout, f"timed out after {timeout:.0f} s", None
         dt = time.monotonic() - t0
+        CPU_SECONDS.append(children_cpu() - c0)
         if proc.returncode != 0:
             line = (proc.stderr.strip().splitlines() or ["(no stderr)"])[-1]
             return dt, f"exit {proc.returncode}: {line[:160]}", None
@@ -122,6 +132,7 @@ def main() -> int:
     started = datetime.datetime.now(datetime.timezone.utc)
     load0 = os.getloadavg()
     times: dict[tuple[str, str], list[float]] = {(l, t): [] for l, _ in inputs for t in TOOLS}
+    cpu: dict[tuple[str, str], list[float]] = {(l, t): [] for l, _ in inputs for t in TOOLS}
     errors: dict[tuple[str, str], str] = {}
     picks: dict[str, set] = {l: set() for l, _ in inputs}
     # interleaved: every run times every tool on every input, in rotating order
@@ -135,6 +146,7 @@ def main() -> int:
                     print(f"  run {r + 1}: {label}: {tool}: {err}", file=sys.stderr)
                     continue
                 times[(label, tool)].append(dt)
+                cpu[(label, tool)].append(CPU_SECONDS[-1])
                 if n is not None:
                     picks[label].add(n)
                 print(f"  run {r + 1}: {label}: {tool}: {dt:.2f} s", file=sys.stderr)
@@ -142,6 +154,10 @@ def main() -> int:
 
     def med(label, tool):
         v = times[(label, tool)]
+        return statistics.median(v) if v else None
+
+    def cmed(label, tool):
+        v = cpu[(label, tool)]
         return statistics.median(v) if v else None
 
     def f(x, d=2):
@@ -186,6 +202,14 @@ def main() -> int:
     for label, _ in inputs:
         if picks[label] and picks[label] != {3}:
             L.append(f"- keepsake returned {sorted(picks[label])} picks on {label} (expected 3).")
+    L.append("\n### CPU seconds (user + system), medians\n")
+    L.append("On a shared, overloaded machine wall time includes waiting for a core; CPU time "
+             "does not, so this table is the steadier of the two.\n")
+    L.append("| input | keepsake | ffmpegthumbnailer | ffmpeg -skip_frame nokey | keepsake / ffmpegthumbnailer |")
+    L.append("|---|---|---|---|---|")
+    for label, _ in inputs:
+        k, t, n = cmed(label, "keepsake"), cmed(label, "ffmpegthumbnailer"), cmed(label, "ffmpeg -skip_frame nokey")
+        L.append(f"| {label} | {f(k)} | {f(t)} | {f(n)} | {f(ratio(k, t), 1)}× |")
     L.append("\n## Inputs\n")
     L.append("| input | file | stream | keyframes | mean keyframe interval |")
     L.append("|---|---|---|---|---|")
