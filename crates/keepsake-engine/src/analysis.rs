@@ -9,11 +9,11 @@
 //!    the sequential pass.
 //! 2. **Features** on each sample at ≤ `analysis_side` px (`features.rs`). When the face
 //!    detector is loaded, a first verdict picks out the acceptable candidates, up to 24
-//!    of them (spread in time) are checked for faces, results are lent to neighbours in
+//!    of them (spread in time; the best 8 for keyframe-sampled videos) are checked for faces, results are lent to neighbours in
 //!    the same shot, and the verdict is made again (`face_scoring.rs`).
 //! 3. **Judging** (`select.rs`): rejection, scenes (`scenes.rs`), ranking, picks.
 //! 4. **Refinement**: around each pick, every frame in a short window (up to
-//!    [`REFINE_SECONDS`] after a keyframe, or half the gap to the neighbouring samples)
+//!    [`REFINE_SECONDS`] (0.25 s) after a keyframe, or half the gap to the neighbouring samples)
 //!    is decoded; the sharpest, stillest one that passes the exposure/flatness rules wins.
 //! 5. **Rendering**: that exact frame, full size (or `max_side`), upright, as JPEG.
 
@@ -36,10 +36,13 @@ pub(crate) const DENSE_MAX_SECONDS: f64 = 60.0;
 const DENSE_RATE: f64 = 5.0;
 /// Most samples taken in the dense pass.
 const DENSE_MAX_SAMPLES: usize = 300;
-/// Most candidates shown to the face detector per video (it costs ~10 ms a frame).
+/// Most candidates shown to the face detector per densely sampled video (it costs
+/// 50–150 ms a frame: several BlazeFace runs).
 const MAX_FACE_CHECKS: usize = 24;
+/// For keyframe-sampled (long) videos: only the best-ranked candidates are checked.
+const MAX_FACE_CHECKS_SPARSE: usize = 8;
 /// How far after a keyframe pick the refinement looks.
-const REFINE_SECONDS: f64 = 0.5;
+const REFINE_SECONDS: f64 = 0.25;
 /// Most frames decoded while refining one pick.
 const REFINE_MAX_FRAMES: usize = 400;
 
@@ -78,7 +81,7 @@ pub(crate) fn judge(
     let (mut samples, images): (Vec<Sample>, Vec<RgbImage>) = samples.into_iter().unzip();
     let mut plan = select::plan(&samples, count, dense);
     if let Some(scorer) = faces {
-        add_faces(&mut samples, &images, &plan, scorer);
+        add_faces(&mut samples, &images, &plan, scorer, dense);
         plan = select::plan(&samples, count, dense);
     }
     Ok(Judged { samples, plan, dense })
@@ -92,10 +95,16 @@ fn analyse_frame(conv: &mut FrameConverter, tf: &TimedFrame, side: u32) -> Resul
 
 /// Looks for faces on up to [`MAX_FACE_CHECKS`] accepted candidates spread over the video,
 /// and lends each result to unchecked neighbours of the same shot within a second.
-fn add_faces(samples: &mut [Sample], images: &[RgbImage], plan: &Plan, scorer: &FaceScorer) {
-    let accepted: Vec<usize> = (0..samples.len()).filter(|&i| plan.rejected[i].is_none()).collect();
+fn add_faces(samples: &mut [Sample], images: &[RgbImage], plan: &Plan, scorer: &FaceScorer, dense: bool) {
+    let mut accepted: Vec<usize> = (0..samples.len()).filter(|&i| plan.rejected[i].is_none()).collect();
     if accepted.is_empty() {
         return;
+    }
+    if !dense {
+        // Sparse samples are far apart: check the best-ranked few, in time order.
+        accepted.sort_by(|&a, &b| plan.rank_score[b].total_cmp(&plan.rank_score[a]));
+        accepted.truncate(MAX_FACE_CHECKS_SPARSE);
+        accepted.sort_unstable();
     }
     let step = (accepted.len() as f64 / MAX_FACE_CHECKS as f64).max(1.0);
     let mut checked: Vec<usize> = Vec::new();

@@ -33,6 +33,7 @@ pub(crate) struct VideoSource {
     time_base: ffmpeg::Rational,
     start_time: f64,
     decoder: ffmpeg::decoder::Video,
+    threads: usize,
     pub info: VideoInfo,
 }
 
@@ -74,8 +75,16 @@ impl VideoSource {
         };
         let mut ctx = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
             .map_err(|e| ffmpeg_err(path, e))?;
+        // Long videos are read by seeking and decoding single keyframes, where frame
+        // threading only adds a pipeline to drain at every seek; short ones are decoded
+        // in order, where it pays.
+        let kind = if info.duration > crate::analysis::DENSE_MAX_SECONDS {
+            ffmpeg::threading::Type::Slice
+        } else {
+            ffmpeg::threading::Type::Frame
+        };
         ctx.set_threading(ffmpeg::threading::Config {
-            kind: ffmpeg::threading::Type::Frame,
+            kind,
             count: threads,
             ..Default::default()
         });
@@ -90,6 +99,7 @@ impl VideoSource {
             time_base,
             start_time,
             decoder,
+            threads,
             info,
         })
     }
@@ -106,11 +116,23 @@ impl VideoSource {
     }
 
     /// Seeks so the next packet read is the keyframe at or before `time` (seconds from
-    /// the start). Returns false when the file cannot seek.
+    /// the start). Returns false when the file cannot seek there.
     fn seek_to(&mut self, time: f64) -> bool {
         let target = ((time + self.start_time).max(0.0) * f64::from(ffmpeg::ffi::AV_TIME_BASE)) as i64;
         self.decoder.flush();
         self.input.seek(target, ..target).is_ok()
+    }
+
+    /// Goes back to the first packet: by seeking, or when the file cannot seek (no index,
+    /// a damaged one) by opening it again.
+    fn rewind(&mut self) -> Result<(), EngineError> {
+        if self.seek_to(0.0) {
+            return Ok(());
+        }
+        let fresh = VideoSource::open(&self.path, self.threads)?;
+        self.input = fresh.input;
+        self.decoder = fresh.decoder;
+        Ok(())
     }
 
     /// Decodes the keyframe at or just before `time`, alone (one packet per candidate).
@@ -178,14 +200,22 @@ impl VideoSource {
         from: f64,
         mut on_frame: impl FnMut(&TimedFrame) -> bool,
     ) -> Result<usize, EngineError> {
-        if from > 0.0 {
-            // A file that cannot seek is decoded from the start instead.
-            if !self.seek_to(from) {
-                self.seek_to(0.0);
-            }
-        } else {
-            self.seek_to(0.0);
+        // A file that cannot seek is decoded from the start instead.
+        let seeked = from > 0.0 && self.seek_to(from);
+        if !seeked {
+            self.rewind()?;
         }
+        let decoded = self.run_forward(&mut on_frame);
+        if decoded == 0 && seeked {
+            // The seek landed where no keyframe follows (e.g. MPEG-TS without an index):
+            // decode from the start instead.
+            self.rewind()?;
+            return Ok(self.run_forward(&mut on_frame));
+        }
+        Ok(decoded)
+    }
+
+    fn run_forward(&mut self, on_frame: &mut impl FnMut(&TimedFrame) -> bool) -> usize {
         self.decoder.skip_frame(Discard::Default);
         let mut decoded = 0usize;
         let mut packets = 0usize;
@@ -239,7 +269,7 @@ impl VideoSource {
             }
         }
         self.decoder.flush();
-        Ok(decoded)
+        decoded
     }
 
 }

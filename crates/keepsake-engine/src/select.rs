@@ -14,8 +14,8 @@
 //!   are alike — a flash frame straddling an edit;
 //! - `Defocus` / `MotionBlur`: Laplacian variance (`detail`) < 5 % of the video's p75,
 //!   < 10 % of its shot's best or < 6 % of its scene's best (a Gaussian blur of σ≈4 px
-//!   divides it by ~100 while natural scenes differ by < 10×), or Sobel sharpness < 25 %
-//!   of the video's p75; or one-directional gradients (isotropy < 0.45 and < 60 % of the
+//!   divides it by ~100 while natural scenes differ by < 10×; mean gradient only halves,
+//!   and differs 5× between a soft and a busy photo, so it is not used for this); or one-directional gradients (isotropy < 0.45 and < 60 % of the
 //!   video's median) with detail < 30 % of p75. Isotropy < 0.5 names it motion blur.
 //!
 //! **Quality** (0..1) = 0.40 sharpness (relative to the video's p90) + 0.30 exposure
@@ -144,7 +144,6 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
     let accepted_values = |get: fn(&Features) -> f32, rejected: &[Option<RejectReason>]| -> Vec<f32> {
         samples.iter().zip(rejected).filter(|(_, r)| r.is_none()).map(|(s, _)| get(&s.features)).collect()
     };
-    let p75_sharp = percentile(&mut accepted_values(|f| f.sharpness, &rejected), 0.75);
     let p75_detail = percentile(&mut accepted_values(|f| f.detail, &rejected), 0.75);
     let median_iso = percentile(&mut accepted_values(|f| f.isotropy, &rejected), 0.5);
     let sigs: Vec<&Signature> = samples.iter().map(|s| &s.sig).collect();
@@ -171,7 +170,6 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
         let blurred = f.detail < 0.05 * p75_detail
             || f.detail < 0.1 * shot_detail
             || f.detail < 0.06 * scene_detail
-            || f.sharpness < 0.25 * p75_sharp
             || f.sharpness < 0.015;
         let smeared = f.isotropy < 0.45 && f.isotropy < 0.6 * median_iso && f.detail < 0.3 * p75_detail;
         if blurred || smeared {

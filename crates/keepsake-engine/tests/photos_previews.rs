@@ -26,6 +26,38 @@ fn with_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     out
 }
 
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// A PNG signature, a valid IHDR for `w`×`h` RGB, a bogus IDAT and IEND: the header is
+/// all a decoder needs to learn how much memory decoding would take.
+fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    };
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(b"IEND", &[]);
+    out
+}
+
 #[test]
 fn photo_thumbnail_honours_exif_orientation() {
     let dir = tempfile::tempdir().unwrap();
@@ -63,7 +95,7 @@ fn photo_thumbnails_of_png_and_webp_and_refusals() {
     assert!(matches!(e.photo_thumbnail(&empty, &dir.path().join("y.jpg"), 64), Err(EngineError::Empty { .. })));
     // A tiny PNG claiming 30000×30000 pixels.
     let bomb = dir.path().join("bomb.png");
-    ffmpeg(&["-f", "lavfi", "-i", "color=c=white:s=30000x30000", "-frames:v", "1", bomb.to_str().unwrap()]);
+    std::fs::write(&bomb, png_claiming(30_000, 30_000)).unwrap();
     assert!(matches!(e.photo_thumbnail(&bomb, &dir.path().join("z.jpg"), 64), Err(EngineError::TooLarge { .. })));
 }
 
@@ -77,6 +109,29 @@ fn preview_is_a_small_looping_gif() {
     let frames = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap())).unwrap();
     let n = image::AnimationDecoder::into_frames(frames).count();
     assert!(n >= 8, "{n} frames");
+}
+
+#[test]
+fn preview_webp_is_animated_and_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.webp");
+    let r = engine().preview(&media("carphone.mp4"), &out, &PreviewOptions::default()).unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(bytes.len() as u64, r.bytes);
+    assert!(r.bytes < 2_000_000);
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert!(bytes.windows(4).any(|w| w == b"ANIM"), "animated");
+    assert!(bytes.windows(4).filter(|w| *w == b"ANMF").count() >= 8, "frames");
+    assert!(matches!(
+        engine().preview(&media("carphone.mp4"), &dir.path().join("p.avi"), &PreviewOptions::default()),
+        Err(EngineError::InvalidRequest { .. })
+    ));
+}
+
+#[test]
+fn engine_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<keepsake_engine::Engine>();
 }
 
 #[test]
