@@ -33,6 +33,7 @@ test-rust:
 
 test-ui:
 	npm --prefix ui test
+	python3 -m unittest tests/eval/test_metrics.py
 
 test-e2e:
 	tests/e2e/run.sh $(BIN)/keepsake-app
