@@ -1,6 +1,7 @@
 //! Background services started with the window: the first-launch demo album, the folder
 //! watcher, the analyzer (engine worker processes) and a progress ticker.
 
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -13,11 +14,13 @@ use crate::state::AppState;
 /// Starts everything; failures become notices, never a dead window.
 pub fn start(app: &AppHandle) {
     let state = app.state::<AppState>();
-    let wants_demo = state.wants_demo();
+    let folders: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).filter(|p| p.is_dir()).collect();
+    let wants_demo = folders.is_empty() && state.wants_demo();
     let handle = app.clone();
     std::thread::Builder::new()
         .name("keepsake-start".into())
         .spawn(move || {
+            add_folders(&handle, &folders);
             if wants_demo {
                 create_demo(&handle);
             }
@@ -27,6 +30,20 @@ pub fn start(app: &AppHandle) {
         .ok();
     start_analyzer(app);
     start_progress_ticker(app);
+}
+
+/// Folders named on the command line ("Open with Keepsake", scripts, tests) become albums.
+fn add_folders(app: &AppHandle, folders: &[PathBuf]) {
+    let state = app.state::<AppState>();
+    for dir in folders {
+        match state.library.add_root(dir, &|_| {}) {
+            Ok((root, report)) => tracing::info!(root = %root.path.display(), added = report.added, "album from the command line"),
+            Err(e) => warn(app, format!("Couldn't add {}: {e}", dir.display())),
+        }
+    }
+    if !folders.is_empty() {
+        emit_shell(app, ShellEvent::AlbumsChanged);
+    }
 }
 
 fn create_demo(app: &AppHandle) {
