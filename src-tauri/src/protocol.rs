@@ -7,6 +7,7 @@
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::{Condvar, Mutex};
 
 use keepsake_library::{ImageKey, MediaKind};
 use tauri::http::{header, Request, Response, StatusCode};
@@ -42,8 +43,39 @@ pub fn parse(path: &str) -> Option<Resource> {
     }
 }
 
+/// At most this many requests render or read at once: a fast scroll asks for hundreds of
+/// thumbnails, and rendering them all in parallel would starve the window.
+const MAX_CONCURRENT: usize = 4;
+
+static SLOTS: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// One of the [`MAX_CONCURRENT`] slots, released on drop.
+struct Slot;
+
+impl Slot {
+    fn take() -> Slot {
+        let (lock, cv) = &SLOTS;
+        let mut busy = lock.lock().unwrap_or_else(|p| p.into_inner());
+        while *busy >= MAX_CONCURRENT {
+            busy = cv.wait(busy).unwrap_or_else(|p| p.into_inner());
+        }
+        *busy += 1;
+        Slot
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let (lock, cv) = &SLOTS;
+        let mut busy = lock.lock().unwrap_or_else(|p| p.into_inner());
+        *busy = busy.saturating_sub(1);
+        cv.notify_one();
+    }
+}
+
 /// Answers one request (runs on a blocking thread).
 pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+    let _slot = Slot::take();
     let state = app.state::<AppState>();
     let Some(resource) = parse(request.uri().path()) else {
         return text(StatusCode::BAD_REQUEST, "not a Keepsake resource");
