@@ -71,7 +71,7 @@ pub(crate) fn landscape(w: u32, h: u32, p: &Palette, seed: f32, t: f32) -> RgbIm
 
 /// `img` darkened towards black by `k` (0 = unchanged, 1 = black).
 pub(crate) fn darken(img: &mut RgbImage, k: f32) {
-    for v in img.as_mut().iter_mut() {
+    for v in img.iter_mut() {
         *v = (*v as f32 * (1.0 - k.clamp(0.0, 1.0))) as u8;
     }
 }

@@ -113,7 +113,7 @@ pub(crate) fn letterbox(img: &RgbImage, w: u32, h: u32) -> RgbImage {
 /// `a` faded towards `b` by `t` (0 = all `a`, 1 = all `b`).
 pub(crate) fn blend(a: &RgbImage, b: &RgbImage, t: f32) -> RgbImage {
     let mut out = a.clone();
-    for (o, q) in out.as_mut().iter_mut().zip(b.as_raw()) {
+    for (o, q) in out.iter_mut().zip(b.as_raw().iter()) {
         *o = (*o as f32 * (1.0 - t) + *q as f32 * t).round() as u8;
     }
     out

@@ -1,6 +1,6 @@
 //! Cover overrides: a pick, a moment, an image of the user's, or back to automatic.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use keepsake_library::{CoverChoice, LibraryEvent, MediaDetail};
 use tauri::{AppHandle, Manager};
@@ -44,7 +44,7 @@ pub async fn reset_cover(app: AppHandle, id: i64) -> Result<MediaDetail, Command
 }
 
 /// A cover image must be an existing regular file given by absolute path.
-fn check_image_path(path: &PathBuf) -> Result<(), CommandError> {
+fn check_image_path(path: &Path) -> Result<(), CommandError> {
     if !path.is_absolute() {
         return Err(CommandError(format!("{} is not an absolute path", path.display())));
     }
