@@ -82,9 +82,10 @@ if [[ ! -f "$stamp" || ui/package-lock.json -nt "$stamp" || ! -d ui/node_modules
 fi
 
 # ---- tauri-driver for the end-to-end tests (from crates.io, project-local) -----------------
-if [[ "$purpose" == test || "$purpose" == bench ]] && [[ ! -x .deps/tauri-driver/bin/tauri-driver ]]; then
-  say "installing tauri-driver (cargo install, project-local)"
-  cargo install --quiet tauri-driver --version "^2" --locked --root .deps/tauri-driver \
+driver_root="${TAURI_DRIVER_ROOT:-$root/.deps/tauri-driver}"
+if [[ "$purpose" == test || "$purpose" == bench ]] && [[ ! -x "$driver_root/bin/tauri-driver" ]]; then
+  say "installing tauri-driver (cargo install into $driver_root)"
+  cargo install --quiet tauri-driver --version "^2" --locked --root "$driver_root" \
     || die "cannot install tauri-driver from crates.io"
 fi
 
