@@ -139,6 +139,8 @@ impl VideoWriter {
         let mut packet = ffmpeg::Packet::empty();
         while self.encoder.receive_packet(&mut packet).is_ok() {
             packet.set_stream(0);
+            // Every frame lasts one tick; without it the muxer drops the last one.
+            packet.set_duration(1);
             packet.rescale_ts(self.frame_tb, self.stream_tb);
             packet.write_interleaved(&mut self.octx).map_err(SlideshowError::ffmpeg("write a packet"))?;
         }
