@@ -5,6 +5,9 @@
 //! `library_cmd` (add, scan, analyze, watch, ls, cover, jobs, ...).
 
 mod doctor;
+mod library_cmd;
+mod worker;
+mod worker_engine;
 
 use std::process::ExitCode;
 
@@ -25,6 +28,8 @@ struct Cli {
 enum Command {
     /// Check FFmpeg, ONNX Runtime, the models and the data directory.
     Doctor(doctor::DoctorArgs),
+    #[command(flatten)]
+    Library(library_cmd::LibraryCommand),
 }
 
 fn init_logging(verbose: u8) {
@@ -44,6 +49,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Doctor(args) => doctor::run(args),
+        Command::Library(cmd) => library_cmd::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,48 @@
 //! Keepsake's album library: album roots, the SQLite index, the job queue that feeds
 //! the engine, and cover overrides. Free of Tauri so the CLI and tests use it alone.
 //!
+//! Data flows one way: files → [`Library::add_root`] / [`Library::scan_all`] /
+//! [`Watcher`] → index → [`JobQueue`] → [`Analyzer`] (engine in `keepsake worker`
+//! processes) → picks and covers → [`Library::media`] for the grid.
+//!
 //! Public surface:
+//! - [`Library`]: open a data directory; roots, scan, media queries, covers, images.
+//! - [`JobQueue`] (via [`Library::queue`]): priorities, pause/resume/cancel, retries, progress.
+//! - [`Analyzer`] + [`AnalyzerConfig`]: runs the queue with bounded worker processes.
+//! - [`Watcher`] + [`WatcherConfig`]: live folder watching, reported as [`LibraryEvent`]s.
+//! - [`protocol`]: the JSON-lines protocol spoken to `keepsake worker`.
+//! - [`model`]: the serde types the CLI prints and the app sends to the UI.
 //! - [`paths`]: where Keepsake keeps its derived data.
 
+mod analyzer;
+mod covers;
+pub mod db;
+mod error;
+pub mod fingerprint;
+mod jobs;
+mod library;
+mod media;
+pub mod model;
 pub mod paths;
+pub mod protocol;
+mod render;
+mod scan;
+pub mod taken;
+mod util;
+mod watch;
+mod worker_process;
+
+#[cfg(test)]
+pub(crate) mod test_support;
+
+pub use analyzer::{Analyzer, AnalyzerConfig, RunSummary, WORKER_ENV};
+pub use covers::{import_cover_image, MAX_COVER, MAX_PIXELS};
+pub use error::LibraryError;
+pub use jobs::JobQueue;
+pub use library::Library;
+pub use model::{
+    Cover, CoverChoice, CoverKind, Frame, ImageKey, JobInfo, JobState, LibraryEvent, MediaDetail, MediaId, MediaItem,
+    MediaKind, MediaQuery, MediaState, QueueProgress, Root, RootId, ScanProgress, ScanReport, SortOrder,
+};
+pub use scan::{is_ignored_name, media_kind};
+pub use watch::{Watcher, WatcherConfig};

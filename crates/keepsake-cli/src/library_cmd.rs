@@ -1,0 +1,329 @@
+//! Library subcommands: `add`, `remove`, `scan`, `analyze`, `watch`, `status`, `ls`,
+//! `cover`, `jobs`. Each opens the library in the data directory (KEEPSAKE_DATA_DIR
+//! overrides it), does one thing and prints a short human summary (or JSON).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use keepsake_library::{
+    Analyzer, AnalyzerConfig, CoverChoice, Library, LibraryEvent, MediaDetail, MediaQuery, MediaState, QueueProgress,
+    ScanProgress, ScanReport, SortOrder, Watcher, WatcherConfig,
+};
+use serde::Serialize;
+
+#[derive(Debug, Subcommand)]
+pub enum LibraryCommand {
+    /// Register an album folder and index it; its videos are queued for analysis.
+    Add { dir: PathBuf },
+    /// Forget an album folder (its files are never touched).
+    Remove { dir: PathBuf },
+    /// Reconcile every album folder with the disk (new, changed, moved, deleted, unplugged).
+    Scan,
+    /// Analyse queued videos with worker processes until the queue is empty.
+    Analyze,
+    /// Watch the album folders and analyse new videos until Ctrl-C.
+    Watch,
+    /// Album folders, counts and the queue.
+    Status,
+    /// List indexed media.
+    Ls(LsArgs),
+    /// Choose or reset the cover of a video.
+    #[command(subcommand)]
+    Cover(CoverCommand),
+    /// The analysis jobs.
+    Jobs(JobsArgs),
+    /// Run as an engine worker (JSON lines on stdin/stdout); used by `analyze` and the app.
+    Worker,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// JSON: an array of media with their frames and cover.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CoverCommand {
+    /// Set the cover: one of the picks, a moment, or an image of your own.
+    Set {
+        file: PathBuf,
+        #[arg(long, group = "choice")]
+        pick: Option<u32>,
+        #[arg(long, group = "choice")]
+        time: Option<f64>,
+        #[arg(long, group = "choice")]
+        image: Option<PathBuf>,
+    },
+    /// Go back to the automatic cover.
+    Reset { file: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// Only failed jobs.
+    #[arg(long)]
+    failed: bool,
+    /// Queue failed jobs again.
+    #[arg(long)]
+    retry: bool,
+}
+
+fn open() -> Result<Library> {
+    let dir = keepsake_library::paths::data_dir()?;
+    Library::open(&dir).with_context(|| format!("cannot open the library in {}", dir.display()))
+}
+
+pub fn run(cmd: LibraryCommand) -> Result<ExitCode> {
+    match cmd {
+        LibraryCommand::Worker => return crate::worker::run(),
+        LibraryCommand::Add { dir } => add(&dir)?,
+        LibraryCommand::Remove { dir } => remove(&dir)?,
+        LibraryCommand::Scan => {
+            let lib = open()?;
+            let report = lib.scan_all(&scan_progress)?;
+            clear_line();
+            print_report(&report);
+        }
+        LibraryCommand::Analyze => analyze()?,
+        LibraryCommand::Watch => watch()?,
+        LibraryCommand::Status => status()?,
+        LibraryCommand::Ls(args) => ls(args)?,
+        LibraryCommand::Cover(c) => cover(c)?,
+        LibraryCommand::Jobs(args) => jobs(args)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scan_progress(p: ScanProgress) {
+    if std::io::stderr().is_terminal() {
+        eprint!("\rscanning {}: {} files", p.root.display(), p.files_seen);
+    }
+}
+
+fn clear_line() {
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[K");
+    }
+}
+
+fn print_report(r: &ScanReport) {
+    println!(
+        "{} added, {} changed, {} moved, {} removed, {} missing, {} restored, {} unchanged",
+        r.added, r.changed, r.moved, r.removed, r.missing, r.restored, r.unchanged
+    );
+    for (path, why) in &r.unreadable {
+        println!("could not read {}: {why}", path.display());
+    }
+    for root in &r.offline_roots {
+        println!("album folder {} is not there (unplugged?); its media are marked missing", root.display());
+    }
+}
+
+fn add(dir: &Path) -> Result<()> {
+    let lib = open()?;
+    let (root, report) = lib.add_root(dir, &scan_progress)?;
+    clear_line();
+    println!("added {} ({} photos, {} videos)", root.path.display(), root.photos, root.videos);
+    print_report(&report);
+    Ok(())
+}
+
+fn remove(dir: &Path) -> Result<()> {
+    let lib = open()?;
+    let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let root = match lib.root_by_path(dir)? {
+        Some(r) => r,
+        None => lib
+            .roots()?
+            .into_iter()
+            .find(|r| r.path == abs)
+            .with_context(|| format!("{} is not an album folder", dir.display()))?,
+    };
+    lib.remove_root(root.id)?;
+    println!("removed {} from the library (no files were touched)", root.path.display());
+    Ok(())
+}
+
+/// A one-line progress bar on stderr (redrawn in place on a terminal).
+fn show_progress(p: &QueueProgress) {
+    let finished = p.done + p.failed;
+    let width = 30usize;
+    let filled = if p.total == 0 { width } else { (finished as usize * width / p.total as usize).min(width) };
+    let eta = p.eta_s.map(|s| format!(", ETA {:.0} s", s)).unwrap_or_default();
+    let current = p.running.first().map(|c| format!(" — {}", c.display())).unwrap_or_default();
+    let line = format!(
+        "[{}{}] {finished}/{} analysed, {} failed{eta}{current}",
+        "#".repeat(filled),
+        " ".repeat(width - filled),
+        p.total,
+        p.failed
+    );
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[K{line}");
+    } else {
+        eprintln!("{line}");
+    }
+}
+
+fn analyze() -> Result<()> {
+    let lib = open()?;
+    let config = AnalyzerConfig::from_env();
+    if lib.queue().is_paused()? {
+        println!("the queue is paused; resume it from the app (or `keepsake jobs --retry` for failed jobs)");
+    }
+    let analyzer = Analyzer::new(lib.clone(), config);
+    let summary = analyzer.run_until_empty(&|ev| match ev {
+        LibraryEvent::Progress(p) => show_progress(&p),
+        LibraryEvent::JobFinished { id, ok: false, error } => {
+            let path = lib.media_by_id(id).map(|d| d.item.path.display().to_string()).unwrap_or_default();
+            clear_line();
+            eprintln!("failed: {path}: {}", error.unwrap_or_default());
+        }
+        _ => {}
+    })?;
+    clear_line();
+    println!("{} analysed, {} failed", summary.analysed, summary.failed);
+    Ok(())
+}
+
+fn print_event(lib: &Library, ev: &LibraryEvent) {
+    let name = |id| lib.media_by_id(id).map(|d| d.item.path.display().to_string()).unwrap_or_else(|_| format!("#{id}"));
+    let line = match ev {
+        LibraryEvent::MediaAdded { path, .. } => format!("added {}", path.display()),
+        LibraryEvent::MediaChanged { path, .. } => format!("changed {}", path.display()),
+        LibraryEvent::MediaRemoved { path, .. } => format!("removed {}", path.display()),
+        LibraryEvent::MediaMoved { from, to, .. } => format!("moved {} -> {}", from.display(), to.display()),
+        LibraryEvent::JobFinished { id, ok: true, .. } => format!("analysed {}", name(*id)),
+        LibraryEvent::JobFinished { id, ok: false, error } => {
+            format!("failed {}: {}", name(*id), error.clone().unwrap_or_default())
+        }
+        LibraryEvent::Warning { message } => format!("warning: {message}"),
+        LibraryEvent::CoverChanged { .. } | LibraryEvent::Progress(_) => return,
+    };
+    println!("{line}");
+    let _ = std::io::stdout().flush();
+}
+
+fn watch() -> Result<()> {
+    let lib = open()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    ctrlc::set_handler(move || s.store(true, Ordering::Relaxed)).context("cannot install the Ctrl-C handler")?;
+    let report = lib.scan_all(&scan_progress)?;
+    clear_line();
+    print_report(&report);
+    let lib2 = lib.clone();
+    let watcher = Watcher::start(lib.clone(), WatcherConfig::default(), move |ev| print_event(&lib2, &ev))?;
+    println!("watching {} album folder(s); Ctrl-C to stop", lib.roots()?.len());
+    let _ = std::io::stdout().flush();
+    let analyzer = Analyzer::new(lib.clone(), AnalyzerConfig::from_env());
+    analyzer.run_forever(&stop, &|ev| print_event(&lib, &ev))?;
+    watcher.stop();
+    println!("stopped");
+    Ok(())
+}
+
+fn status() -> Result<()> {
+    let lib = open()?;
+    println!("data directory: {}", lib.data_dir().display());
+    let roots = lib.roots()?;
+    if roots.is_empty() {
+        println!("no album folders yet: `keepsake add DIR`");
+    }
+    for r in &roots {
+        let online = if r.online { "" } else { "  [not there: unplugged?]" };
+        println!("{}: {} photos, {} videos{online}", r.path.display(), r.photos, r.videos);
+    }
+    let all = lib.media(&MediaQuery::default())?;
+    let count = |s: MediaState| all.iter().filter(|m| m.state == s).count();
+    println!(
+        "media: {} ready, {} pending, {} failed, {} missing",
+        count(MediaState::Ready),
+        count(MediaState::Pending),
+        count(MediaState::Failed),
+        count(MediaState::Missing)
+    );
+    let p = lib.queue().progress()?;
+    println!(
+        "queue: {} done, {} queued, {} running, {} failed{}",
+        p.done,
+        p.queued,
+        p.running.len(),
+        p.failed,
+        if p.paused { " (paused)" } else { "" }
+    );
+    Ok(())
+}
+
+/// The `ls --json` shape (stable contract for tests and scripts).
+#[derive(Serialize)]
+struct LsEntry<'a> {
+    #[serde(flatten)]
+    detail: &'a MediaDetail,
+}
+
+fn ls(args: LsArgs) -> Result<()> {
+    let lib = open()?;
+    let items = lib.media(&MediaQuery { sort: SortOrder::Name, ..Default::default() })?;
+    let mut details = Vec::with_capacity(items.len());
+    for item in items {
+        details.push(lib.media_by_id(item.id)?);
+    }
+    if args.json {
+        let entries: Vec<LsEntry> = details.iter().map(|d| LsEntry { detail: d }).collect();
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+        return Ok(());
+    }
+    for d in &details {
+        let state = serde_json::to_value(d.item.state)?.as_str().unwrap_or("").to_owned();
+        let cover = serde_json::to_value(d.cover.kind)?.as_str().unwrap_or("").to_owned();
+        let err = d.item.error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
+        println!("{state:8} {:5} {} frames  cover={cover:5}  {}{err}", if d.item.kind == keepsake_library::MediaKind::Video { "video" } else { "photo" }, d.frames.len(), d.item.path.display());
+    }
+    Ok(())
+}
+
+fn cover(cmd: CoverCommand) -> Result<()> {
+    let lib = open()?;
+    match cmd {
+        CoverCommand::Set { file, pick, time, image } => {
+            let choice = match (pick, time, image) {
+                (Some(n), None, None) => CoverChoice::Pick(n),
+                (None, Some(t), None) => CoverChoice::Time(t),
+                (None, None, Some(img)) => CoverChoice::Image(img),
+                _ => bail!("give exactly one of --pick N, --time SECONDS or --image IMG"),
+            };
+            let detail = lib.media_by_path(&file)?;
+            let cover = lib.set_cover(detail.item.id, choice)?;
+            let path = cover.path.map(|p| p.display().to_string()).unwrap_or_else(|| "(not rendered yet)".into());
+            println!("cover of {} set: {}", detail.item.path.display(), path);
+        }
+        CoverCommand::Reset { file } => {
+            let detail = lib.media_by_path(&file)?;
+            lib.reset_cover(detail.item.id)?;
+            println!("cover of {} is automatic again", detail.item.path.display());
+        }
+    }
+    Ok(())
+}
+
+fn jobs(args: JobsArgs) -> Result<()> {
+    let lib = open()?;
+    if args.retry {
+        let n = lib.queue().retry_failed()?;
+        println!("{n} job(s) queued again; run `keepsake analyze`");
+        return Ok(());
+    }
+    for j in lib.queue().list(args.failed)? {
+        let state = serde_json::to_value(j.state)?.as_str().unwrap_or("").to_owned();
+        let err = j.error.map(|e| format!("  {e}")).unwrap_or_default();
+        println!("{state:9} attempts={} {}{err}", j.attempts, j.path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! `keepsake worker`: the engine in its own process. Reads one JSON request per line
+//! on stdin, answers one JSON line on stdout, until stdin closes. The library's
+//! analyzer supervises it: if decoding or inference crashes, hangs or runs out of
+//! memory, only this process dies and only that job fails.
+//!
+//! Test-only fault switch (honoured here and nowhere else):
+//! `KEEPSAKE_WORKER_TEST_FAULT=abort:NEEDLE` or `hang:NEEDLE` (comma-separated rules)
+//! makes `analyze` of any video whose path contains NEEDLE abort the process or hang.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use keepsake_library::protocol::{WorkerRequest, WorkerResponse};
+
+/// Environment variable of the test-only fault switch.
+pub const TEST_FAULT_ENV: &str = "KEEPSAKE_WORKER_TEST_FAULT";
+
+pub fn run() -> Result<ExitCode> {
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout().lock();
+    let mut engine = crate::worker_engine::WorkerEngine::new();
+    for line in stdin.lock().lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let response = match serde_json::from_str::<WorkerRequest>(&line) {
+            Ok(req) => handle(&mut engine, req),
+            Err(e) => WorkerResponse::failure(format!("bad request: {e}")),
+        };
+        serde_json::to_writer(&mut stdout, &response)?;
+        stdout.write_all(b"\n")?;
+        stdout.flush()?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn handle(engine: &mut crate::worker_engine::WorkerEngine, req: WorkerRequest) -> WorkerResponse {
+    match req {
+        WorkerRequest::Probe { video } => match engine.probe(&video) {
+            Ok(p) => WorkerResponse { ok: true, probe: Some(p), ..Default::default() },
+            Err(e) => WorkerResponse::failure(e),
+        },
+        WorkerRequest::Analyze { video, out_dir, count } => {
+            injected_fault(&video);
+            match engine.analyze(&video, &out_dir, count) {
+                Ok(a) => WorkerResponse { ok: true, analysis: Some(a), ..Default::default() },
+                Err(e) => WorkerResponse::failure(e),
+            }
+        }
+    }
+}
+
+/// The test-only fault switch (see the module docs). Several rules may be given,
+/// separated by commas: `abort:crashme,hang:hangme`.
+fn injected_fault(video: &Path) {
+    let Ok(spec) = std::env::var(TEST_FAULT_ENV) else { return };
+    let path = video.to_string_lossy();
+    for rule in spec.split(',') {
+        let (mode, needle) = rule.split_once(':').unwrap_or((rule, ""));
+        if !path.contains(needle) {
+            continue;
+        }
+        match mode {
+            "abort" => {
+                eprintln!("keepsake worker: test fault: aborting on {}", video.display());
+                std::process::abort();
+            }
+            "hang" => loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            },
+            _ => {}
+        }
+    }
+}

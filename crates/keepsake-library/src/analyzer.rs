@@ -1,0 +1,226 @@
+//! [`Analyzer`]: runs the job queue with a bounded number of worker processes. Each
+//! worker thread claims a job, probes the video (to scale the timeout by its
+//! duration), asks its worker to analyse it, and stores the result. A worker that
+//! crashes, hangs or dies of memory fails that attempt only and is replaced.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::error::Result;
+use crate::jobs::ClaimedJob;
+use crate::library::Library;
+use crate::model::LibraryEvent;
+use crate::protocol::{WorkerRequest, WorkerResponse};
+use crate::worker_process::{WorkerFailure, WorkerProcess};
+
+/// Environment variable naming the worker executable (default: `keepsake` next to
+/// the current executable).
+pub const WORKER_ENV: &str = "KEEPSAKE_WORKER";
+
+/// How the analyzer runs. `from_env` reads the defaults and test overrides.
+#[derive(Debug, Clone)]
+pub struct AnalyzerConfig {
+    /// Worker processes at once (default: cores − 1, at least 1; `KEEPSAKE_WORKERS`).
+    pub workers: usize,
+    /// The executable run as `EXE worker`.
+    pub worker_exe: PathBuf,
+    /// Fixed part of a job's timeout (`KEEPSAKE_JOB_TIMEOUT_S`, default 60).
+    pub timeout_base: Duration,
+    /// Extra timeout per second of video (default 2 s).
+    pub timeout_per_video_second: f64,
+    /// Attempts before a job fails for good (`KEEPSAKE_JOB_ATTEMPTS`, default 3).
+    pub max_attempts: u32,
+    /// First retry delay, doubled each attempt (`KEEPSAKE_RETRY_BACKOFF_MS`, default 2000).
+    pub retry_backoff: Duration,
+    /// Frames to pick per video.
+    pub frames: u32,
+}
+
+fn env_num<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+impl AnalyzerConfig {
+    /// Defaults, with environment overrides.
+    pub fn from_env() -> AnalyzerConfig {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let worker_exe = std::env::var_os(WORKER_ENV).map(PathBuf::from).unwrap_or_else(default_worker_exe);
+        AnalyzerConfig {
+            workers: env_num("KEEPSAKE_WORKERS").unwrap_or(cores.saturating_sub(1)).max(1),
+            worker_exe,
+            timeout_base: Duration::from_secs_f64(env_num("KEEPSAKE_JOB_TIMEOUT_S").unwrap_or(60.0)),
+            timeout_per_video_second: 2.0,
+            max_attempts: env_num("KEEPSAKE_JOB_ATTEMPTS").unwrap_or(3u32).max(1),
+            retry_backoff: Duration::from_millis(env_num("KEEPSAKE_RETRY_BACKOFF_MS").unwrap_or(2000)),
+            frames: 3,
+        }
+    }
+}
+
+/// `keepsake` next to the running executable (the CLI itself, or the app's sidecar).
+fn default_worker_exe() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("keepsake")))
+        .unwrap_or_else(|| PathBuf::from("keepsake"))
+}
+
+/// Runs the queue of one library.
+pub struct Analyzer {
+    library: Library,
+    config: AnalyzerConfig,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunSummary {
+    pub analysed: u64,
+    pub failed: u64,
+}
+
+impl Analyzer {
+    pub fn new(library: Library, config: AnalyzerConfig) -> Analyzer {
+        Analyzer { library, config }
+    }
+
+    /// Runs until nothing is queued or running (back-offs waited out), then returns.
+    pub fn run_until_empty(&self, on_event: &(dyn Fn(LibraryEvent) + Sync)) -> Result<RunSummary> {
+        self.run(&AtomicBool::new(false), true, on_event)
+    }
+
+    /// Runs until `stop` is set, waiting for new jobs when the queue is empty.
+    pub fn run_forever(&self, stop: &AtomicBool, on_event: &(dyn Fn(LibraryEvent) + Sync)) -> Result<RunSummary> {
+        self.run(stop, false, on_event)
+    }
+
+    fn run(&self, stop: &AtomicBool, until_empty: bool, on_event: &(dyn Fn(LibraryEvent) + Sync)) -> Result<RunSummary> {
+        self.library.queue().recover_interrupted()?;
+        let summary = std::sync::Mutex::new(RunSummary::default());
+        let first_error = std::sync::Mutex::new(None);
+        std::thread::scope(|s| {
+            for _ in 0..self.config.workers {
+                s.spawn(|| {
+                    if let Err(e) = self.worker_loop(stop, until_empty, on_event, &summary) {
+                        tracing::error!("analysis worker stopped: {e}");
+                        crate::util::lock(&first_error).get_or_insert(e);
+                    }
+                });
+            }
+        });
+        if let Some(e) = first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            return Err(e);
+        }
+        Ok(summary.into_inner().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn worker_loop(
+        &self,
+        stop: &AtomicBool,
+        until_empty: bool,
+        on_event: &(dyn Fn(LibraryEvent) + Sync),
+        summary: &std::sync::Mutex<RunSummary>,
+    ) -> Result<()> {
+        let queue = self.library.queue();
+        let mut worker: Option<WorkerProcess> = None;
+        while !stop.load(Ordering::Relaxed) {
+            if queue.is_paused()? {
+                if until_empty {
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_millis(300));
+                continue;
+            }
+            let Some(job) = queue.claim()? else {
+                if until_empty && !queue.has_work()? {
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            };
+            if let Ok(p) = queue.progress() {
+                on_event(LibraryEvent::Progress(p));
+            }
+            let started = Instant::now();
+            let outcome = self.run_job(&mut worker, &job);
+            queue.record_duration(started.elapsed().as_secs_f64(), self.config.workers);
+            match outcome {
+                Ok(()) => {
+                    crate::util::lock(summary).analysed += 1;
+                    let version = self.library.media_by_id(job.media_id).map(|d| d.item.cover_version).unwrap_or(0);
+                    on_event(LibraryEvent::JobFinished { id: job.media_id, ok: true, error: None });
+                    on_event(LibraryEvent::CoverChanged { id: job.media_id, version });
+                }
+                Err(WorkerFailure(reason)) => {
+                    tracing::warn!("{}: attempt {} failed: {reason}", job.path.display(), job.attempts);
+                    let backoff = self.config.retry_backoff.as_millis() as i64;
+                    if queue.fail_attempt(&job, &reason, self.config.max_attempts, backoff)? {
+                        crate::util::lock(summary).failed += 1;
+                        on_event(LibraryEvent::JobFinished { id: job.media_id, ok: false, error: Some(reason) });
+                    }
+                }
+            }
+            if let Ok(p) = queue.progress() {
+                on_event(LibraryEvent::Progress(p));
+            }
+        }
+        Ok(())
+    }
+
+    /// One attempt at one job. A worker that failed is dropped (and so replaced).
+    fn run_job(&self, slot: &mut Option<WorkerProcess>, job: &ClaimedJob) -> Result<(), WorkerFailure> {
+        if !job.path.is_file() {
+            return Err(WorkerFailure(format!("{} is no longer there", job.path.display())));
+        }
+        self.library.ensure_fingerprint(job.media_id, &job.path);
+        let out_dir = self.library.data_dir().join(format!("frames/{}", job.media_id));
+        let attempt_dir = out_dir.join(format!("a{}", crate::util::now_ms()));
+        let result = (|| {
+            if slot.is_none() {
+                *slot = Some(WorkerProcess::spawn(&self.config.worker_exe)?);
+            }
+            let worker = slot.as_mut().ok_or_else(|| WorkerFailure("no worker".into()))?;
+            let probe = worker.request(&WorkerRequest::Probe { video: job.path.clone() }, self.config.timeout_base)?;
+            let info = expect_ok(probe)?.probe.ok_or_else(|| WorkerFailure("worker sent no probe result".into()))?;
+            let _ = self.library.store_probe(job.media_id, &info);
+            let timeout = self.config.timeout_base
+                + Duration::from_secs_f64((info.duration.max(0.0) * self.config.timeout_per_video_second).min(86_400.0));
+            std::fs::create_dir_all(&attempt_dir).map_err(|e| WorkerFailure(format!("{}: {e}", attempt_dir.display())))?;
+            let req = WorkerRequest::Analyze { video: job.path.clone(), out_dir: attempt_dir.clone(), count: self.config.frames };
+            let analysis = expect_ok(worker.request(&req, timeout)?)?
+                .analysis
+                .ok_or_else(|| WorkerFailure("worker sent no analysis".into()))?;
+            self.library
+                .store_analysis(job.job_id, job.media_id, &analysis)
+                .map_err(|e| WorkerFailure(format!("could not store the result: {e}")))
+        })();
+        match &result {
+            Ok(()) => remove_other_attempts(&out_dir, &attempt_dir),
+            Err(WorkerFailure(reason)) => {
+                let _ = std::fs::remove_dir_all(&attempt_dir);
+                if reason.starts_with("worker ") {
+                    *slot = None; // crashed or hung: start a fresh one next time
+                }
+            }
+        }
+        result
+    }
+}
+
+fn expect_ok(r: WorkerResponse) -> Result<WorkerResponse, WorkerFailure> {
+    if r.ok {
+        Ok(r)
+    } else {
+        Err(WorkerFailure(r.error.unwrap_or_else(|| "the worker reported an unknown error".into())))
+    }
+}
+
+fn remove_other_attempts(out_dir: &std::path::Path, keep: &std::path::Path) {
+    if let Ok(entries) = std::fs::read_dir(out_dir) {
+        for e in entries.flatten() {
+            if e.path() != keep {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! The SQLite file: opening it the same way everywhere (WAL, foreign keys, a busy
+//! timeout so the CLI and the app can share it) and versioned migrations.
+//!
+//! The schema version lives in `PRAGMA user_version`. `MIGRATIONS[i]` moves a database
+//! from version `i` to `i + 1`; each runs in its own transaction, so a crash mid-upgrade
+//! leaves the previous version intact.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::error::{LibraryError, Result};
+
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "library.sqlite3";
+
+/// Migrations in order; index i upgrades version i to i + 1.
+pub const MIGRATIONS: &[&str] = &[
+    // v1: roots, media, picks, covers, jobs.
+    r#"
+    CREATE TABLE roots (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        online INTEGER NOT NULL DEFAULT 1,
+        added_at INTEGER NOT NULL
+    );
+    CREATE TABLE media (
+        id INTEGER PRIMARY KEY,
+        root_id INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+        path TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('photo', 'video')),
+        size INTEGER NOT NULL,
+        mtime_ms INTEGER NOT NULL,
+        fingerprint TEXT,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'ready', 'failed')),
+        error TEXT,
+        duration REAL,
+        width INTEGER,
+        height INTEGER,
+        rotation INTEGER,
+        codec TEXT,
+        taken_at INTEGER NOT NULL,
+        taken_source TEXT NOT NULL DEFAULT 'mtime',
+        cover_version INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX media_root ON media(root_id);
+    CREATE INDEX media_taken ON media(taken_at);
+    CREATE TABLE picks (
+        media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+        rank INTEGER NOT NULL,
+        time REAL NOT NULL,
+        score REAL NOT NULL,
+        image TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        reasons TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (media_id, rank)
+    );
+    CREATE TABLE curves (
+        media_id INTEGER PRIMARY KEY REFERENCES media(id) ON DELETE CASCADE,
+        points TEXT NOT NULL
+    );
+    CREATE TABLE cover_overrides (
+        media_id INTEGER PRIMARY KEY REFERENCES media(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('pick', 'time', 'image')),
+        pick_rank INTEGER,
+        time REAL,
+        image TEXT,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        media_id INTEGER NOT NULL UNIQUE REFERENCES media(id) ON DELETE CASCADE,
+        state TEXT NOT NULL DEFAULT 'queued',
+        priority INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before_ms INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        owner_pid INTEGER,
+        created_ms INTEGER NOT NULL,
+        started_ms INTEGER,
+        finished_ms INTEGER
+    );
+    CREATE INDEX jobs_next ON jobs(state, priority DESC, created_ms DESC);
+    "#,
+    // v2: soft presence (missing = disk unplugged, deleted = gone, kept for move
+    // matching), fingerprint lookup, unreadable folders, queue settings.
+    r#"
+    ALTER TABLE media ADD COLUMN presence TEXT NOT NULL DEFAULT 'present'
+        CHECK (presence IN ('present', 'missing', 'deleted'));
+    ALTER TABLE media ADD COLUMN deleted_ms INTEGER;
+    CREATE INDEX media_size ON media(size) WHERE presence = 'deleted';
+    CREATE TABLE scan_errors (
+        root_id INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        error TEXT NOT NULL,
+        PRIMARY KEY (root_id, path)
+    );
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    "#,
+];
+
+/// The version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Opens (creating if needed) the database at `path` and upgrades it to
+/// [`SCHEMA_VERSION`].
+pub fn open(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    configure(&conn)?;
+    migrate(&conn, SCHEMA_VERSION)?;
+    Ok(conn)
+}
+
+/// Connection settings every connection needs: WAL for concurrent readers, foreign
+/// keys for cascades, and a busy timeout so two processes wait instead of failing.
+pub fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// The schema version of an open database.
+pub fn version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+}
+
+/// Applies migrations until the database is at `target`. Public so tests can build a
+/// database at every earlier version.
+pub fn migrate(conn: &Connection, target: i64) -> Result<()> {
+    let current = version(conn)?;
+    if current > SCHEMA_VERSION {
+        return Err(LibraryError::TooNew { found: current, supported: SCHEMA_VERSION });
+    }
+    for v in current..target.min(SCHEMA_VERSION) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(MIGRATIONS[v as usize])?;
+        tx.pragma_update(None, "user_version", v + 1)?;
+        tx.commit()?;
+        tracing::info!(version = v + 1, "migrated library database");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Data a user could have at version `v`, written with that version's columns.
+    fn seed(conn: &Connection, v: i64) {
+        if v >= 1 {
+            conn.execute_batch(
+                "INSERT INTO roots (id, path, name, added_at) VALUES (1, '/album', 'album', 0);
+                 INSERT INTO media (id, root_id, path, name, kind, size, mtime_ms, taken_at, state)
+                   VALUES (7, 1, '/album/a.mp4', 'a.mp4', 'video', 10, 1000, 1, 'ready');
+                 INSERT INTO picks VALUES (7, 1, 2.5, 0.9, 'frames/7/1.jpg', 64, 48, '{}');
+                 INSERT INTO cover_overrides VALUES (7, 'time', NULL, 3.0, 'covers/7.jpg', 0);
+                 INSERT INTO jobs (media_id, state, created_ms) VALUES (7, 'done', 0);",
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn upgrades_from_every_earlier_version_keeping_data() {
+        for start in 0..SCHEMA_VERSION {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(DB_FILE);
+            {
+                let conn = Connection::open(&path).unwrap();
+                configure(&conn).unwrap();
+                migrate(&conn, start).unwrap();
+                assert_eq!(version(&conn).unwrap(), start);
+                seed(&conn, start);
+            }
+            let conn = open(&path).unwrap();
+            assert_eq!(version(&conn).unwrap(), SCHEMA_VERSION, "from v{start}");
+            let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+            assert_eq!(ok, "ok");
+            if start >= 1 {
+                let (presence, t): (String, f64) = conn
+                    .query_row(
+                        "SELECT m.presence, c.time FROM media m JOIN cover_overrides c ON c.media_id = m.id WHERE m.id = 7",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .unwrap();
+                assert_eq!(presence, "present", "from v{start}");
+                assert_eq!(t, 3.0);
+            }
+            // Opening again is a no-op.
+            drop(conn);
+            assert_eq!(version(&open(&path).unwrap()).unwrap(), SCHEMA_VERSION);
+        }
+    }
+
+    #[test]
+    fn refuses_a_newer_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            let conn = open(&path).unwrap();
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        }
+        match open(&path) {
+            Err(LibraryError::TooNew { found, .. }) => assert_eq!(found, SCHEMA_VERSION + 1),
+            other => panic!("expected TooNew, got {other:?}"),
+        }
+    }
+}

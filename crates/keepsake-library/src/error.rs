@@ -1,0 +1,47 @@
+//! One error type for the whole library, so callers (CLI, app) match on a single enum
+//! and every message names the file or folder it is about.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the library. Messages are written for a user.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{0}")]
+    Paths(#[from] crate::paths::PathsError),
+    #[error("the library database is version {found}, newer than this Keepsake understands ({supported}); update Keepsake")]
+    TooNew { found: i64, supported: i64 },
+    #[error("{0} is not a folder")]
+    NotAFolder(PathBuf),
+    #[error("{0} is not in any album folder")]
+    NotInLibrary(PathBuf),
+    #[error("{0} is already inside the album folder {1}")]
+    NestedRoot(PathBuf, PathBuf),
+    #[error("no media with id {0}")]
+    NoSuchMedia(i64),
+    #[error("no album folder with id {0}")]
+    NoSuchRoot(i64),
+    #[error("{0}")]
+    InvalidCover(String),
+    #[error("no image for {0}")]
+    NoImage(String),
+    #[error("engine: {0}")]
+    Engine(String),
+    #[error("worker: {0}")]
+    Worker(String),
+    #[error("watcher: {0}")]
+    Watch(String),
+}
+
+impl LibraryError {
+    /// Wraps an I/O error with the path it happened on (std's errors do not say).
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        LibraryError::Io { path: path.into(), source }
+    }
+}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = LibraryError> = std::result::Result<T, E>;

@@ -1,0 +1,294 @@
+//! The persistent job queue: one analysis job per video, in SQLite so it survives
+//! restarts and is shared by every Keepsake process on the same data directory.
+//!
+//! Order: highest `priority` first (what the user is looking at gets a fresh, higher
+//! priority each time), then newest media first. A job whose owner process died while
+//! running is queued again. Failures retry with exponential back-off.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::Result;
+use crate::model::{JobInfo, JobState, MediaId, QueueProgress};
+use crate::util::{lock, now_ms, process_alive};
+
+/// Queues (or re-queues) the analysis of one media item inside the caller's transaction.
+pub(crate) fn enqueue_tx(conn: &Connection, media_id: MediaId, priority: i64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO jobs (media_id, state, priority, created_ms) VALUES (?1, 'queued', ?2, ?3)
+         ON CONFLICT(media_id) DO UPDATE SET
+           state = CASE WHEN jobs.state = 'running' THEN 'running' ELSE 'queued' END,
+           attempts = 0, error = NULL, not_before_ms = 0, priority = MAX(jobs.priority, excluded.priority)",
+        params![media_id, priority, now_ms()],
+    )?;
+    Ok(())
+}
+
+/// A job handed to a worker thread.
+#[derive(Debug, Clone)]
+pub(crate) struct ClaimedJob {
+    pub job_id: i64,
+    pub media_id: MediaId,
+    pub path: PathBuf,
+    pub attempts: u32,
+}
+
+/// Handle on the queue; cheap to clone, shares the library's connection.
+#[derive(Clone)]
+pub struct JobQueue {
+    db: Arc<Mutex<Connection>>,
+    /// Recent job durations (seconds) for the ETA.
+    timing: Arc<Mutex<Timing>>,
+}
+
+#[derive(Default)]
+struct Timing {
+    avg_s: Option<f64>,
+    workers: usize,
+}
+
+impl JobQueue {
+    pub(crate) fn new(db: Arc<Mutex<Connection>>) -> Self {
+        JobQueue { db, timing: Arc::default() }
+    }
+
+    /// Queues analysis of these media (e.g. after the user asks for a re-analysis).
+    pub fn enqueue(&self, ids: &[MediaId]) -> Result<()> {
+        let mut conn = lock(&self.db);
+        let tx = conn.transaction()?;
+        for id in ids {
+            enqueue_tx(&tx, *id, 0)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Moves these media to the front of the queue (the tiles the user is looking at);
+    /// a later call outranks an earlier one.
+    pub fn prioritize(&self, ids: &[MediaId]) -> Result<()> {
+        let mut conn = lock(&self.db);
+        let tx = conn.transaction()?;
+        let top: i64 = tx.query_row("SELECT COALESCE(MAX(priority), 0) + 1 FROM jobs", [], |r| r.get(0))?;
+        for id in ids {
+            tx.execute(
+                "UPDATE jobs SET priority = ?2, not_before_ms = 0 WHERE media_id = ?1 AND state = 'queued'",
+                params![id, top],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Stops handing out new jobs (running ones finish). Persistent and shared.
+    pub fn pause(&self) -> Result<()> {
+        self.set_paused(true)
+    }
+
+    /// Undoes [`JobQueue::pause`].
+    pub fn resume(&self) -> Result<()> {
+        self.set_paused(false)
+    }
+
+    fn set_paused(&self, paused: bool) -> Result<()> {
+        lock(&self.db).execute(
+            "INSERT INTO settings (key, value) VALUES ('queue_paused', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [if paused { "1" } else { "0" }],
+        )?;
+        Ok(())
+    }
+
+    /// Whether the queue is paused.
+    pub fn is_paused(&self) -> Result<bool> {
+        let v: Option<String> = lock(&self.db)
+            .query_row("SELECT value FROM settings WHERE key = 'queue_paused'", [], |r| r.get(0))
+            .optional()?;
+        Ok(v.as_deref() == Some("1"))
+    }
+
+    /// Cancels queued jobs for these media (all queued jobs when `ids` is empty).
+    pub fn cancel(&self, ids: &[MediaId]) -> Result<u64> {
+        let conn = lock(&self.db);
+        if ids.is_empty() {
+            return Ok(conn.execute("UPDATE jobs SET state = 'cancelled' WHERE state = 'queued'", [])? as u64);
+        }
+        let mut n = 0;
+        for id in ids {
+            n += conn.execute("UPDATE jobs SET state = 'cancelled' WHERE media_id = ?1 AND state = 'queued'", [id])?;
+        }
+        Ok(n as u64)
+    }
+
+    /// Queues every failed (and cancelled) job again with fresh attempts.
+    pub fn retry_failed(&self) -> Result<u64> {
+        let conn = lock(&self.db);
+        let n = conn.execute(
+            "UPDATE jobs SET state = 'queued', attempts = 0, not_before_ms = 0, error = NULL
+             WHERE state IN ('failed', 'cancelled')",
+            [],
+        )?;
+        conn.execute(
+            "UPDATE media SET state = 'pending', error = NULL
+             WHERE id IN (SELECT media_id FROM jobs WHERE state = 'queued') AND state = 'failed'",
+            [],
+        )?;
+        Ok(n as u64)
+    }
+
+    /// Counts, what is running, an ETA, and whether paused.
+    pub fn progress(&self) -> Result<QueueProgress> {
+        let paused = self.is_paused()?;
+        let conn = lock(&self.db);
+        let mut p = QueueProgress { paused, ..Default::default() };
+        {
+            let mut stmt = conn.prepare(
+                "SELECT j.state, COUNT(*) FROM jobs j JOIN media m ON m.id = j.media_id
+                 WHERE m.presence = 'present' GROUP BY j.state",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
+            for row in rows {
+                let (state, n) = row?;
+                match JobState::parse(&state) {
+                    JobState::Done => p.done += n,
+                    JobState::Failed => p.failed += n,
+                    JobState::Queued => p.queued += n,
+                    JobState::Running | JobState::Cancelled => {}
+                }
+                if state != "cancelled" {
+                    p.total += n;
+                }
+            }
+        }
+        let mut stmt = conn.prepare(
+            "SELECT m.path FROM jobs j JOIN media m ON m.id = j.media_id WHERE j.state = 'running' ORDER BY j.started_ms",
+        )?;
+        p.running = stmt.query_map([], |r| r.get::<_, String>(0))?.filter_map(|r| r.ok()).map(PathBuf::from).collect();
+        let timing = lock(&self.timing);
+        if let Some(avg) = timing.avg_s {
+            let left = (p.queued + p.running.len() as u64) as f64;
+            p.eta_s = Some(avg * left / timing.workers.max(1) as f64);
+        }
+        Ok(p)
+    }
+
+    /// Jobs for `keepsake jobs`: all, or only failed ones.
+    pub fn list(&self, only_failed: bool) -> Result<Vec<JobInfo>> {
+        let conn = lock(&self.db);
+        let mut stmt = conn.prepare(
+            "SELECT j.id, j.media_id, m.path, j.state, j.priority, j.attempts, j.error
+             FROM jobs j JOIN media m ON m.id = j.media_id
+             WHERE m.presence != 'deleted' AND (?1 = 0 OR j.state = 'failed')
+             ORDER BY j.priority DESC, m.taken_at DESC",
+        )?;
+        let rows = stmt.query_map([only_failed as i64], |r| {
+            Ok(JobInfo {
+                id: r.get(0)?,
+                media_id: r.get(1)?,
+                path: PathBuf::from(r.get::<_, String>(2)?),
+                state: JobState::parse(&r.get::<_, String>(3)?),
+                priority: r.get(4)?,
+                attempts: r.get(5)?,
+                error: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Queues again the jobs left `running` by processes that no longer exist
+    /// (killed, crashed, powered off): restart safety.
+    pub fn recover_interrupted(&self) -> Result<u64> {
+        let conn = lock(&self.db);
+        let running: Vec<(i64, Option<i64>)> = {
+            let mut stmt = conn.prepare("SELECT id, owner_pid FROM jobs WHERE state = 'running'")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        let mut n = 0;
+        for (id, pid) in running {
+            if !pid.is_some_and(process_alive) {
+                n += conn.execute("UPDATE jobs SET state = 'queued', owner_pid = NULL WHERE id = ?1", [id])?;
+            }
+        }
+        if n > 0 {
+            tracing::info!("re-queued {n} interrupted job(s)");
+        }
+        Ok(n as u64)
+    }
+
+    /// Takes the next runnable job for this process, marking it running.
+    pub(crate) fn claim(&self) -> Result<Option<ClaimedJob>> {
+        let mut conn = lock(&self.db);
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let job = tx
+            .query_row(
+                "SELECT j.id, j.media_id, m.path, j.attempts
+                 FROM jobs j JOIN media m ON m.id = j.media_id
+                 WHERE j.state = 'queued' AND j.not_before_ms <= ?1 AND m.presence = 'present'
+                 ORDER BY j.priority DESC, m.taken_at DESC, m.id DESC LIMIT 1",
+                [now_ms()],
+                |r| {
+                    Ok(ClaimedJob {
+                        job_id: r.get(0)?,
+                        media_id: r.get(1)?,
+                        path: PathBuf::from(r.get::<_, String>(2)?),
+                        attempts: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?;
+        if let Some(job) = &job {
+            tx.execute(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, owner_pid = ?2, started_ms = ?3 WHERE id = ?1",
+                params![job.job_id, std::process::id(), now_ms()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(job.map(|mut j| {
+            j.attempts += 1;
+            j
+        }))
+    }
+
+    /// Whether anything is queued (now or after a back-off) or running.
+    pub(crate) fn has_work(&self) -> Result<bool> {
+        let n: i64 = lock(&self.db).query_row(
+            "SELECT COUNT(*) FROM jobs j JOIN media m ON m.id = j.media_id
+             WHERE j.state IN ('queued', 'running') AND m.presence = 'present'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Records a failed attempt: queued again after a back-off, or failed for good
+    /// (with the reason on the media) once `max_attempts` is reached.
+    pub(crate) fn fail_attempt(&self, job: &ClaimedJob, reason: &str, max_attempts: u32, backoff_ms: i64) -> Result<bool> {
+        let conn = lock(&self.db);
+        let final_failure = job.attempts >= max_attempts;
+        if final_failure {
+            conn.execute(
+                "UPDATE jobs SET state = 'failed', error = ?2, owner_pid = NULL, finished_ms = ?3 WHERE id = ?1",
+                params![job.job_id, reason, now_ms()],
+            )?;
+            conn.execute("UPDATE media SET state = 'failed', error = ?2 WHERE id = ?1", params![job.media_id, reason])?;
+        } else {
+            let delay = backoff_ms.saturating_mul(1 << (job.attempts.saturating_sub(1)).min(10));
+            conn.execute(
+                "UPDATE jobs SET state = 'queued', error = ?2, owner_pid = NULL, not_before_ms = ?3 WHERE id = ?1",
+                params![job.job_id, reason, now_ms() + delay],
+            )?;
+        }
+        Ok(final_failure)
+    }
+
+    pub(crate) fn record_duration(&self, secs: f64, workers: usize) {
+        let mut t = lock(&self.timing);
+        t.workers = workers;
+        t.avg_s = Some(match t.avg_s {
+            Some(a) => a * 0.8 + secs * 0.2,
+            None => secs,
+        });
+    }
+}

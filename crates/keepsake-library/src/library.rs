@@ -1,0 +1,528 @@
+//! [`Library`]: the one handle the CLI and the app hold. Cheap to clone and shareable
+//! between threads; every method is a short transaction on one SQLite connection.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::covers::import_cover_image;
+use crate::error::{LibraryError, Result};
+use crate::jobs::JobQueue;
+use crate::media;
+use crate::model::*;
+use crate::protocol::{AnalysisResult, ProbeResult};
+use crate::scan::{self, FoundFile, Inserted};
+use crate::util::{lock, now_ms};
+
+/// The album library on one data directory.
+#[derive(Clone)]
+pub struct Library {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    data_dir: PathBuf,
+    db: Arc<Mutex<Connection>>,
+    queue: JobQueue,
+}
+
+impl std::fmt::Debug for Library {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Library").field("data_dir", &self.inner.data_dir).finish()
+    }
+}
+
+fn path_str(path: &Path) -> Result<&str> {
+    path.to_str().ok_or_else(|| LibraryError::Watch(format!("{} is not valid UTF-8", path.display())))
+}
+
+impl Library {
+    /// Opens the library in `data_dir` (created if needed), upgrading its database.
+    pub fn open(data_dir: &Path) -> Result<Library> {
+        std::fs::create_dir_all(data_dir).map_err(|e| LibraryError::io(data_dir, e))?;
+        let conn = crate::db::open(&data_dir.join(crate::db::DB_FILE))?;
+        let db = Arc::new(Mutex::new(conn));
+        let queue = JobQueue::new(db.clone());
+        Ok(Library { inner: Arc::new(Inner { data_dir: data_dir.to_path_buf(), db, queue }) })
+    }
+
+    /// Opens the library in [`crate::paths::data_dir`].
+    pub fn open_default() -> Result<Library> {
+        Library::open(&crate::paths::data_dir()?)
+    }
+
+    /// Where this library keeps its database and images.
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    /// The analysis queue.
+    pub fn queue(&self) -> &JobQueue {
+        &self.inner.queue
+    }
+
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        lock(&self.inner.db)
+    }
+
+    // ---- roots ----------------------------------------------------------------------
+
+    /// Registers an album folder, indexes it and queues its videos for analysis
+    /// (analysis itself is run by an [`crate::Analyzer`]). Adding it again rescans.
+    pub fn add_root(&self, dir: &Path, progress: &dyn Fn(ScanProgress)) -> Result<(Root, ScanReport)> {
+        let dir = std::fs::canonicalize(dir).map_err(|e| LibraryError::io(dir, e))?;
+        if !dir.is_dir() {
+            return Err(LibraryError::NotAFolder(dir));
+        }
+        let dir_s = path_str(&dir)?.to_owned();
+        for root in self.roots()? {
+            if root.path == dir {
+                continue;
+            }
+            if dir.starts_with(&root.path) {
+                return Err(LibraryError::NestedRoot(dir, root.path));
+            }
+            if root.path.starts_with(&dir) {
+                return Err(LibraryError::NestedRoot(root.path, dir));
+            }
+        }
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or(&dir_s).to_owned();
+        self.conn().execute(
+            "INSERT INTO roots (path, name, added_at) VALUES (?1, ?2, ?3) ON CONFLICT(path) DO NOTHING",
+            params![dir_s, name, now_ms()],
+        )?;
+        let id: RootId = self.conn().query_row("SELECT id FROM roots WHERE path = ?1", [&dir_s], |r| r.get(0))?;
+        let report = self.scan_roots(&[(id, dir.clone())], progress, &mut |_| {})?;
+        let root = self.roots()?.into_iter().find(|r| r.id == id).ok_or(LibraryError::NoSuchRoot(id))?;
+        Ok((root, report))
+    }
+
+    /// Forgets an album folder and everything indexed under it (its derived images
+    /// too). Never touches the folder itself.
+    pub fn remove_root(&self, id: RootId) -> Result<()> {
+        let ids: Vec<MediaId> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare("SELECT id FROM media WHERE root_id = ?1")?;
+            let rows = stmt.query_map([id], |r| r.get(0))?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        let n = self.conn().execute("DELETE FROM roots WHERE id = ?1", [id])?;
+        if n == 0 {
+            return Err(LibraryError::NoSuchRoot(id));
+        }
+        for mid in ids {
+            self.remove_derived(mid);
+        }
+        Ok(())
+    }
+
+    /// The root registered at `dir` (after resolving it), if any.
+    pub fn root_by_path(&self, dir: &Path) -> Result<Option<Root>> {
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        Ok(self.roots()?.into_iter().find(|r| r.path == dir))
+    }
+
+    /// All album folders with their photo/video counts.
+    pub fn roots(&self) -> Result<Vec<Root>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT r.id, r.path, r.name, r.online,
+               (SELECT COUNT(*) FROM media m WHERE m.root_id = r.id AND m.kind = 'photo' AND m.presence != 'deleted'),
+               (SELECT COUNT(*) FROM media m WHERE m.root_id = r.id AND m.kind = 'video' AND m.presence != 'deleted')
+             FROM roots r ORDER BY r.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Root {
+                id: r.get(0)?,
+                path: PathBuf::from(r.get::<_, String>(1)?),
+                name: r.get(2)?,
+                online: r.get(3)?,
+                photos: r.get(4)?,
+                videos: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// The root containing `path`, if any.
+    pub fn root_of(&self, path: &Path) -> Result<Option<Root>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT id, path, name, online FROM roots")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Root {
+                id: r.get(0)?,
+                path: PathBuf::from(r.get::<_, String>(1)?),
+                name: r.get(2)?,
+                online: r.get(3)?,
+                photos: 0,
+                videos: 0,
+            })
+        })?;
+        for root in rows {
+            let root = root?;
+            if path.starts_with(&root.path) {
+                return Ok(Some(root));
+            }
+        }
+        Ok(None)
+    }
+
+    // ---- scan / reconcile -------------------------------------------------------------
+
+    /// Reconciles every root with the disk: new, changed, moved and deleted files;
+    /// roots that are not there go offline (media missing) and come back when they
+    /// return. Also re-queues jobs interrupted by a crash.
+    pub fn scan_all(&self, progress: &dyn Fn(ScanProgress)) -> Result<ScanReport> {
+        self.queue().recover_interrupted()?;
+        let roots: Vec<(RootId, PathBuf)> = self.roots()?.into_iter().map(|r| (r.id, r.path)).collect();
+        self.scan_roots(&roots, progress, &mut |_| {})
+    }
+
+    /// Scans some roots, reporting each added/moved media as an event.
+    pub(crate) fn scan_roots(
+        &self,
+        roots: &[(RootId, PathBuf)],
+        progress: &dyn Fn(ScanProgress),
+        on_event: &mut dyn FnMut(LibraryEvent),
+    ) -> Result<ScanReport> {
+        let mut report = ScanReport::default();
+        let mut new_files = Vec::new();
+        for (id, path) in roots {
+            if !path.is_dir() {
+                let n = scan::mark_offline(&self.conn(), *id)?;
+                tracing::warn!("album folder {} is not there (unplugged?): {n} item(s) now missing", path.display());
+                report.missing += n;
+                report.offline_roots.push(path.clone());
+                continue;
+            }
+            let mut unreadable = Vec::new();
+            let found = scan::walk(path, progress, &mut unreadable);
+            {
+                let conn = self.conn();
+                conn.execute("DELETE FROM scan_errors WHERE root_id = ?1", [id])?;
+                for (p, e) in &unreadable {
+                    conn.execute(
+                        "INSERT OR REPLACE INTO scan_errors (root_id, path, error) VALUES (?1, ?2, ?3)",
+                        params![id, p.to_string_lossy(), e],
+                    )?;
+                }
+            }
+            report.unreadable.extend(unreadable);
+            let (r, new) = scan::reconcile_root(&mut self.conn(), *id, found)?;
+            report.merge(r);
+            new_files.push((*id, new));
+        }
+        for (id, files) in new_files {
+            scan::insert_new(&mut self.conn(), id, &files, &mut report, |f, what| {
+                let path = PathBuf::from(&f.path);
+                on_event(match what {
+                    Inserted::Added(id) => LibraryEvent::MediaAdded { id, path },
+                    Inserted::Moved(id) => LibraryEvent::MediaChanged { id, path },
+                })
+            })?;
+        }
+        Ok(report)
+    }
+
+    /// Indexes one file the watcher saw appear or change. Returns what happened.
+    pub(crate) fn index_file(&self, path: &Path) -> Result<Option<LibraryEvent>> {
+        let Some(root) = self.root_of(path)? else { return Ok(None) };
+        if scan::is_ignored_path(&root.path, path) {
+            return Ok(None);
+        }
+        let Some(f) = FoundFile::stat(path) else { return Ok(None) };
+        let conn = self.conn();
+        let existing: Option<(i64, u64, i64, String)> = conn
+            .query_row(
+                "SELECT id, size, mtime_ms, presence FROM media WHERE path = ?1",
+                [&f.path],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        match existing {
+            Some((id, size, mtime, presence)) if presence != "deleted" => {
+                if size == f.size && mtime == f.mtime_ms {
+                    if presence == "missing" {
+                        conn.execute("UPDATE media SET presence = 'present' WHERE id = ?1", [id])?;
+                    }
+                    return Ok(None);
+                }
+                conn.execute(
+                    "UPDATE media SET size = ?2, mtime_ms = ?3, fingerprint = NULL, state = 'pending', error = NULL, presence = 'present' WHERE id = ?1",
+                    params![id, f.size, f.mtime_ms],
+                )?;
+                if f.kind == MediaKind::Video {
+                    crate::jobs::enqueue_tx(&conn, id, 0)?;
+                }
+                Ok(Some(LibraryEvent::MediaChanged { id, path: path.to_path_buf() }))
+            }
+            _ => {
+                if let Some(id) = scan::relink_by_fingerprint(&conn, root.id, &f)? {
+                    return Ok(Some(LibraryEvent::MediaChanged { id, path: path.to_path_buf() }));
+                }
+                let id = scan::insert_file(&conn, root.id, &f)?;
+                Ok(Some(LibraryEvent::MediaAdded { id, path: path.to_path_buf() }))
+            }
+        }
+    }
+
+    /// The watcher saw `path` (a file or a whole folder) disappear.
+    pub(crate) fn forget_path(&self, path: &Path) -> Result<Vec<LibraryEvent>> {
+        let p = path_str(path)?;
+        let conn = self.conn();
+        let prefix = format!("{}/%", p.trim_end_matches('/').replace('%', "\\%").replace('_', "\\_"));
+        let rows: Vec<(i64, String)> = {
+            let mut stmt = conn.prepare(
+                "SELECT id, path FROM media WHERE presence != 'deleted' AND (path = ?1 OR path LIKE ?2 ESCAPE '\\')",
+            )?;
+            let rows = stmt.query_map(params![p, prefix], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        let mut events = Vec::new();
+        for (id, mp) in rows {
+            if Path::new(&mp).exists() {
+                continue; // e.g. a rename that already landed
+            }
+            scan::soft_delete(&conn, id)?;
+            events.push(LibraryEvent::MediaRemoved { id, path: PathBuf::from(mp) });
+        }
+        Ok(events)
+    }
+
+    /// The watcher saw `from` renamed to `to` (a file or a folder), maybe across roots:
+    /// rows follow the files, keeping picks and covers.
+    pub(crate) fn rename_path(&self, from: &Path, to: &Path) -> Result<Vec<LibraryEvent>> {
+        let Some(root) = self.root_of(to)? else { return self.forget_path(from) };
+        if scan::is_ignored_path(&root.path, to) {
+            return self.forget_path(from);
+        }
+        let (f, t) = (path_str(from)?.to_owned(), path_str(to)?.to_owned());
+        let moved: Vec<(i64, String)> = {
+            let conn = self.conn();
+            let prefix = format!("{}/%", f.replace('%', "\\%").replace('_', "\\_"));
+            let mut stmt = conn.prepare(
+                "SELECT id, path FROM media WHERE presence != 'deleted' AND (path = ?1 OR path LIKE ?2 ESCAPE '\\')",
+            )?;
+            let rows = stmt.query_map(params![f, prefix], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        let mut events = Vec::new();
+        for (id, old) in moved {
+            let new = format!("{t}{}", &old[f.len()..]);
+            let new_path = PathBuf::from(&new);
+            let Some(found) = FoundFile::stat(&new_path) else { continue };
+            scan::relink(&self.conn(), id, root.id, &new, found.mtime_ms)?;
+            events.push(LibraryEvent::MediaMoved { id, from: PathBuf::from(old), to: new_path });
+        }
+        if events.is_empty() && to.is_file() {
+            events.extend(self.index_file(to)?);
+        } else if to.is_dir() {
+            // Files inside a folder moved in from outside any root.
+            let found = scan::walk(to, &|_| {}, &mut Vec::new());
+            for f in found {
+                if media::id_by_path(&self.conn(), &f.path)?.is_none() {
+                    events.extend(self.index_file(Path::new(&f.path))?);
+                }
+            }
+        }
+        Ok(events)
+    }
+
+    // ---- media ------------------------------------------------------------------------
+
+    /// One page of the grid.
+    pub fn media(&self, q: &MediaQuery) -> Result<Vec<MediaItem>> {
+        media::list(&self.conn(), q)
+    }
+
+    /// How many items match (for the scroll bar).
+    pub fn media_count(&self, q: &MediaQuery) -> Result<u64> {
+        media::count(&self.conn(), q)
+    }
+
+    /// Everything about one item: picks, curve, cover, error, video facts.
+    pub fn media_by_id(&self, id: MediaId) -> Result<MediaDetail> {
+        media::detail(&self.conn(), &self.inner.data_dir, id)
+    }
+
+    /// Same, by the file's path (as the CLI names files).
+    pub fn media_by_path(&self, path: &Path) -> Result<MediaDetail> {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let id = media::id_by_path(&self.conn(), path_str(&path)?)?.ok_or_else(|| LibraryError::NotInLibrary(path.clone()))?;
+        self.media_by_id(id)
+    }
+
+    // ---- covers -----------------------------------------------------------------------
+
+    /// Chooses the cover of a video: another pick, a moment (rendered now by the
+    /// engine), or a custom image (validated and re-encoded; the original is never
+    /// referenced again). Survives re-analysis.
+    pub fn set_cover(&self, id: MediaId, choice: CoverChoice) -> Result<Cover> {
+        let detail = self.media_by_id(id)?;
+        self.ensure_fingerprint(id, &detail.item.path);
+        let (kind, rank, time, image): (&str, Option<u32>, Option<f64>, Option<String>) = match &choice {
+            CoverChoice::Pick(rank) => {
+                if !detail.frames.iter().any(|f| f.rank == *rank) {
+                    let have: Vec<String> = detail.frames.iter().map(|f| f.rank.to_string()).collect();
+                    return Err(LibraryError::InvalidCover(if have.is_empty() {
+                        format!("{} has no picks yet (not analysed); run `keepsake analyze` first", detail.item.path.display())
+                    } else {
+                        format!("{} has no pick {rank}; it has picks {}", detail.item.path.display(), have.join(", "))
+                    }));
+                }
+                ("pick", Some(*rank), None, None)
+            }
+            CoverChoice::Time(t) => {
+                if detail.item.kind != MediaKind::Video {
+                    return Err(LibraryError::InvalidCover(format!("{} is a photo; only videos have moments", detail.item.path.display())));
+                }
+                if !t.is_finite() || *t < 0.0 || detail.item.duration.is_some_and(|d| *t > d) {
+                    return Err(LibraryError::InvalidCover(format!(
+                        "{t} s is outside {} (duration {:.2} s)",
+                        detail.item.path.display(),
+                        detail.item.duration.unwrap_or(f64::NAN)
+                    )));
+                }
+                let rel = format!("covers/{id}-time-{}.jpg", now_ms());
+                let dest = self.inner.data_dir.join(&rel);
+                crate::render::render_moment(&detail.item.path, *t, &dest)?;
+                ("time", None, Some(*t), Some(rel))
+            }
+            CoverChoice::Image(src) => {
+                let rel = format!("covers/{id}-image-{}.jpg", now_ms());
+                import_cover_image(src, &self.inner.data_dir.join(&rel))?;
+                ("image", None, None, Some(rel))
+            }
+        };
+        let old = self.override_image(id)?;
+        {
+            let conn = self.conn();
+            conn.execute(
+                "INSERT OR REPLACE INTO cover_overrides (media_id, kind, pick_rank, time, image, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, kind, rank, time, image, now_ms()],
+            )?;
+            conn.execute("UPDATE media SET cover_version = cover_version + 1 WHERE id = ?1", [id])?;
+        }
+        if let Some(old) = old {
+            let _ = std::fs::remove_file(self.inner.data_dir.join(old));
+        }
+        Ok(self.media_by_id(id)?.cover)
+    }
+
+    /// Back to the engine's choice; removes a stored custom/moment image.
+    pub fn reset_cover(&self, id: MediaId) -> Result<Cover> {
+        self.media_by_id(id)?;
+        let old = self.override_image(id)?;
+        {
+            let conn = self.conn();
+            conn.execute("DELETE FROM cover_overrides WHERE media_id = ?1", [id])?;
+            conn.execute("UPDATE media SET cover_version = cover_version + 1 WHERE id = ?1", [id])?;
+        }
+        if let Some(old) = old {
+            let _ = std::fs::remove_file(self.inner.data_dir.join(old));
+        }
+        Ok(self.media_by_id(id)?.cover)
+    }
+
+    fn override_image(&self, id: MediaId) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT image FROM cover_overrides WHERE media_id = ?1", [id], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+
+    /// The file to serve for an image key, always inside the data directory. Photo
+    /// thumbnails are rendered on first request.
+    pub fn image_path(&self, key: &ImageKey) -> Result<PathBuf> {
+        let path = match key {
+            ImageKey::Cover(id) => self.media_by_id(*id)?.cover.path,
+            ImageKey::Frame(id, rank) => self.media_by_id(*id)?.frames.into_iter().find(|f| f.rank == *rank).map(|f| f.path),
+            ImageKey::Photo(id) => {
+                let item = self.media_by_id(*id)?.item;
+                if item.kind != MediaKind::Photo {
+                    return Err(LibraryError::NoImage(format!("photo thumbnail of video {id}")));
+                }
+                let dest = self.inner.data_dir.join(format!("thumbs/{id}-{}.jpg", item.size));
+                if !dest.is_file() {
+                    crate::render::photo_thumbnail(&item.path, &dest)?;
+                }
+                Some(dest)
+            }
+        };
+        let path = path.ok_or_else(|| LibraryError::NoImage(format!("{key:?}")))?;
+        if !path.starts_with(&self.inner.data_dir) || !path.is_file() {
+            return Err(LibraryError::NoImage(format!("{key:?}")));
+        }
+        Ok(path)
+    }
+
+    // ---- analysis results (used by the analyzer) -----------------------------------
+
+    /// Computes the fingerprint if missing, so a later move is recognised.
+    pub(crate) fn ensure_fingerprint(&self, id: MediaId, path: &Path) {
+        let has: bool = self
+            .conn()
+            .query_row("SELECT fingerprint IS NOT NULL FROM media WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap_or(true);
+        if !has {
+            if let Ok(fp) = crate::fingerprint::fingerprint(path) {
+                let _ = self.conn().execute("UPDATE media SET fingerprint = ?2 WHERE id = ?1", params![id, fp]);
+            }
+        }
+    }
+
+    /// Stores a probe's facts (duration etc.) so timeouts and the grid can use them.
+    pub(crate) fn store_probe(&self, id: MediaId, p: &ProbeResult) -> Result<()> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE media SET duration = ?2, width = ?3, height = ?4, rotation = ?5, codec = ?6 WHERE id = ?1",
+            params![id, p.duration, p.width, p.height, p.rotation, p.codec],
+        )?;
+        if let Some(t) = p.created_at {
+            conn.execute(
+                "UPDATE media SET taken_at = ?2, taken_source = 'container' WHERE id = ?1 AND taken_source = 'mtime'",
+                params![id, t],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Stores a finished analysis in one transaction: picks, curve, facts, state, job
+    /// done. Images are already in `frames/<id>/`; older image folders are removed.
+    pub(crate) fn store_analysis(&self, job_id: i64, id: MediaId, a: &AnalysisResult) -> Result<()> {
+        self.store_probe(id, &a.info)?;
+        let data_dir = &self.inner.data_dir;
+        {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM picks WHERE media_id = ?1", [id])?;
+            for f in &a.frames {
+                let rel = f.path.strip_prefix(data_dir).unwrap_or(&f.path).to_string_lossy().into_owned();
+                tx.execute(
+                    "INSERT INTO picks (media_id, rank, time, score, image, width, height, reasons) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![id, f.rank, f.time, f.score, rel, f.width, f.height, f.reasons.to_string()],
+                )?;
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO curves (media_id, points) VALUES (?1, ?2)",
+                params![id, a.curve.to_string()],
+            )?;
+            tx.execute(
+                "UPDATE media SET state = 'ready', error = NULL, cover_version = cover_version + 1 WHERE id = ?1",
+                [id],
+            )?;
+            tx.execute(
+                "UPDATE jobs SET state = 'done', error = NULL, owner_pid = NULL, finished_ms = ?2 WHERE id = ?1",
+                params![job_id, now_ms()],
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    fn remove_derived(&self, id: MediaId) {
+        let _ = std::fs::remove_dir_all(self.inner.data_dir.join(format!("frames/{id}")));
+    }
+}

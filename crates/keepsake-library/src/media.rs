@@ -1,0 +1,175 @@
+//! Reading the index for the grid and the detail panel.
+
+use std::path::PathBuf;
+
+use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
+
+use crate::error::{LibraryError, Result};
+use crate::model::{Cover, CoverKind, Frame, MediaDetail, MediaId, MediaItem, MediaKind, MediaQuery, MediaState, SortOrder};
+
+const ITEM_COLUMNS: &str = "m.id, m.root_id, m.path, m.name, m.kind, m.state, m.presence, m.error, m.size,
+    m.duration, m.width, m.height, m.taken_at, m.cover_version,
+    (SELECT group_concat(rank) FROM picks p WHERE p.media_id = m.id),
+    COALESCE((SELECT kind FROM cover_overrides c WHERE c.media_id = m.id), 'auto'),
+    m.rotation, m.codec";
+
+fn item_from_row(r: &Row) -> rusqlite::Result<MediaItem> {
+    let presence: String = r.get(6)?;
+    let state = if presence == "missing" {
+        MediaState::Missing
+    } else {
+        match r.get::<_, String>(5)?.as_str() {
+            "ready" => MediaState::Ready,
+            "failed" => MediaState::Failed,
+            _ => MediaState::Pending,
+        }
+    };
+    let ranks: Option<String> = r.get(14)?;
+    let mut frame_ranks: Vec<u32> = ranks.unwrap_or_default().split(',').filter_map(|s| s.parse().ok()).collect();
+    frame_ranks.sort_unstable();
+    Ok(MediaItem {
+        id: r.get(0)?,
+        root_id: r.get(1)?,
+        path: PathBuf::from(r.get::<_, String>(2)?),
+        name: r.get(3)?,
+        kind: MediaKind::parse(&r.get::<_, String>(4)?),
+        state,
+        error: r.get(7)?,
+        size: r.get(8)?,
+        duration: r.get(9)?,
+        width: r.get(10)?,
+        height: r.get(11)?,
+        taken_at: r.get(12)?,
+        cover_version: r.get(13)?,
+        frame_ranks,
+        cover_kind: match r.get::<_, String>(15)?.as_str() {
+            "pick" => CoverKind::Pick,
+            "time" => CoverKind::Time,
+            "image" => CoverKind::Image,
+            _ => CoverKind::Auto,
+        },
+    })
+}
+
+/// WHERE clause and parameters for a query (deleted media are never listed).
+fn filter(q: &MediaQuery) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut sql = String::from(" WHERE m.presence != 'deleted'");
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(root) = q.root {
+        sql.push_str(" AND m.root_id = ?");
+        args.push(Value::Integer(root));
+    }
+    if let Some(kind) = q.kind {
+        sql.push_str(" AND m.kind = ?");
+        args.push(Value::Text(kind.as_str().into()));
+    }
+    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        sql.push_str(" AND m.path LIKE ? ESCAPE '\\'");
+        args.push(Value::Text(format!("%{escaped}%")));
+    }
+    (sql, args)
+}
+
+pub(crate) fn list(conn: &Connection, q: &MediaQuery) -> Result<Vec<MediaItem>> {
+    let (where_sql, args) = filter(q);
+    let order = match q.sort {
+        SortOrder::TakenDesc => "m.taken_at DESC, m.id DESC",
+        SortOrder::TakenAsc => "m.taken_at ASC, m.id ASC",
+        SortOrder::Name => "m.name COLLATE NOCASE ASC, m.id ASC",
+    };
+    let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
+    let sql = format!("SELECT {ITEM_COLUMNS} FROM media m{where_sql} ORDER BY {order} LIMIT {limit} OFFSET {}", q.offset);
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args), item_from_row)?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+pub(crate) fn count(conn: &Connection, q: &MediaQuery) -> Result<u64> {
+    let (where_sql, args) = filter(q);
+    Ok(conn.query_row(&format!("SELECT COUNT(*) FROM media m{where_sql}"), params_from_iter(args), |r| r.get(0))?)
+}
+
+pub(crate) fn id_by_path(conn: &Connection, path: &str) -> Result<Option<MediaId>> {
+    Ok(conn
+        .query_row("SELECT id FROM media WHERE path = ?1 AND presence != 'deleted'", [path], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn frames(conn: &Connection, data_dir: &std::path::Path, id: MediaId) -> Result<Vec<Frame>> {
+    let mut stmt = conn.prepare(
+        "SELECT rank, time, score, image, width, height, reasons FROM picks WHERE media_id = ?1 ORDER BY rank",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        let reasons: String = r.get(6)?;
+        Ok(Frame {
+            rank: r.get(0)?,
+            time: r.get(1)?,
+            score: r.get(2)?,
+            path: data_dir.join(r.get::<_, String>(3)?),
+            width: r.get(4)?,
+            height: r.get(5)?,
+            reasons: serde_json::from_str(&reasons).unwrap_or(serde_json::Value::Null),
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// The cover in effect: the override if any, else the first pick.
+pub(crate) fn cover(conn: &Connection, data_dir: &std::path::Path, id: MediaId, version: i64, frames: &[Frame]) -> Result<Cover> {
+    let over: Option<(String, Option<u32>, Option<f64>, Option<String>)> = conn
+        .query_row(
+            "SELECT kind, pick_rank, time, image FROM cover_overrides WHERE media_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let pick = |rank: u32, kind: CoverKind| {
+        let f = frames.iter().find(|f| f.rank == rank);
+        Cover { kind, rank: Some(rank), time: f.map(|f| f.time), path: f.map(|f| f.path.clone()), version }
+    };
+    Ok(match over {
+        Some((k, rank, time, image)) if k == "pick" => {
+            let _ = (time, image);
+            pick(rank.unwrap_or(1), CoverKind::Pick)
+        }
+        Some((k, _, time, image)) => Cover {
+            kind: if k == "time" { CoverKind::Time } else { CoverKind::Image },
+            rank: None,
+            time,
+            path: image.map(|i| data_dir.join(i)),
+            version,
+        },
+        None => {
+            if frames.is_empty() {
+                Cover { kind: CoverKind::Auto, rank: None, time: None, path: None, version }
+            } else {
+                pick(frames[0].rank, CoverKind::Auto)
+            }
+        }
+    })
+}
+
+pub(crate) fn detail(conn: &Connection, data_dir: &std::path::Path, id: MediaId) -> Result<MediaDetail> {
+    let (item, rotation, codec) = conn
+        .query_row(
+            &format!("SELECT {ITEM_COLUMNS} FROM media m WHERE m.id = ?1 AND m.presence != 'deleted'"),
+            [id],
+            |r| Ok((item_from_row(r)?, r.get::<_, Option<i32>>(16)?, r.get::<_, Option<String>>(17)?)),
+        )
+        .optional()?
+        .ok_or(LibraryError::NoSuchMedia(id))?;
+    let frames = frames(conn, data_dir, id)?;
+    let curve: Option<String> =
+        conn.query_row("SELECT points FROM curves WHERE media_id = ?1", [id], |r| r.get(0)).optional()?;
+    let cover = cover(conn, data_dir, id, item.cover_version, &frames)?;
+    Ok(MediaDetail {
+        item,
+        rotation,
+        codec,
+        frames,
+        curve: curve.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or(serde_json::Value::Null),
+        cover,
+    })
+}

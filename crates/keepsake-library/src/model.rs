@@ -1,0 +1,275 @@
+//! The library's public data types: what the CLI prints and the app sends to the UI.
+//! All serde, with lowercase enum names, so JSON is stable and readable.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Row id of an album root; stable for the life of the root.
+pub type RootId = i64;
+/// Row id of a media item; stable across renames, moves and re-analysis.
+pub type MediaId = i64;
+
+/// A registered album folder. `online` is false while its disk is unplugged.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Root {
+    pub id: RootId,
+    pub path: PathBuf,
+    pub name: String,
+    pub online: bool,
+    pub photos: u64,
+    pub videos: u64,
+}
+
+/// Photo or video, decided by file extension at scan time.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    Photo,
+    Video,
+}
+
+impl MediaKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Photo => "photo",
+            MediaKind::Video => "video",
+        }
+    }
+    pub(crate) fn parse(s: &str) -> MediaKind {
+        if s == "video" {
+            MediaKind::Video
+        } else {
+            MediaKind::Photo
+        }
+    }
+}
+
+/// What a tile shows: waiting for analysis, ready, failed (see `error`), or its file
+/// is on a disk that is not plugged in right now.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaState {
+    Pending,
+    Ready,
+    Failed,
+    Missing,
+}
+
+/// Where the cover a tile shows comes from: the engine's first pick, another pick,
+/// a moment the user chose, or an image the user supplied.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CoverKind {
+    Auto,
+    Pick,
+    Time,
+    Image,
+}
+
+/// Grid order.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    #[default]
+    TakenDesc,
+    TakenAsc,
+    Name,
+}
+
+/// A page of the grid: filters plus offset/limit so 100k items never load at once.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MediaQuery {
+    pub root: Option<RootId>,
+    pub kind: Option<MediaKind>,
+    /// Case-insensitive substring of the file name or path.
+    pub search: Option<String>,
+    pub sort: SortOrder,
+    pub offset: u64,
+    /// 0 means no limit.
+    pub limit: u64,
+}
+
+/// One grid tile: everything the UI needs without another query.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MediaItem {
+    pub id: MediaId,
+    pub root_id: RootId,
+    pub path: PathBuf,
+    pub name: String,
+    pub kind: MediaKind,
+    pub state: MediaState,
+    pub error: Option<String>,
+    pub size: u64,
+    pub duration: Option<f64>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Unix seconds: EXIF DateTimeOriginal, QuickTime creation_time, else mtime.
+    pub taken_at: i64,
+    /// Ranks of the picks that have images (empty until analysed).
+    pub frame_ranks: Vec<u32>,
+    pub cover_kind: CoverKind,
+    /// Changes whenever the cover image changes, so the UI can bust its caches.
+    pub cover_version: i64,
+}
+
+/// One of the engine's picks, as stored: its time, score and the reasons it was chosen.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Frame {
+    pub rank: u32,
+    pub time: f64,
+    pub score: f64,
+    /// The image, inside the data directory.
+    pub path: PathBuf,
+    pub width: u32,
+    pub height: u32,
+    pub reasons: serde_json::Value,
+}
+
+/// The cover in effect for a media item.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Cover {
+    pub kind: CoverKind,
+    /// Rank of the pick in use (auto = 1, pick = the chosen rank).
+    pub rank: Option<u32>,
+    /// The moment, for `time` covers (and the pick's time for auto/pick).
+    pub time: Option<f64>,
+    /// The cover image inside the data directory, when there is one yet.
+    pub path: Option<PathBuf>,
+    pub version: i64,
+}
+
+/// What the user asks for as a cover.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum CoverChoice {
+    /// One of the engine's picks, by rank (1-based).
+    Pick(u32),
+    /// A moment of the video, in seconds.
+    Time(f64),
+    /// An image file the user supplies; it is validated, re-encoded and copied in.
+    Image(PathBuf),
+}
+
+/// Everything the detail panel shows about one item.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MediaDetail {
+    #[serde(flatten)]
+    pub item: MediaItem,
+    pub rotation: Option<i32>,
+    pub codec: Option<String>,
+    pub frames: Vec<Frame>,
+    /// The engine's per-candidate quality curve, as it returned it (for the timeline).
+    pub curve: serde_json::Value,
+    pub cover: Cover,
+}
+
+/// Names an image the app may serve. Resolved to a file inside the data dir only, so
+/// the `keepsake://` protocol never serves an arbitrary path.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageKey {
+    Cover(MediaId),
+    Frame(MediaId, u32),
+    Photo(MediaId),
+}
+
+/// Scan progress, reported every few hundred files.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ScanProgress {
+    pub root: PathBuf,
+    pub files_seen: u64,
+    pub current: Option<PathBuf>,
+}
+
+/// What a scan changed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ScanReport {
+    pub added: u64,
+    pub changed: u64,
+    pub moved: u64,
+    pub removed: u64,
+    pub missing: u64,
+    pub restored: u64,
+    pub unchanged: u64,
+    /// Folders or files that could not be read, with the reason; the scan went on.
+    pub unreadable: Vec<(PathBuf, String)>,
+    /// Roots whose folder is not there (unplugged disk): their media are now missing.
+    pub offline_roots: Vec<PathBuf>,
+}
+
+impl ScanReport {
+    pub(crate) fn merge(&mut self, o: ScanReport) {
+        self.added += o.added;
+        self.changed += o.changed;
+        self.moved += o.moved;
+        self.removed += o.removed;
+        self.missing += o.missing;
+        self.restored += o.restored;
+        self.unchanged += o.unchanged;
+        self.unreadable.extend(o.unreadable);
+        self.offline_roots.extend(o.offline_roots);
+    }
+}
+
+/// Queue progress for a progress bar: counts, what runs now, and an ETA.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct QueueProgress {
+    pub done: u64,
+    pub total: u64,
+    pub failed: u64,
+    pub queued: u64,
+    pub running: Vec<PathBuf>,
+    pub eta_s: Option<f64>,
+    pub paused: bool,
+}
+
+/// State of one analysis job.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub(crate) fn parse(s: &str) -> JobState {
+        match s {
+            "running" => JobState::Running,
+            "done" => JobState::Done,
+            "failed" => JobState::Failed,
+            "cancelled" => JobState::Cancelled,
+            _ => JobState::Queued,
+        }
+    }
+}
+
+/// One job, as `keepsake jobs` lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JobInfo {
+    pub id: i64,
+    pub media_id: MediaId,
+    pub path: PathBuf,
+    pub state: JobState,
+    pub priority: i64,
+    pub attempts: u32,
+    pub error: Option<String>,
+}
+
+/// What the watcher and the analyzer report, for the app to forward to the UI.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LibraryEvent {
+    MediaAdded { id: MediaId, path: PathBuf },
+    MediaChanged { id: MediaId, path: PathBuf },
+    MediaRemoved { id: MediaId, path: PathBuf },
+    MediaMoved { id: MediaId, from: PathBuf, to: PathBuf },
+    CoverChanged { id: MediaId, version: i64 },
+    JobFinished { id: MediaId, ok: bool, error: Option<String> },
+    Progress(QueueProgress),
+    Warning { message: String },
+}

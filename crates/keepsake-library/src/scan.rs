@@ -1,0 +1,379 @@
+//! Walking album folders and reconciling what is on disk with the index: new, changed,
+//! moved (matched by fingerprint), deleted (kept as `deleted` so a later move can
+//! reclaim its picks), and whole roots gone offline (media `missing`, nothing lost).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::Result;
+use crate::fingerprint::fingerprint;
+use crate::model::{MediaKind, RootId, ScanProgress, ScanReport};
+use crate::taken::{exif_taken_at, TakenSource};
+use crate::util::now_ms;
+
+const VIDEO_EXT: &[&str] =
+    &["mp4", "mov", "m4v", "mkv", "avi", "webm", "3gp", "mts", "m2ts", "wmv", "mpg", "mpeg"];
+const PHOTO_EXT: &[&str] =
+    &["jpg", "jpeg", "png", "webp", "gif", "heic", "heif", "tif", "tiff", "bmp", "avif"];
+/// Folder names that belong to the system or other apps, never to the album.
+const SYSTEM_DIRS: &[&str] = &[
+    "@eaDir", "$RECYCLE.BIN", "System Volume Information", "lost+found", "#recycle", "#snapshot",
+];
+/// Rows written per transaction: large enough to be fast, small enough that a kill
+/// mid-scan loses little and readers are not blocked for long.
+const BATCH: usize = 5000;
+
+/// Photo or video by extension; None for anything else.
+pub fn media_kind(path: &Path) -> Option<MediaKind> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    if VIDEO_EXT.contains(&ext.as_str()) {
+        Some(MediaKind::Video)
+    } else if PHOTO_EXT.contains(&ext.as_str()) {
+        Some(MediaKind::Photo)
+    } else {
+        None
+    }
+}
+
+/// Hidden (dot) names and system folders are never part of an album.
+pub fn is_ignored_name(name: &str) -> bool {
+    name.starts_with('.') || SYSTEM_DIRS.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// True when any component of `path` below `root` is hidden or a system folder.
+pub fn is_ignored_path(root: &Path, path: &Path) -> bool {
+    path.strip_prefix(root)
+        .map(|rel| rel.components().any(|c| c.as_os_str().to_str().map_or(true, is_ignored_name)))
+        .unwrap_or(true)
+}
+
+/// A media file found on disk.
+#[derive(Debug, Clone)]
+pub(crate) struct FoundFile {
+    pub path: String,
+    pub kind: MediaKind,
+    pub size: u64,
+    pub mtime_ms: i64,
+}
+
+impl FoundFile {
+    /// Stats one path; None when it is not a media file (or not a regular file).
+    pub fn stat(path: &Path) -> Option<FoundFile> {
+        let kind = media_kind(path)?;
+        let meta = std::fs::metadata(path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        Some(FoundFile { path: path.to_str()?.to_owned(), kind, size: meta.len(), mtime_ms: mtime_ms(&meta) })
+    }
+}
+
+pub(crate) fn mtime_ms(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Walks `root`: regular media files only, no hidden/system folders, symlinks not
+/// followed (so no loops). Unreadable entries are collected, not fatal.
+pub(crate) fn walk(
+    root: &Path,
+    progress: &dyn Fn(ScanProgress),
+    unreadable: &mut Vec<(PathBuf, String)>,
+) -> Vec<FoundFile> {
+    let mut found = Vec::new();
+    let walker = walkdir::WalkDir::new(root).follow_links(false).into_iter().filter_entry(|e| {
+        e.depth() == 0 || e.file_name().to_str().is_some_and(|n| !is_ignored_name(n))
+    });
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
+                tracing::warn!("cannot read {}: {err}", path.display());
+                let reason = err.io_error().map(|e| e.to_string()).unwrap_or_else(|| err.to_string());
+                unreadable.push((path, reason));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Some(kind) = media_kind(entry.path()) else { continue };
+        let Some(path) = entry.path().to_str() else {
+            unreadable.push((entry.path().to_path_buf(), "file name is not valid UTF-8".into()));
+            continue;
+        };
+        match entry.metadata() {
+            Ok(meta) => {
+                found.push(FoundFile { path: path.to_owned(), kind, size: meta.len(), mtime_ms: mtime_ms(&meta) });
+                if found.len() % 2000 == 0 {
+                    progress(ScanProgress {
+                        root: root.to_path_buf(),
+                        files_seen: found.len() as u64,
+                        current: Some(entry.path().to_path_buf()),
+                    });
+                }
+            }
+            Err(err) => unreadable.push((entry.path().to_path_buf(), err.to_string())),
+        }
+    }
+    found
+}
+
+/// Marks a root offline and its present media missing. Nothing is deleted.
+pub(crate) fn mark_offline(conn: &Connection, root_id: RootId) -> Result<u64> {
+    conn.execute("UPDATE roots SET online = 0 WHERE id = ?1", [root_id])?;
+    let n = conn.execute(
+        "UPDATE media SET presence = 'missing' WHERE root_id = ?1 AND presence = 'present'",
+        [root_id],
+    )?;
+    Ok(n as u64)
+}
+
+struct Existing {
+    id: i64,
+    size: u64,
+    mtime_ms: i64,
+    presence: String,
+}
+
+/// Reconciles one online root with the files found on disk. Returns the report and
+/// the files not in the index yet (inserted by [`insert_new`] once every root has
+/// been walked, so a move across roots is recognised).
+pub(crate) fn reconcile_root(
+    conn: &mut Connection,
+    root_id: RootId,
+    found: Vec<FoundFile>,
+) -> Result<(ScanReport, Vec<FoundFile>)> {
+    let mut report = ScanReport::default();
+    conn.execute("UPDATE roots SET online = 1 WHERE id = ?1", [root_id])?;
+    let mut existing: HashMap<String, Existing> = HashMap::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT id, path, size, mtime_ms, presence FROM media WHERE root_id = ?1 AND presence != 'deleted'",
+        )?;
+        let rows = stmt.query_map([root_id], |r| {
+            Ok((r.get::<_, String>(1)?, Existing { id: r.get(0)?, size: r.get(2)?, mtime_ms: r.get(3)?, presence: r.get(4)? }))
+        })?;
+        for row in rows {
+            let (path, e) = row?;
+            existing.insert(path, e);
+        }
+    }
+    let mut new = Vec::new();
+    let mut touched: Vec<(FoundFile, Existing)> = Vec::new();
+    for f in found {
+        match existing.remove(&f.path) {
+            Some(e) => {
+                if e.presence == "present" && e.size == f.size && e.mtime_ms == f.mtime_ms {
+                    report.unchanged += 1;
+                } else {
+                    touched.push((f, e));
+                }
+            }
+            None => new.push(f),
+        }
+    }
+    for chunk in touched.chunks(BATCH) {
+        let tx = conn.transaction()?;
+        for (f, e) in chunk {
+            if e.presence == "missing" {
+                tx.execute("UPDATE media SET presence = 'present' WHERE id = ?1", [e.id])?;
+                report.restored += 1;
+            }
+            if e.size != f.size || e.mtime_ms != f.mtime_ms {
+                tx.execute(
+                    "UPDATE media SET size = ?2, mtime_ms = ?3, fingerprint = NULL, state = 'pending', error = NULL WHERE id = ?1",
+                    params![e.id, f.size, f.mtime_ms],
+                )?;
+                if f.kind == MediaKind::Video {
+                    crate::jobs::enqueue_tx(&tx, e.id, 0)?;
+                }
+                report.changed += 1;
+            } else if e.presence == "present" {
+                report.unchanged += 1;
+            }
+        }
+        tx.commit()?;
+    }
+    let gone: Vec<i64> = existing.values().map(|e| e.id).collect();
+    for chunk in gone.chunks(BATCH) {
+        let tx = conn.transaction()?;
+        for id in chunk {
+            soft_delete(&tx, *id)?;
+        }
+        tx.commit()?;
+    }
+    report.removed += gone.len() as u64;
+    Ok((report, new))
+}
+
+/// A file that is gone: kept as `deleted` (hidden everywhere) so that if it shows up
+/// elsewhere with the same fingerprint, its picks and cover come back with it.
+pub(crate) fn soft_delete(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute("UPDATE media SET presence = 'deleted', deleted_ms = ?2 WHERE id = ?1", params![id, now_ms()])?;
+    conn.execute("DELETE FROM jobs WHERE media_id = ?1 AND state != 'running'", [id])?;
+    Ok(())
+}
+
+/// What happened to a file that was not in the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Inserted {
+    Added(i64),
+    Moved(i64),
+}
+
+/// Inserts new files in batches: a file matching a deleted one by size and fingerprint
+/// takes over that row (a move: picks and override kept, no job); the rest become
+/// new media, and new videos get an analysis job.
+pub(crate) fn insert_new(
+    conn: &mut Connection,
+    root_id: RootId,
+    files: &[FoundFile],
+    report: &mut ScanReport,
+    mut on_insert: impl FnMut(&FoundFile, Inserted),
+) -> Result<()> {
+    // Sizes of deleted rows with fingerprints: only files of those sizes need hashing.
+    let orphan_sizes: std::collections::HashSet<u64> = {
+        let mut stmt = conn.prepare(
+            "SELECT DISTINCT size FROM media WHERE presence = 'deleted' AND fingerprint IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| r.get::<_, u64>(0))?;
+        rows.collect::<std::result::Result<_, _>>()?
+    };
+    for chunk in files.chunks(BATCH) {
+        let tx = conn.transaction()?;
+        for f in chunk {
+            if orphan_sizes.contains(&f.size) {
+                if let Some(id) = relink_by_fingerprint(&tx, root_id, f)? {
+                    report.moved += 1;
+                    on_insert(f, Inserted::Moved(id));
+                    continue;
+                }
+            }
+            let id = insert_file(&tx, root_id, f)?;
+            report.added += 1;
+            on_insert(f, Inserted::Added(id));
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Inserts one new media row (and its job, for a video).
+pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile) -> Result<i64> {
+    let (taken_at, source) = match f.kind {
+        MediaKind::Photo => match exif_taken_at(Path::new(&f.path)) {
+            Some(t) => (t, TakenSource::Exif),
+            None => (f.mtime_ms / 1000, TakenSource::Mtime),
+        },
+        MediaKind::Video => (f.mtime_ms / 1000, TakenSource::Mtime),
+    };
+    let name = Path::new(&f.path).file_name().and_then(|n| n.to_str()).unwrap_or(&f.path).to_owned();
+    conn.execute(
+        "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT(path) DO UPDATE SET root_id = excluded.root_id, presence = 'present', deleted_ms = NULL,
+           size = excluded.size, mtime_ms = excluded.mtime_ms, fingerprint = NULL, state = excluded.state, error = NULL",
+        params![
+            root_id,
+            f.path,
+            name,
+            f.kind.as_str(),
+            f.size,
+            f.mtime_ms,
+            taken_at,
+            source.as_str(),
+            if f.kind == MediaKind::Video { "pending" } else { "ready" }
+        ],
+    )?;
+    let id: i64 = conn.query_row("SELECT id FROM media WHERE path = ?1", [&f.path], |r| r.get(0))?;
+    if f.kind == MediaKind::Video {
+        crate::jobs::enqueue_tx(conn, id, 0)?;
+    }
+    Ok(id)
+}
+
+/// If a deleted row has this file's size and fingerprint, moves that row here.
+pub(crate) fn relink_by_fingerprint(conn: &Connection, root_id: RootId, f: &FoundFile) -> Result<Option<i64>> {
+    let Ok(fp) = fingerprint(Path::new(&f.path)) else { return Ok(None) };
+    let id: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM media WHERE presence = 'deleted' AND size = ?1 AND fingerprint = ?2 AND kind = ?3
+             ORDER BY deleted_ms DESC LIMIT 1",
+            params![f.size, fp, f.kind.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = id {
+        relink(conn, id, root_id, &f.path, f.mtime_ms)?;
+    }
+    Ok(id)
+}
+
+/// Points an existing row at a new path (rename or move); keeps everything else.
+pub(crate) fn relink(conn: &Connection, id: i64, root_id: RootId, path: &str, mtime_ms: i64) -> Result<()> {
+    // A stale row at the destination path (e.g. a file replaced by the move) gives way.
+    conn.execute("DELETE FROM media WHERE path = ?1 AND id != ?2", params![path, id])?;
+    let name = Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or(path).to_owned();
+    conn.execute(
+        "UPDATE media SET root_id = ?2, path = ?3, name = ?4, mtime_ms = ?5, presence = 'present', deleted_ms = NULL WHERE id = ?1",
+        params![id, root_id, path, name, mtime_ms],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_ignored_names() {
+        assert_eq!(media_kind(Path::new("/a/B.MP4")), Some(MediaKind::Video));
+        assert_eq!(media_kind(Path::new("/a/b.jpeg")), Some(MediaKind::Photo));
+        assert_eq!(media_kind(Path::new("/a/b.txt")), None);
+        assert!(is_ignored_name(".thumbnails"));
+        assert!(is_ignored_name("@eaDir"));
+        assert!(!is_ignored_name("Holidays 2024"));
+        assert!(is_ignored_path(Path::new("/r"), Path::new("/r/.git/x.jpg")));
+        assert!(!is_ignored_path(Path::new("/r"), Path::new("/r/a/x.jpg")));
+    }
+
+    #[test]
+    fn walk_skips_hidden_survives_symlink_loops_and_records_unreadable() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        std::fs::create_dir_all(r.join("a/b")).unwrap();
+        std::fs::create_dir_all(r.join(".hidden")).unwrap();
+        std::fs::write(r.join("a/one.jpg"), b"x").unwrap();
+        std::fs::write(r.join("a/b/two.MOV"), b"xy").unwrap();
+        std::fs::write(r.join("a/notes.txt"), b"x").unwrap();
+        std::fs::write(r.join(".hidden/three.jpg"), b"x").unwrap();
+        std::os::unix::fs::symlink(r, r.join("a/b/loop")).unwrap();
+        std::fs::create_dir(r.join("locked")).unwrap();
+        std::fs::write(r.join("locked/four.jpg"), b"x").unwrap();
+        std::fs::set_permissions(r.join("locked"), std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+        let mut unreadable = Vec::new();
+        let found = walk(r, &|_| {}, &mut unreadable);
+        std::fs::set_permissions(r.join("locked"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let mut names: Vec<_> = found.iter().map(|f| Path::new(&f.path).file_name().unwrap().to_str().unwrap().to_owned()).collect();
+        names.sort();
+        let running_as_root = unsafe { libc::geteuid() } == 0;
+        if running_as_root {
+            // root reads anything: the locked folder is readable.
+            assert_eq!(names, ["four.jpg", "one.jpg", "two.MOV"]);
+        } else {
+            assert_eq!(names, ["one.jpg", "two.MOV"]);
+            assert_eq!(unreadable.len(), 1, "{unreadable:?}");
+            assert!(unreadable[0].0.ends_with("locked"));
+        }
+        let two = found.iter().find(|f| f.path.ends_with("two.MOV")).unwrap();
+        assert_eq!((two.size, two.kind), (2, MediaKind::Video));
+    }
+}

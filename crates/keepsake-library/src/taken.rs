@@ -1,0 +1,95 @@
+//! When a photo or video was taken: EXIF DateTimeOriginal for photos, the container's
+//! creation_time for videos (from the engine's probe), else the file's mtime. Family
+//! albums sort by this, and copying files around resets mtimes.
+
+use std::path::Path;
+
+/// Where a taken-at time came from; stored so a better source can replace a worse one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TakenSource {
+    Exif,
+    Container,
+    Mtime,
+}
+
+impl TakenSource {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            TakenSource::Exif => "exif",
+            TakenSource::Container => "container",
+            TakenSource::Mtime => "mtime",
+        }
+    }
+}
+
+/// EXIF DateTimeOriginal (or DateTime) of a photo as unix seconds, read from the file's
+/// header only. None when the file has no usable EXIF.
+pub fn exif_taken_at(path: &Path) -> Option<i64> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
+    let exif = exif::Reader::new().read_from_container(&mut reader).ok()?;
+    for tag in [exif::Tag::DateTimeOriginal, exif::Tag::DateTime] {
+        if let Some(field) = exif.get_field(tag, exif::In::PRIMARY) {
+            if let exif::Value::Ascii(ref v) = field.value {
+                if let Some(s) = v.first().and_then(|b| std::str::from_utf8(b).ok()) {
+                    if let Some(t) = parse_datetime(s) {
+                        return Some(t);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Parses `YYYY-MM-DD[T ]HH:MM:SS` or EXIF's `YYYY:MM:DD HH:MM:SS` (fractions and a
+/// trailing zone ignored; treated as UTC) into unix seconds.
+pub fn parse_datetime(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 19 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 || y < 1900 {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_exif_and_iso_forms() {
+        assert_eq!(parse_datetime("1970:01:02 00:00:00"), Some(86_400));
+        assert_eq!(parse_datetime("2024-02-29T12:34:56.000000Z"), Some(1_709_210_096));
+        assert_eq!(parse_datetime("2024-02-29 12:34:56"), Some(1_709_210_096));
+        assert_eq!(parse_datetime("0000:00:00 00:00:00"), None);
+        assert_eq!(parse_datetime("garbage"), None);
+    }
+
+    #[test]
+    fn photo_without_exif_has_none() {
+        let media = crate::test_support::media_dir();
+        assert_eq!(exif_taken_at(&media.join("coffee.png")), None);
+        let dir = tempfile::tempdir().unwrap();
+        let bogus = dir.path().join("x.jpg");
+        std::fs::write(&bogus, b"not a jpeg").unwrap();
+        assert_eq!(exif_taken_at(&bogus), None);
+    }
+}

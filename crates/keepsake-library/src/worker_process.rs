@@ -1,0 +1,150 @@
+//! One `keepsake worker` child process and the line protocol to it, with a timeout
+//! per request. A crash, a hang or an out-of-memory kill becomes a [`WorkerFailure`]
+//! with a reason a user can read; the process is then dropped and replaced.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::protocol::{WorkerRequest, WorkerResponse};
+use crate::util::lock;
+
+/// Why a request got no answer; the job fails (or retries) with this text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerFailure(pub String);
+
+/// A running worker process.
+pub(crate) struct WorkerProcess {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    stderr_tail: Arc<Mutex<String>>,
+}
+
+const STDERR_TAIL: usize = 2000;
+
+impl WorkerProcess {
+    /// Starts `exe worker`.
+    pub fn spawn(exe: &Path) -> Result<WorkerProcess, WorkerFailure> {
+        let mut child = Command::new(exe)
+            .arg("worker")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| WorkerFailure(format!("cannot start the worker {}: {e}", exe.display())))?;
+        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(WorkerFailure("worker started without pipes".into()));
+        };
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                match line {
+                    Ok(l) => {
+                        if tx.send(l).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        let stderr_tail = Arc::new(Mutex::new(String::new()));
+        let tail = stderr_tail.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            let mut stderr = stderr;
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut t = lock(&tail);
+                t.push_str(&String::from_utf8_lossy(&buf[..n]));
+                if t.len() > STDERR_TAIL * 2 {
+                    let cut = t.len() - STDERR_TAIL;
+                    let cut = (cut..t.len()).find(|i| t.is_char_boundary(*i)).unwrap_or(t.len());
+                    t.drain(..cut);
+                }
+            }
+        });
+        Ok(WorkerProcess { child, stdin, lines, stderr_tail })
+    }
+
+    /// Sends one request and waits up to `timeout` for its response line. On a
+    /// failure the process is killed; drop it afterwards.
+    pub fn request(&mut self, req: &WorkerRequest, timeout: Duration) -> Result<WorkerResponse, WorkerFailure> {
+        let mut line = serde_json::to_string(req).map_err(|e| WorkerFailure(e.to_string()))?;
+        line.push('\n');
+        if self.stdin.write_all(line.as_bytes()).and_then(|_| self.stdin.flush()).is_err() {
+            return Err(self.crashed());
+        }
+        loop {
+            match self.lines.recv_timeout(timeout) {
+                Ok(l) => match serde_json::from_str::<WorkerResponse>(&l) {
+                    Ok(r) => return Ok(r),
+                    // Not a protocol line (a library printing to stdout): skip it.
+                    Err(_) => tracing::debug!("worker said: {l}"),
+                },
+                Err(RecvTimeoutError::Timeout) => {
+                    self.kill();
+                    return Err(WorkerFailure(format!(
+                        "worker hung: no answer within {:.0} s (timeout scaled by the video's duration); it was stopped",
+                        timeout.as_secs_f64()
+                    )));
+                }
+                Err(RecvTimeoutError::Disconnected) => return Err(self.crashed()),
+            }
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The process ended without answering: say how.
+    fn crashed(&mut self) -> WorkerFailure {
+        let status = self.child.wait();
+        // Give the stderr reader a moment to collect the last words.
+        std::thread::sleep(Duration::from_millis(50));
+        let tail = lock(&self.stderr_tail).trim().lines().last().unwrap_or("").to_owned();
+        let how = match status {
+            Ok(s) => {
+                use std::os::unix::process::ExitStatusExt;
+                match (s.code(), s.signal()) {
+                    (_, Some(libc::SIGKILL)) => "was killed (SIGKILL; out of memory?)".to_owned(),
+                    (_, Some(libc::SIGABRT)) => "aborted (SIGABRT)".to_owned(),
+                    (_, Some(libc::SIGSEGV)) => "crashed (SIGSEGV)".to_owned(),
+                    (_, Some(sig)) => format!("was killed by signal {sig}"),
+                    (Some(code), _) => format!("exited with status {code}"),
+                    _ => "ended".to_owned(),
+                }
+            }
+            Err(e) => format!("ended ({e})"),
+        };
+        let oom = tail.contains("memory allocation") || tail.contains("out of memory");
+        let mut msg = format!("worker {how}{}", if oom { " — out of memory" } else { "" });
+        if !tail.is_empty() {
+            msg.push_str(": ");
+            msg.push_str(&tail);
+        }
+        WorkerFailure(msg)
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        // Closing stdin asks a healthy worker to exit; make sure it does.
+        let _ = self.child.try_wait().map(|s| {
+            if s.is_none() {
+                let _ = self.child.kill();
+            }
+        });
+        let _ = self.child.wait();
+    }
+}

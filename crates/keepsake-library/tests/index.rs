@@ -1,0 +1,75 @@
+//! The index with real SQLite files and a real folder tree: scan, reconcile, queue
+//! order, pause/cancel/retry and restart safety.
+
+use std::path::Path;
+
+use keepsake_library::*;
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn no_progress(_: ScanProgress) {}
+
+#[test]
+fn scan_reconcile_finds_new_changed_deleted_and_nested_roots_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let album = tmp.path().join("album");
+    write(&album.join("a.jpg"), b"photo a");
+    write(&album.join("x/b.mp4"), b"video b");
+    write(&album.join("x/c.mov"), b"video c");
+    let lib = Library::open(&tmp.path().join("data")).unwrap();
+    let (root, report) = lib.add_root(&album, &no_progress).unwrap();
+    assert_eq!((root.photos, root.videos, report.added), (1, 2, 3));
+    assert_eq!(lib.queue().progress().unwrap().queued, 2, "videos queued, photos not");
+    assert!(matches!(lib.add_root(&album.join("x"), &no_progress), Err(LibraryError::NestedRoot(..))));
+
+    write(&album.join("x/b.mp4"), b"video b, re-encoded longer");
+    std::fs::remove_file(album.join("a.jpg")).unwrap();
+    write(&album.join("new.png"), b"new");
+    let r = lib.scan_all(&no_progress).unwrap();
+    assert_eq!((r.added, r.changed, r.removed, r.unchanged), (1, 1, 1, 1), "{r:?}");
+    let names: Vec<String> = lib.media(&MediaQuery { sort: SortOrder::Name, ..Default::default() }).unwrap().into_iter().map(|m| m.name).collect();
+    assert_eq!(names, ["b.mp4", "c.mov", "new.png"]);
+    assert_eq!(lib.media_count(&MediaQuery { kind: Some(MediaKind::Video), ..Default::default() }).unwrap(), 2);
+    assert_eq!(lib.media_count(&MediaQuery { search: Some("NEW".into()), ..Default::default() }).unwrap(), 1);
+    let page = lib.media(&MediaQuery { sort: SortOrder::Name, offset: 1, limit: 1, ..Default::default() }).unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].name, "c.mov");
+
+    // Forgetting the root never touches the files.
+    lib.remove_root(root.id).unwrap();
+    assert_eq!(lib.media_count(&MediaQuery::default()).unwrap(), 0);
+    assert!(album.join("x/b.mp4").is_file());
+}
+
+#[test]
+fn queue_priorities_pause_cancel_retry_are_persistent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let album = tmp.path().join("album");
+    for i in 0..5 {
+        write(&album.join(format!("v{i}.mp4")), format!("video {i}").as_bytes());
+    }
+    let data = tmp.path().join("data");
+    let lib = Library::open(&data).unwrap();
+    lib.add_root(&album, &no_progress).unwrap();
+    let v3 = lib.media(&MediaQuery { search: Some("v3.mp4".into()), ..Default::default() }).unwrap()[0].id;
+    let v1 = lib.media(&MediaQuery { search: Some("v1.mp4".into()), ..Default::default() }).unwrap()[0].id;
+    lib.queue().prioritize(&[v3]).unwrap();
+    lib.queue().prioritize(&[v1]).unwrap();
+    let order: Vec<MediaId> = lib.queue().list(false).unwrap().into_iter().map(|j| j.media_id).collect();
+    assert_eq!(&order[..2], &[v1, v3], "the latest request first");
+
+    lib.queue().pause().unwrap();
+    assert_eq!(lib.queue().cancel(&[v3]).unwrap(), 1);
+    drop(lib);
+    // A new process sees the same queue.
+    let lib = Library::open(&data).unwrap();
+    let p = lib.queue().progress().unwrap();
+    assert!(p.paused);
+    assert_eq!((p.queued, p.total), (4, 4));
+    assert_eq!(lib.queue().retry_failed().unwrap(), 1, "cancelled jobs can be retried");
+    lib.queue().resume().unwrap();
+    assert_eq!(lib.queue().progress().unwrap().queued, 5);
+}
