@@ -8,6 +8,7 @@ mod doctor;
 mod library_cmd;
 mod worker;
 mod worker_engine;
+mod engine_cmd;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,7 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     #[command(flatten)]
     Library(library_cmd::LibraryCommand),
+    Engine(engine_cmd::EngineCommand),
 }
 
 fn init_logging(verbose: u8) {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Doctor(args) => doctor::run(args),
         Command::Library(cmd) => library_cmd::run(cmd),
+        Command::Engine(cmd) => engine_cmd::run(cmd),
     };
     match result {
         Ok(code) => code,

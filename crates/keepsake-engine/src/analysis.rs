@@ -1,0 +1,396 @@
+//! The analysis pipeline: from an open video to ranked, rendered picks.
+//!
+//! 1. **Sampling.** Videos up to [`DENSE_MAX_SECONDS`] (60 s) are decoded once, in
+//!    order, and sampled every duration/n seconds (n = max(candidates, 5/s), ≤ 300): close
+//!    neighbours let the selector see fades and cuts. Longer videos are sampled at
+//!    `candidates` evenly spread keyframes, each decoded alone (seek, one key packet,
+//!    drain, flush): cost follows the candidate count, not the duration. When seeking
+//!    yields too few distinct keyframes (no index, one GOP, truncated), it falls back to
+//!    the sequential pass.
+//! 2. **Features** on each sample at ≤ `analysis_side` px (`features.rs`), faces when the
+//!    detector is loaded (`face_scoring.rs`).
+//! 3. **Judging** (`select.rs`): rejection, scenes (`scenes.rs`), ranking, picks.
+//! 4. **Refinement**: around each pick, every frame in a short window (up to
+//!    [`REFINE_SECONDS`] after a keyframe, or half the gap to the neighbouring samples)
+//!    is decoded; the sharpest, stillest one that passes the exposure/flatness rules wins.
+//! 5. **Rendering**: that exact frame, full size (or `max_side`), upright, as JPEG.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::decode::{FrameConverter, TimedFrame, VideoSource};
+use crate::face_scoring::FaceScorer;
+use crate::features::{measure, Signature};
+use crate::select::{self, absolute_reject, aesthetics_score, exposure_score, Plan, Sample};
+use crate::{
+    AnalyzeOptions, CandidateReport, CurvePoint, EngineError, FaceAvailability, Pick, Reasons, Selection,
+};
+
+/// Videos up to this long are sampled densely in one sequential pass.
+pub(crate) const DENSE_MAX_SECONDS: f64 = 60.0;
+/// Densest sampling of short videos (samples per second).
+const DENSE_RATE: f64 = 5.0;
+/// Most samples taken in the dense pass.
+const DENSE_MAX_SAMPLES: usize = 300;
+/// How far after a keyframe pick the refinement looks.
+const REFINE_SECONDS: f64 = 0.5;
+/// Most frames decoded while refining one pick.
+const REFINE_MAX_FRAMES: usize = 400;
+
+/// Samples and the verdict on them; shared by `analyze` and `preview`.
+pub(crate) struct Judged {
+    pub samples: Vec<Sample>,
+    pub plan: Plan,
+    pub dense: bool,
+}
+
+/// Samples and judges a video (steps 1–3).
+pub(crate) fn judge(
+    src: &mut VideoSource,
+    candidates: usize,
+    count: usize,
+    analysis_side: u32,
+    faces: Option<&FaceScorer>,
+) -> Result<Judged, EngineError> {
+    let candidates = candidates.clamp(3, 400);
+    let duration = src.info.duration;
+    let mut samples = Vec::new();
+    let mut dense = duration <= DENSE_MAX_SECONDS;
+    if !dense {
+        samples = sample_keyframes(src, duration, candidates, analysis_side, faces)?;
+        if samples.len() < (candidates / 3).max(3) {
+            tracing::info!(path = %src.path().display(), found = samples.len(), "few distinct keyframes; decoding sequentially");
+            dense = true;
+        }
+    }
+    if dense {
+        samples = sample_sequential(src, duration, candidates, analysis_side, faces)?;
+    }
+    if samples.is_empty() {
+        return Err(EngineError::Undecodable { path: src.path().to_owned(), reason: "no frame decoded".into() });
+    }
+    let plan = select::plan(&samples, count, dense);
+    Ok(Judged { samples, plan, dense })
+}
+
+fn analyse_frame(
+    conv: &mut FrameConverter,
+    tf: &TimedFrame,
+    side: u32,
+    faces: Option<&FaceScorer>,
+) -> Result<Sample, EngineError> {
+    let img = conv.to_rgb(&tf.frame, Some(side))?;
+    let (mut features, sig) = measure(&img);
+    if let Some(scorer) = faces {
+        let (count, score) = scorer.score(&img);
+        features.faces = count;
+        features.face_score = score;
+    }
+    Ok(Sample { time: tf.time, features, sig })
+}
+
+fn sample_keyframes(
+    src: &mut VideoSource,
+    duration: f64,
+    candidates: usize,
+    side: u32,
+    faces: Option<&FaceScorer>,
+) -> Result<Vec<Sample>, EngineError> {
+    let mut samples: Vec<Sample> = Vec::new();
+    let mut conv = FrameConverter::for_source(src);
+    for k in 0..candidates {
+        let t = duration * (k as f64 + 0.5) / candidates as f64;
+        let Some(tf) = src.keyframe_at(t)? else { continue };
+        if samples.iter().any(|s| (s.time - tf.time).abs() < 1e-3) {
+            continue;
+        }
+        match analyse_frame(&mut conv, &tf, side, faces) {
+            Ok(s) => samples.push(s),
+            Err(e) => tracing::debug!(error = %e, "skipping undecodable keyframe"),
+        }
+    }
+    samples.sort_by(|a, b| a.time.total_cmp(&b.time));
+    Ok(samples)
+}
+
+fn sample_sequential(
+    src: &mut VideoSource,
+    duration: f64,
+    candidates: usize,
+    side: u32,
+    faces: Option<&FaceScorer>,
+) -> Result<Vec<Sample>, EngineError> {
+    let wanted = if duration > 0.0 {
+        ((duration * DENSE_RATE).ceil() as usize).clamp(candidates, DENSE_MAX_SAMPLES)
+    } else {
+        DENSE_MAX_SAMPLES
+    };
+    let interval = if duration > 0.0 { duration / wanted as f64 } else { 1.0 / DENSE_RATE };
+    let mut next_time = f64::NEG_INFINITY;
+    let mut samples = Vec::new();
+    let mut failure: Option<EngineError> = None;
+    let mut conv = FrameConverter::for_source(src);
+    // Frames are analysed as they arrive, so only the current one is held.
+    let decoded = src.decode_forward(0.0, |tf| {
+        if tf.time + 1e-6 >= next_time {
+            next_time = tf.time.max(next_time) + interval;
+            match analyse_frame(&mut conv, tf, side, faces) {
+                Ok(s) => samples.push(s),
+                Err(e) => failure = Some(e),
+            }
+        }
+        samples.len() < DENSE_MAX_SAMPLES * 2
+    })?;
+    if samples.is_empty() {
+        return Err(failure.unwrap_or_else(|| EngineError::Undecodable {
+            path: src.path().to_owned(),
+            reason: if decoded == 0 { "no frame could be decoded".into() } else { "no usable frame".into() },
+        }));
+    }
+    samples.sort_by(|a, b| a.time.total_cmp(&b.time));
+    samples.dedup_by(|a, b| (a.time - b.time).abs() < 1e-6);
+    Ok(samples)
+}
+
+/// A refined, full-quality frame for one pick.
+struct Refined {
+    time: f64,
+    frame: TimedFrame,
+}
+
+/// Looks at every frame in `[from, to]` and keeps the sharpest, stillest acceptable one;
+/// falls back to the first decoded frame at or after `from`.
+fn refine(
+    src: &mut VideoSource,
+    from: f64,
+    to: f64,
+    side: u32,
+    median_luma: f32,
+    sharp_ref: f32,
+) -> Result<Option<Refined>, EngineError> {
+    let mut best: Option<(f32, TimedFrame)> = None;
+    let mut fallback: Option<TimedFrame> = None;
+    let mut prev_sig: Option<Signature> = None;
+    let mut seen = 0usize;
+    let mut conv = FrameConverter::for_source(src);
+    let mut failure: Option<EngineError> = None;
+    src.decode_forward(from, |tf| {
+        if tf.time + 1e-6 < from {
+            return true;
+        }
+        if tf.time > to + 1e-6 && (best.is_some() || fallback.is_some()) {
+            return false;
+        }
+        seen += 1;
+        let img = match conv.to_rgb(&tf.frame, Some(side)) {
+            Ok(img) => img,
+            Err(e) => {
+                failure = Some(e);
+                return seen < REFINE_MAX_FRAMES;
+            }
+        };
+        let (f, sig) = measure(&img);
+        let still = prev_sig.as_ref().map(|p| 1.0 - (p.pixel_distance(&sig) * 8.0).min(0.6)).unwrap_or(0.9);
+        prev_sig = Some(sig);
+        if fallback.is_none() {
+            fallback = Some(TimedFrame { time: tf.time, frame: tf.frame.clone() });
+        }
+        if absolute_reject(&f, median_luma).is_none() {
+            let score = ((f.sharpness / sharp_ref.max(1e-6)).min(1.2) * 0.6
+                + 0.2 * exposure_score(&f)
+                + 0.2 * aesthetics_score(&f))
+                * still;
+            if best.as_ref().map(|(s, _)| score > *s).unwrap_or(true) {
+                best = Some((score, TimedFrame { time: tf.time, frame: tf.frame.clone() }));
+            }
+        }
+        seen < REFINE_MAX_FRAMES
+    })?;
+    if best.is_none() && fallback.is_none() {
+        if let Some(e) = failure {
+            return Err(e);
+        }
+    }
+    Ok(best.map(|(_, tf)| tf).or(fallback).map(|tf| Refined { time: tf.time, frame: tf }))
+}
+
+/// The full pipeline for [`crate::Engine::analyze`].
+pub(crate) fn analyze(
+    path: &Path,
+    opts: &AnalyzeOptions,
+    threads: usize,
+    analysis_side: u32,
+    faces: Option<&FaceScorer>,
+    face_status: &FaceAvailability,
+) -> Result<Selection, EngineError> {
+    let started = Instant::now();
+    let mut src = VideoSource::open(path, threads)?;
+    let judged = judge(&mut src, opts.candidates, opts.count, analysis_side, faces)?;
+    let Judged { samples, plan, dense } = &judged;
+    let n = samples.len();
+    let mut lumas: Vec<f32> = samples.iter().map(|s| s.features.luma).collect();
+    lumas.sort_by(|a, b| a.total_cmp(b));
+    let median_luma = lumas.get(lumas.len() / 2).copied().unwrap_or(0.5);
+
+    let stem = opts
+        .file_stem
+        .clone()
+        .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "video".into());
+    std::fs::create_dir_all(&opts.out_dir).map_err(|source| EngineError::Io { path: opts.out_dir.clone(), source })?;
+
+    let mut frames: Vec<Pick> = Vec::new();
+    let mut used_times: Vec<f64> = Vec::new();
+    for (rank0, &i) in plan.picks.iter().enumerate() {
+        let s = &samples[i];
+        let (from, to) = if *dense {
+            // Stay a third of a sample interval either side, and only towards neighbours
+            // of the same shot that were accepted.
+            let same = |j: usize| plan.rejected[j].is_none() && plan.scenes.shot[j] == plan.scenes.shot[i];
+            let lo = if i > 0 && same(i - 1) { s.time - (s.time - samples[i - 1].time) / 3.0 } else { s.time };
+            let hi = if i + 1 < n && same(i + 1) { s.time + (samples[i + 1].time - s.time) / 3.0 } else { s.time };
+            (lo, hi)
+        } else {
+            let next = samples.get(i + 1).map(|x| x.time).unwrap_or(f64::INFINITY);
+            (s.time, (s.time + REFINE_SECONDS).min((s.time + next) / 2.0))
+        };
+        let refined = if plan.rejected[i].is_none() {
+            refine(&mut src, from, to, analysis_side, median_luma, plan.sharp_ref)?
+        } else {
+            None
+        };
+        let chosen = match refined {
+            Some(r) if !used_times.iter().any(|t| (t - r.time).abs() < 1e-6) => r,
+            _ => {
+                // Exactly the sampled frame.
+                match refine(&mut src, s.time, s.time, analysis_side, -1.0, plan.sharp_ref)? {
+                    Some(r) => r,
+                    None => continue,
+                }
+            }
+        };
+        used_times.push(chosen.time);
+        let img = FrameConverter::for_source(&src).to_rgb(&chosen.frame.frame, opts.max_side)?;
+        let rank = rank0 as u32 + 1;
+        let out = opts.out_dir.join(format!("{stem}_{rank}.jpg"));
+        crate::render::write_image(&img, &out, opts.jpeg_quality)?;
+        let f = &s.features;
+        let scene = plan.scenes.scene[i];
+        let reasons = Reasons {
+            sharpness: (f.sharpness / plan.sharp_ref.max(1e-6)).min(1.0),
+            exposure: exposure_score(f),
+            faces: f.faces,
+            scene: scene.map(|x| x as u32 + 1).unwrap_or(0),
+            aesthetics: aesthetics_score(f),
+            scene_weight: scene.map(|x| plan.scenes.weight[x]).unwrap_or(0.0),
+            scenes: plan.scenes.scene_count() as u32,
+            summary: summary(f, scene, plan, i),
+        };
+        frames.push(Pick {
+            rank,
+            time: chosen.time,
+            score: plan.rank_score[i].max(plan.quality[i] * 0.5),
+            path: out,
+            width: img.width(),
+            height: img.height(),
+            reasons,
+        });
+    }
+    if frames.is_empty() {
+        return Err(EngineError::Undecodable { path: path.to_owned(), reason: "no frame could be rendered".into() });
+    }
+    let picked_of = |i: usize| plan.picks.iter().position(|&p| p == i).map(|r| r as u32 + 1);
+    let candidates: Vec<CandidateReport> = samples
+        .iter()
+        .enumerate()
+        .map(|(i, s)| CandidateReport {
+            time: s.time,
+            features: s.features.clone(),
+            quality: plan.quality[i],
+            rejected: plan.rejected[i],
+            scene: plan.scenes.scene[i].map(|x| x as u32 + 1).unwrap_or(0),
+            picked: picked_of(i),
+        })
+        .collect();
+    let curve = candidates
+        .iter()
+        .map(|c| CurvePoint { time: c.time, quality: if c.rejected.is_some() { 0.0 } else { c.quality }, rejected: c.rejected })
+        .collect();
+    let mut info = src.info.clone();
+    if info.duration <= 0.0 {
+        info.duration = samples.last().map(|s| s.time).unwrap_or(0.0);
+    }
+    Ok(Selection {
+        video: path.to_owned(),
+        info,
+        frames,
+        curve,
+        candidates,
+        low_confidence: plan.low_confidence,
+        faces: face_status.clone(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+fn summary(f: &crate::Features, scene: Option<usize>, plan: &Plan, i: usize) -> String {
+    let mut parts = Vec::new();
+    if plan.rejected[i].is_some() {
+        parts.push("least bad of poor candidates".to_owned());
+    }
+    if f.faces > 0 {
+        parts.push(format!("{} face(s)", f.faces));
+    }
+    parts.push(format!("sharp {:.0}%", 100.0 * (f.sharpness / plan.sharp_ref.max(1e-6)).min(1.0)));
+    parts.push(format!("exposure {:.0}%", 100.0 * exposure_score(f)));
+    parts.push(format!("colour/contrast {:.0}%", 100.0 * aesthetics_score(f)));
+    if let Some(sc) = scene {
+        parts.push(format!(
+            "scene {} of {} ({:.0}% of the video)",
+            sc + 1,
+            plan.scenes.scene_count(),
+            100.0 * plan.scenes.weight[sc]
+        ));
+    }
+    parts.join(", ")
+}
+
+/// Renders the frame at `time_s` (the first frame at or after it; the last frame when
+/// `time_s` is past the end).
+pub(crate) fn render_moment(
+    path: &Path,
+    time_s: f64,
+    out: &Path,
+    max_side: Option<u32>,
+    threads: usize,
+) -> Result<crate::RenderedImage, EngineError> {
+    let mut src = VideoSource::open(path, threads)?;
+    let target = if time_s.is_finite() { time_s.max(0.0) } else { 0.0 };
+    let mut found: Option<TimedFrame> = None;
+    let mut last: Option<TimedFrame> = None;
+    let mut count = 0usize;
+    src.decode_forward(target, |tf| {
+        count += 1;
+        if tf.time + 1e-6 >= target {
+            found = Some(TimedFrame { time: tf.time, frame: tf.frame.clone() });
+            return false;
+        }
+        last = Some(TimedFrame { time: tf.time, frame: tf.frame.clone() });
+        count < 100_000
+    })?;
+    let tf = match found.or(last) {
+        Some(tf) => tf,
+        None if target > 0.0 => {
+            // Past the end of a file whose last keyframe is earlier: decode from the start.
+            let mut any: Option<TimedFrame> = None;
+            src.decode_forward(0.0, |tf| {
+                any = Some(TimedFrame { time: tf.time, frame: tf.frame.clone() });
+                tf.time + 1e-6 < target
+            })?;
+            any.ok_or_else(|| EngineError::Undecodable { path: path.to_owned(), reason: "no frame decoded".into() })?
+        }
+        None => return Err(EngineError::Undecodable { path: path.to_owned(), reason: "no frame decoded".into() }),
+    };
+    let img = FrameConverter::for_source(&src).to_rgb(&tf.frame, max_side)?;
+    crate::render::write_image(&img, out, 90)?;
+    Ok(crate::RenderedImage { path: out.to_owned(), width: img.width(), height: img.height(), time: Some(tf.time) })
+}

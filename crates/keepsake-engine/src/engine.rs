@@ -1,0 +1,96 @@
+//! [`Engine`]: the one object callers hold. Built once (face detector loaded once), then
+//! shared by reference across videos.
+
+use std::path::Path;
+
+use crate::face_scoring::FaceScorer;
+use crate::{
+    AnalyzeOptions, EngineConfig, EngineError, FaceAvailability, PreviewOptions, RenderedImage,
+    RenderedPreview, Selection, VideoInfo,
+};
+
+/// The thumbnail engine. Creating it never fails: a missing ONNX Runtime or face model
+/// only turns faces off ([`Engine::faces_status`]).
+pub struct Engine {
+    config: EngineConfig,
+    faces: FaceAvailability,
+    scorer: Option<FaceScorer>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("config", &self.config).field("faces", &self.faces).finish()
+    }
+}
+
+impl Engine {
+    /// Loads what the config names; never fails. A missing face detector is logged once
+    /// and reported by [`Engine::faces_status`].
+    pub fn new(config: EngineConfig) -> Engine {
+        crate::probe::init_ffmpeg();
+        let (faces, scorer) = match FaceScorer::load(&config) {
+            Ok(s) => (FaceAvailability::Available, Some(s)),
+            Err(reason) => {
+                tracing::info!(%reason, "face detection unavailable; using image features only");
+                (FaceAvailability::Unavailable { reason }, None)
+            }
+        };
+        Engine { config, faces, scorer }
+    }
+
+    /// Container facts without decoding pictures (fast; for indexing).
+    pub fn probe(&self, video: &Path) -> Result<VideoInfo, EngineError> {
+        let input = crate::probe::open_input(video)?;
+        let index = crate::probe::video_stream_index(&input, video)?;
+        crate::probe::video_info(&input, index, video)
+    }
+
+    /// Picks the best frames of a video and writes them as JPEGs into `opts.out_dir`.
+    pub fn analyze(&self, video: &Path, opts: &AnalyzeOptions) -> Result<Selection, EngineError> {
+        crate::analysis::analyze(
+            video,
+            opts,
+            self.config.analysis_threads,
+            self.config.analysis_side,
+            self.scorer.as_ref(),
+            &self.faces,
+        )
+    }
+
+    /// Writes the frame shown at `time_s` as an upright JPEG (PNG for `.png`), for the
+    /// manual cover override. Times past the end give the last frame.
+    pub fn render_moment(
+        &self,
+        video: &Path,
+        time_s: f64,
+        out: &Path,
+        max_side: Option<u32>,
+    ) -> Result<RenderedImage, EngineError> {
+        crate::analysis::render_moment(video, time_s, out, max_side, self.config.analysis_threads)
+    }
+
+    /// Writes a looping animation (`.gif`) of the video's best moments.
+    pub fn preview(&self, video: &Path, out: &Path, opts: &PreviewOptions) -> Result<RenderedPreview, EngineError> {
+        crate::preview::preview(video, out, opts, self.config.analysis_threads, self.config.analysis_side)
+    }
+
+    /// Writes an upright (EXIF-oriented) thumbnail of a JPEG/PNG/WebP photo.
+    pub fn photo_thumbnail(&self, photo: &Path, out: &Path, max_side: u32) -> Result<RenderedImage, EngineError> {
+        crate::photo::thumbnail(photo, out, max_side, self.config.max_photo_pixels)
+    }
+    /// Writes a PNG contact sheet of every candidate of `selection` (scores, rejections,
+    /// picks), to show why the picks won.
+    pub fn contact_sheet(&self, selection: &Selection, out: &Path) -> Result<RenderedImage, EngineError> {
+        crate::sheet::contact_sheet(selection, out, self.config.analysis_threads)
+    }
+
+    /// Whether faces are being looked for, and if not, why.
+    pub fn faces_status(&self) -> &FaceAvailability {
+        &self.faces
+    }
+
+    /// The configuration this engine was built with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+}

@@ -1,0 +1,55 @@
+//! Turning pixels into files: upright orientation and JPEG/PNG output.
+
+use std::path::Path;
+
+use image::{DynamicImage, RgbImage};
+
+use crate::EngineError;
+
+/// Turns a stored frame upright: `rotation` is clockwise degrees (0/90/180/270).
+pub(crate) fn upright(img: RgbImage, rotation: i32) -> RgbImage {
+    match rotation.rem_euclid(360) {
+        90 => image::imageops::rotate90(&img),
+        180 => image::imageops::rotate180(&img),
+        270 => image::imageops::rotate270(&img),
+        _ => img,
+    }
+}
+
+/// Writes an image as JPEG (quality 1..100) or, for `.png`/`.webp` paths, in that format.
+/// Creates the parent folder. Writes to a temporary name first so a reader never sees a
+/// half-written cover.
+pub(crate) fn write_image(img: &RgbImage, path: &Path, jpeg_quality: u8) -> Result<(), EngineError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|source| EngineError::Io { path: parent.to_owned(), source })?;
+    }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_else(|| "jpg".into());
+    let tmp = path.with_extension(format!("{ext}.part"));
+    let encode_err = |e: image::ImageError| EngineError::Encode { path: path.to_owned(), message: e.to_string() };
+    let file = std::fs::File::create(&tmp).map_err(|source| EngineError::Io { path: tmp.clone(), source })?;
+    let mut writer = std::io::BufWriter::new(file);
+    let result = match ext.as_str() {
+        "png" => DynamicImage::ImageRgb8(img.clone())
+            .write_to(&mut writer, image::ImageFormat::Png)
+            .map_err(encode_err),
+        "webp" => DynamicImage::ImageRgb8(img.clone())
+            .write_to(&mut writer, image::ImageFormat::WebP)
+            .map_err(encode_err),
+        _ => {
+            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut writer, jpeg_quality.clamp(1, 100));
+            img.write_with_encoder(enc).map_err(encode_err)
+        }
+    };
+    let flushed = std::io::Write::flush(&mut writer).map_err(|source| EngineError::Io { path: tmp.clone(), source });
+    drop(writer);
+    if let Err(e) = result.and(flushed) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, path).map_err(|source| EngineError::Io { path: path.to_owned(), source })
+}
