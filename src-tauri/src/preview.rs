@@ -33,9 +33,10 @@ pub fn moment(state: &AppState, id: i64, millis: u64) -> Result<PathBuf, String>
     Ok(out)
 }
 
-/// Renders through the engine's `render_moment` (wired in when the engine branch lands;
-/// until then the scrubber says the preview is unavailable).
+/// Renders through the engine (one frame, upright, at most [`PREVIEW_SIDE`] pixels).
 fn render(video: &std::path::Path, t: f64, out: &std::path::Path) -> Result<(), String> {
-    let _ = (video, t, out, PREVIEW_SIDE);
-    Err("previewing a moment needs the engine's render_moment, not in this build yet".into())
+    // One engine for every preview; faces are not needed to show a frame.
+    static ENGINE: std::sync::OnceLock<keepsake_engine::Engine> = std::sync::OnceLock::new();
+    let engine = ENGINE.get_or_init(|| keepsake_engine::Engine::new(keepsake_engine::EngineConfig::without_faces()));
+    engine.render_moment(video, t, out, Some(PREVIEW_SIDE)).map(|_| ()).map_err(|e| e.to_string())
 }
