@@ -5,10 +5,10 @@
 //! `library_cmd` (add, scan, analyze, watch, ls, cover, jobs, ...).
 
 mod doctor;
+mod engine_cmd;
 mod library_cmd;
 mod worker;
 mod worker_engine;
-mod engine_cmd;
 
 use std::process::ExitCode;
 
@@ -30,8 +30,9 @@ enum Command {
     /// Check FFmpeg, ONNX Runtime, the models and the data directory.
     Doctor(doctor::DoctorArgs),
     #[command(flatten)]
-    Library(library_cmd::LibraryCommand),
     Engine(engine_cmd::EngineCommand),
+    #[command(flatten)]
+    Library(library_cmd::LibraryCommand),
 }
 
 fn init_logging(verbose: u8) {
@@ -51,8 +52,8 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Doctor(args) => doctor::run(args),
-        Command::Library(cmd) => library_cmd::run(cmd),
         Command::Engine(cmd) => engine_cmd::run(cmd),
+        Command::Library(cmd) => library_cmd::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -1,18 +1,39 @@
 //! Single images rendered in-process with the engine: a chosen moment of a video (a
-//! cover) and photo thumbnails. One frame each, so a worker process is not needed.
+//! cover) and photo thumbnails. One frame each, so no worker process is needed, and
+//! no face model is loaded (none is needed to render).
 
 use std::path::Path;
 
+use keepsake_engine::{Engine, EngineConfig};
+
 use crate::error::{LibraryError, Result};
 
-/// Renders the frame at `t` seconds of `video` into `dest` (JPEG, at most 1920 px).
+/// Longest side of covers rendered from a moment.
+const COVER_SIDE: u32 = 1920;
+/// Longest side of photo thumbnails for the grid.
+const THUMB_SIDE: u32 = 512;
+
+fn engine() -> Engine {
+    Engine::new(EngineConfig::without_faces())
+}
+
+fn ensure_parent(dest: &Path) -> Result<()> {
+    if let Some(dir) = dest.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| LibraryError::io(dir, e))?;
+    }
+    Ok(())
+}
+
+/// Renders the frame at `t` seconds of `video` into `dest` (JPEG, upright).
 pub(crate) fn render_moment(video: &Path, t: f64, dest: &Path) -> Result<()> {
-    let _ = (video, t, dest);
-    Err(LibraryError::Engine("rendering a moment needs the engine, which is not wired in yet".into()))
+    ensure_parent(dest)?;
+    engine().render_moment(video, t, dest, Some(COVER_SIDE)).map_err(|e| LibraryError::Engine(e.to_string()))?;
+    Ok(())
 }
 
 /// Renders an upright thumbnail of a photo into `dest`.
 pub(crate) fn photo_thumbnail(photo: &Path, dest: &Path) -> Result<()> {
-    let _ = (photo, dest);
-    Err(LibraryError::Engine("photo thumbnails need the engine, which is not wired in yet".into()))
+    ensure_parent(dest)?;
+    engine().photo_thumbnail(photo, dest, THUMB_SIDE).map_err(|e| LibraryError::Engine(e.to_string()))?;
+    Ok(())
 }

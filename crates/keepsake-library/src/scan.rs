@@ -218,7 +218,8 @@ pub(crate) fn reconcile_root(
 /// elsewhere with the same fingerprint, its picks and cover come back with it.
 pub(crate) fn soft_delete(conn: &Connection, id: i64) -> Result<()> {
     conn.execute("UPDATE media SET presence = 'deleted', deleted_ms = ?2 WHERE id = ?1", params![id, now_ms()])?;
-    conn.execute("DELETE FROM jobs WHERE media_id = ?1 AND state != 'running'", [id])?;
+    // Pending work is dropped; finished jobs stay (the picks they produced stay too).
+    conn.execute("DELETE FROM jobs WHERE media_id = ?1 AND state = 'queued'", [id])?;
     Ok(())
 }
 
@@ -326,6 +327,17 @@ pub(crate) fn relink(conn: &Connection, id: i64, root_id: RootId, path: &str, mt
         "UPDATE media SET root_id = ?2, path = ?3, name = ?4, mtime_ms = ?5, presence = 'present', deleted_ms = NULL WHERE id = ?1",
         params![id, root_id, path, name, mtime_ms],
     )?;
+    // A video that moved before it was analysed still needs its analysis.
+    let needs_job: bool = conn.query_row(
+        "SELECT m.kind = 'video' AND m.state = 'pending'
+           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.media_id = m.id AND j.state IN ('queued', 'running'))
+         FROM media m WHERE m.id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    if needs_job {
+        crate::jobs::enqueue_tx(conn, id, 0)?;
+    }
     Ok(())
 }
 

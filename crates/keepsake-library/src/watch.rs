@@ -40,7 +40,7 @@ impl Default for WatcherConfig {
     fn default() -> Self {
         WatcherConfig {
             debounce: Duration::from_millis(300),
-            stable_for: Duration::from_millis(1000),
+            stable_for: Duration::from_millis(2000),
             root_check_every: Duration::from_secs(3),
             fallback_rescan_every: Duration::from_secs(60),
         }
@@ -66,18 +66,20 @@ impl Watcher {
         let mut debouncer =
             new_debouncer(config.debounce, None, tx).map_err(|e| LibraryError::Watch(e.to_string()))?;
         let stop2 = stop.clone();
+        let mut state = WatchState {
+            library,
+            config,
+            pending: HashMap::new(),
+            watched: HashMap::new(),
+            fallback: false,
+            last_rescan: Instant::now(),
+            last_root_check: Instant::now(),
+        };
+        // Watches are in place when `start` returns: nothing done after it is missed.
+        state.check_roots(&mut debouncer, &on_event);
         let thread = std::thread::Builder::new()
             .name("keepsake-watch".into())
             .spawn(move || {
-                let mut state = WatchState {
-                    library,
-                    config,
-                    pending: HashMap::new(),
-                    watched: HashMap::new(),
-                    fallback: false,
-                    last_rescan: Instant::now(),
-                    last_root_check: Instant::now() - Duration::from_secs(3600),
-                };
                 while !stop2.load(Ordering::Relaxed) {
                     if state.last_root_check.elapsed() >= state.config.root_check_every {
                         state.check_roots(&mut debouncer, &on_event);
