@@ -1,6 +1,12 @@
 //! Commands the UI may invoke, one module per domain. Each is granted by name in
-//! `capabilities/default.json`; nothing else is reachable from the web view.
+//! `permissions/app.toml` + `capabilities/default.json`; nothing else is reachable from
+//! the web view. Commands validate their ids and paths, then call the library.
 
+pub mod albums;
+pub mod covers;
+pub mod media;
+pub mod queue;
+pub mod slideshow;
 pub mod system;
 
 /// An error as the UI sees it: one readable line.
@@ -13,4 +19,26 @@ impl CommandError {
     pub fn from_display(err: impl std::fmt::Display) -> Self {
         Self(err.to_string())
     }
+}
+
+impl From<keepsake_library::LibraryError> for CommandError {
+    fn from(err: keepsake_library::LibraryError) -> Self {
+        Self(err.to_string())
+    }
+}
+
+/// Refuses ids that cannot name a row (negative or zero), before touching the library.
+pub(crate) fn valid_id(id: i64) -> Result<i64, CommandError> {
+    if id > 0 {
+        Ok(id)
+    } else {
+        Err(CommandError(format!("{id} is not a valid id")))
+    }
+}
+
+/// Runs blocking library work off the async runtime's threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, CommandError> + Send + 'static,
+) -> Result<T, CommandError> {
+    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| CommandError(format!("background task failed: {e}")))?
 }

@@ -1,6 +1,9 @@
-// The UI's only door to the app: typed wrappers over Tauri commands. Tests mock
-// `@tauri-apps/api/core` here, at the IPC boundary, and nowhere else.
+// The UI's only door to the app: typed wrappers over Tauri commands and events. Tests
+// mock `@tauri-apps/api/core`, `@tauri-apps/api/event` and the dialog plugin here, at
+// the IPC boundary, and nowhere else.
 import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { open } from "@tauri-apps/plugin-dialog";
 
 export type AssetStatus = "ok" | "missing" | "checksum_mismatch";
 
@@ -19,7 +22,240 @@ export interface AppInfo {
   complete: boolean;
 }
 
+/** An album: a watched folder (or the generated demo album) with its counts. */
+export interface Album {
+  id: number;
+  path: string;
+  name: string;
+  online: boolean;
+  photos: number;
+  videos: number;
+  /** The generated first-launch demo album, which lives in the data directory. */
+  demo: boolean;
+}
+
+export type MediaKind = "photo" | "video";
+export type MediaState = "pending" | "ready" | "failed" | "missing";
+export type CoverKind = "auto" | "pick" | "time" | "image";
+export type SortOrder = "taken_desc" | "taken_asc" | "name";
+
+export interface MediaQuery {
+  root?: number | null;
+  kind?: MediaKind | null;
+  search?: string | null;
+  sort: SortOrder;
+  offset: number;
+  limit: number;
+}
+
+/** One grid tile, as the library lists it. */
+export interface MediaItem {
+  id: number;
+  root_id: number;
+  path: string;
+  name: string;
+  kind: MediaKind;
+  state: MediaState;
+  error: string | null;
+  size: number;
+  duration: number | null;
+  width: number | null;
+  height: number | null;
+  taken_at: number;
+  frame_ranks: number[];
+  cover_kind: CoverKind;
+  cover_version: number;
+}
+
+export interface MediaPage {
+  items: MediaItem[];
+  total: number;
+}
+
+export interface Reasons {
+  sharpness?: number;
+  exposure?: number;
+  faces?: number;
+  scene?: number;
+  aesthetics?: number;
+  scene_weight?: number;
+  scenes?: number;
+  summary?: string;
+  [key: string]: unknown;
+}
+
+export interface Frame {
+  rank: number;
+  time: number;
+  score: number;
+  width: number;
+  height: number;
+  reasons: Reasons;
+}
+
+export interface CurvePoint {
+  time: number;
+  quality: number;
+  rejected: string | null;
+}
+
+export interface Cover {
+  kind: CoverKind;
+  rank: number | null;
+  time: number | null;
+  version: number;
+}
+
+export interface MediaDetail extends MediaItem {
+  rotation: number | null;
+  codec: string | null;
+  frames: Frame[];
+  curve: CurvePoint[] | unknown;
+  cover: Cover;
+}
+
+/** What the user asks for as a cover (mirrors the library's `CoverChoice`). */
+export type CoverChoice = { pick: number } | { time: number } | { image: string };
+
+export interface QueueProgress {
+  done: number;
+  total: number;
+  failed: number;
+  queued: number;
+  running: string[];
+  eta_s: number | null;
+  paused: boolean;
+}
+
+/** What the watcher and the engine report, forwarded by the app as the `library` event. */
+export type LibraryEvent =
+  | { type: "media_added"; id: number; path: string }
+  | { type: "media_changed"; id: number; path: string }
+  | { type: "media_removed"; id: number; path: string }
+  | { type: "media_moved"; id: number; from: string; to: string }
+  | { type: "cover_changed"; id: number; version: number }
+  | { type: "job_finished"; id: number; ok: boolean; error: string | null }
+  | { type: "progress"; done: number; total: number; failed: number; queued: number; running: string[]; eta_s: number | null; paused: boolean }
+  | { type: "warning"; message: string }
+  | { type: "albums_changed" };
+
+export type ExportFormat = "mp4" | "webp";
+
 /** Engine set-up and data directory, as `keepsake doctor` reports them. */
 export function appInfo(): Promise<AppInfo> {
   return invoke<AppInfo>("app_info");
+}
+
+/** Watched folders (and the demo album) with their counts, for the sidebar. */
+export function listAlbums(): Promise<Album[]> {
+  return invoke<Album[]>("list_albums");
+}
+
+/** Starts watching a folder; its media appear through `library` events as the scan runs. */
+export function addAlbum(path: string): Promise<Album> {
+  return invoke<Album>("add_album", { path });
+}
+
+/** Stops watching a folder (the user's files are untouched; the demo album is deleted). */
+export function removeAlbum(id: number): Promise<void> {
+  return invoke<void>("remove_album", { id });
+}
+
+/** One page of the grid. */
+export function queryMedia(query: MediaQuery): Promise<MediaPage> {
+  return invoke<MediaPage>("query_media", { query });
+}
+
+/** Everything the detail panel shows about one item. */
+export function mediaDetail(id: number): Promise<MediaDetail> {
+  return invoke<MediaDetail>("media_detail", { id });
+}
+
+/** Replaces a video's cover with a pick, a moment or an image; returns the new detail. */
+export function setCover(id: number, choice: CoverChoice): Promise<MediaDetail> {
+  return invoke<MediaDetail>("set_cover", { id, choice });
+}
+
+/** Goes back to the engine's own first pick. */
+export function resetCover(id: number): Promise<MediaDetail> {
+  return invoke<MediaDetail>("reset_cover", { id });
+}
+
+/** The background engine's progress right now. */
+export function queueProgress(): Promise<QueueProgress> {
+  return invoke<QueueProgress>("queue_progress");
+}
+
+/** Pauses or resumes background analysis. */
+export function setQueuePaused(paused: boolean): Promise<QueueProgress> {
+  return invoke<QueueProgress>("set_queue_paused", { paused });
+}
+
+/** Encodes a slideshow of the given media to MP4 or animated WebP; returns the file written. */
+export function exportSlideshow(ids: number[], format: ExportFormat): Promise<string> {
+  return invoke<string>("export_slideshow", { ids, format });
+}
+
+/** Subscribes to library events; returns the unsubscribe function. */
+export function onLibraryEvent(handler: (event: LibraryEvent) => void): Promise<UnlistenFn> {
+  return listen<LibraryEvent>("library", (e) => handler(e.payload));
+}
+
+/** Native folder picker; null when the user cancels. */
+export async function pickFolder(): Promise<string | null> {
+  const chosen = await open({ directory: true, multiple: false, title: "Add a folder to Keepsake" });
+  return typeof chosen === "string" ? chosen : null;
+}
+
+/** Native image picker for a custom cover; null when the user cancels. */
+export async function pickImage(): Promise<string | null> {
+  const chosen = await open({
+    multiple: false,
+    directory: false,
+    title: "Choose a cover image",
+    filters: [{ name: "Images", extensions: ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"] }],
+  });
+  return typeof chosen === "string" ? chosen : null;
+}
+
+// ---- keepsake:// image URLs (served by id from the data directory, never by path) ----
+
+function protocolBase(): string {
+  // WebKitGTK/WKWebView use the scheme directly; WebView2 maps it to http://<scheme>.localhost.
+  const windows = typeof navigator !== "undefined" && /Windows/.test(navigator.userAgent);
+  return windows ? "http://keepsake.localhost" : "keepsake://localhost";
+}
+
+/** The cover a tile shows (changes with `version` so caches refresh). */
+export function coverUrl(id: number, version: number): string {
+  return `${protocolBase()}/cover/${id}?v=${version}`;
+}
+
+/** One of the engine's picks. */
+export function frameUrl(id: number, rank: number, version = 0): string {
+  return `${protocolBase()}/frame/${id}/${rank}?v=${version}`;
+}
+
+/** A photo's upright thumbnail. */
+export function photoUrl(id: number, version = 0): string {
+  return `${protocolBase()}/photo/${id}?v=${version}`;
+}
+
+/** Any moment of a video, rendered on demand by the engine. */
+export function momentUrl(id: number, time: number): string {
+  return `${protocolBase()}/moment/${id}/${Math.max(0, Math.round(time * 1000))}`;
+}
+
+/** The video itself, served with Range support for in-window playback. */
+export function videoUrl(id: number): string {
+  return `${protocolBase()}/video/${id}`;
+}
+
+/** Full screen for the slideshow (the window plugin's own command, granted in capabilities). */
+export async function setFullscreen(on: boolean): Promise<void> {
+  try {
+    await invoke("plugin:window|set_fullscreen", { label: "main", value: on });
+  } catch (e) {
+    console.warn("full screen unavailable", e);
+  }
 }

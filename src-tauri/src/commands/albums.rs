@@ -1,0 +1,73 @@
+//! Album folders: list with counts, add (native dialog in the UI), remove.
+
+use std::path::PathBuf;
+
+use keepsake_library::Root;
+use serde::Serialize;
+use tauri::{AppHandle, Manager, State};
+
+use super::{blocking, valid_id, CommandError};
+use crate::events::{emit_shell, ShellEvent};
+use crate::state::AppState;
+
+/// A root as the sidebar shows it, flagged when it is the generated demo album.
+#[derive(Debug, Serialize)]
+pub struct Album {
+    #[serde(flatten)]
+    pub root: Root,
+    pub demo: bool,
+}
+
+/// All albums with their photo and video counts.
+#[tauri::command]
+pub fn list_albums(state: State<'_, AppState>) -> Result<Vec<Album>, CommandError> {
+    Ok(state.library.roots()?.into_iter().map(|root| Album { demo: state.is_demo(&root), root }).collect())
+}
+
+/// Adds a folder the user chose: indexes it and queues its videos.
+#[tauri::command]
+pub async fn add_album(app: AppHandle, path: String) -> Result<Album, CommandError> {
+    let dir = PathBuf::from(&path);
+    if !dir.is_absolute() {
+        return Err(CommandError(format!("{path} is not an absolute folder path")));
+    }
+    let handle = app.clone();
+    let album = blocking(move || {
+        let state = handle.state::<AppState>();
+        let canon = std::fs::canonicalize(&dir).map_err(|e| CommandError(format!("Can't open {}: {e}", dir.display())))?;
+        if !canon.is_dir() {
+            return Err(CommandError(format!("{} is not a folder", canon.display())));
+        }
+        if canon.starts_with(&state.data_dir) || state.data_dir.starts_with(&canon) {
+            return Err(CommandError(format!("{} holds Keepsake's own data; choose a folder of photos and videos", canon.display())));
+        }
+        let (root, _report) = state.library.add_root(&canon, &|_| {})?;
+        Ok(Album { demo: state.is_demo(&root), root })
+    })
+    .await?;
+    emit_shell(&app, ShellEvent::AlbumsChanged);
+    Ok(album)
+}
+
+/// Stops showing a folder (its files are never touched). Removing the demo album also
+/// deletes its generated files, which live in the data directory.
+#[tauri::command]
+pub async fn remove_album(app: AppHandle, id: i64) -> Result<(), CommandError> {
+    let id = valid_id(id)?;
+    let handle = app.clone();
+    blocking(move || {
+        let state = handle.state::<AppState>();
+        let root = state.library.roots()?.into_iter().find(|r| r.id == id).ok_or_else(|| CommandError(format!("no album {id}")))?;
+        state.library.remove_root(id)?;
+        if state.is_demo(&root) {
+            state.dismiss_demo();
+            if let Err(e) = std::fs::remove_dir_all(&root.path) {
+                tracing::warn!(error = %e, "could not delete the demo album's files");
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    emit_shell(&app, ShellEvent::AlbumsChanged);
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! The grid's pages and the detail panel's facts.
+
+use keepsake_library::{MediaDetail, MediaItem, MediaQuery};
+use serde::Serialize;
+use tauri::State;
+
+use super::{valid_id, CommandError};
+use crate::state::AppState;
+
+/// The most items one page may ask for; the grid asks for 120 at a time.
+const MAX_PAGE: u64 = 2000;
+
+/// One page of the grid plus the total for the scroll bar.
+#[derive(Debug, Serialize)]
+pub struct MediaPage {
+    pub items: Vec<MediaItem>,
+    pub total: u64,
+}
+
+/// A page of media matching the sidebar, search and sort.
+#[tauri::command]
+pub fn query_media(state: State<'_, AppState>, mut query: MediaQuery) -> Result<MediaPage, CommandError> {
+    if query.limit == 0 || query.limit > MAX_PAGE {
+        query.limit = MAX_PAGE;
+    }
+    if let Some(root) = query.root {
+        valid_id(root)?;
+    }
+    let items = state.library.media(&query)?;
+    let total = state.library.media_count(&query)?;
+    Ok(MediaPage { items, total })
+}
+
+/// Everything the detail panel shows about one item.
+#[tauri::command]
+pub fn media_detail(state: State<'_, AppState>, id: i64) -> Result<MediaDetail, CommandError> {
+    Ok(state.library.media_by_id(valid_id(id)?)?)
+}

@@ -1,0 +1,241 @@
+//! The `keepsake://` protocol: images and videos by id, never by path. Images resolve
+//! through the library to files inside the data directory; videos are served only when
+//! the indexed file lies inside an album root, with HTTP Range support for playback.
+//!
+//! URLs (`keepsake://localhost/…` on Linux/macOS, `http://keepsake.localhost/…` on Windows):
+//! `cover/<id>`, `frame/<id>/<rank>`, `photo/<id>`, `moment/<id>/<milliseconds>`, `video/<id>`.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::{Condvar, Mutex};
+
+use keepsake_library::{ImageKey, MediaKind};
+use tauri::http::{header, Request, Response, StatusCode};
+use tauri::{AppHandle, Manager};
+
+use crate::state::AppState;
+
+/// The scheme name registered with the web view.
+pub const SCHEME: &str = "keepsake";
+
+/// Largest body one Range response carries; players ask again for the rest.
+const MAX_CHUNK: u64 = 4 * 1024 * 1024;
+
+/// What a URL asks for, after validation.
+#[derive(Debug, PartialEq)]
+pub enum Resource {
+    Image(ImageKey),
+    Moment { id: i64, millis: u64 },
+    Video(i64),
+}
+
+/// Parses a request path; anything else is refused.
+pub fn parse(path: &str) -> Option<Resource> {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let id = |s: &str| s.parse::<i64>().ok().filter(|n| *n > 0);
+    match parts.as_slice() {
+        ["cover", i] => Some(Resource::Image(ImageKey::Cover(id(i)?))),
+        ["frame", i, r] => Some(Resource::Image(ImageKey::Frame(id(i)?, r.parse::<u32>().ok().filter(|r| (1..=16).contains(r))?))),
+        ["photo", i] => Some(Resource::Image(ImageKey::Photo(id(i)?))),
+        ["moment", i, ms] => Some(Resource::Moment { id: id(i)?, millis: ms.parse().ok().filter(|m| *m < 48 * 3600 * 1000)? }),
+        ["video", i] => Some(Resource::Video(id(i)?)),
+        _ => None,
+    }
+}
+
+/// At most this many requests render or read at once: a fast scroll asks for hundreds of
+/// thumbnails, and rendering them all in parallel would starve the window.
+const MAX_CONCURRENT: usize = 4;
+
+static SLOTS: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// One of the [`MAX_CONCURRENT`] slots, released on drop.
+struct Slot;
+
+impl Slot {
+    fn take() -> Slot {
+        let (lock, cv) = &SLOTS;
+        let mut busy = lock.lock().unwrap_or_else(|p| p.into_inner());
+        while *busy >= MAX_CONCURRENT {
+            busy = cv.wait(busy).unwrap_or_else(|p| p.into_inner());
+        }
+        *busy += 1;
+        Slot
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let (lock, cv) = &SLOTS;
+        let mut busy = lock.lock().unwrap_or_else(|p| p.into_inner());
+        *busy = busy.saturating_sub(1);
+        cv.notify_one();
+    }
+}
+
+/// Answers one request (runs on a blocking thread).
+pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+    let _slot = Slot::take();
+    let state = app.state::<AppState>();
+    let Some(resource) = parse(request.uri().path()) else {
+        return text(StatusCode::BAD_REQUEST, "not a Keepsake resource");
+    };
+    match resource {
+        Resource::Image(key) => match state.library.image_path(&key) {
+            Ok(path) => file_response(&path, "max-age=31536000, immutable"),
+            Err(e) => text(StatusCode::NOT_FOUND, &e.to_string()),
+        },
+        Resource::Moment { id, millis } => match crate::preview::moment(&state, id, millis) {
+            Ok(path) => file_response(&path, "max-age=3600"),
+            Err(e) => text(StatusCode::NOT_FOUND, &e),
+        },
+        Resource::Video(id) => {
+            let detail = match state.library.media_by_id(id) {
+                Ok(d) => d,
+                Err(e) => return text(StatusCode::NOT_FOUND, &e.to_string()),
+            };
+            if detail.item.kind != MediaKind::Video || !state.inside_a_root(&detail.item.path) {
+                return text(StatusCode::FORBIDDEN, "not a video inside an album");
+            }
+            let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            video_response(&detail.item.path, range.as_deref())
+        }
+    }
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(body.as_bytes().to_vec())
+        .unwrap_or_else(|_| Response::new(Vec::new()))
+}
+
+fn mime(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref() {
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("webp") => "image/webp",
+        Some("gif") => "image/gif",
+        Some("mp4" | "m4v") => "video/mp4",
+        Some("mov") => "video/quicktime",
+        Some("webm") => "video/webm",
+        Some("mkv") => "video/x-matroska",
+        _ => "application/octet-stream",
+    }
+}
+
+fn file_response(path: &Path, cache: &str) -> Response<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, mime(path))
+            .header(header::CACHE_CONTROL, cache)
+            .body(bytes)
+            .unwrap_or_else(|_| Response::new(Vec::new())),
+        Err(e) => text(StatusCode::NOT_FOUND, &e.to_string()),
+    }
+}
+
+/// `bytes=START-END` (END optional) → the inclusive range to send, capped in size.
+pub fn parse_range(header: &str, len: u64) -> Option<(u64, u64)> {
+    let spec = header.trim().strip_prefix("bytes=")?;
+    let (start, end) = spec.split(',').next()?.split_once('-')?;
+    let (start, end) = match (start.trim(), end.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().ok()?;
+            (len.saturating_sub(n), len.checked_sub(1)?)
+        }
+        (s, "") => (s.parse().ok()?, len.checked_sub(1)?),
+        (s, e) => (s.parse().ok()?, e.parse::<u64>().ok()?.min(len.checked_sub(1)?)),
+    };
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start, end.min(start + MAX_CHUNK - 1)))
+}
+
+fn video_response(path: &Path, range: Option<&str>) -> Response<Vec<u8>> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return text(StatusCode::NOT_FOUND, &e.to_string()),
+    };
+    let len = match file.metadata() {
+        Ok(m) => m.len(),
+        Err(e) => return text(StatusCode::NOT_FOUND, &e.to_string()),
+    };
+    let (start, end) = match range {
+        Some(r) => match parse_range(r, len) {
+            Some(span) => span,
+            None => {
+                return Response::builder()
+                    .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .header(header::CONTENT_RANGE, format!("bytes */{len}"))
+                    .body(Vec::new())
+                    .unwrap_or_else(|_| Response::new(Vec::new()))
+            }
+        },
+        None => (0, len.saturating_sub(1).min(MAX_CHUNK - 1)),
+    };
+    let mut body = vec![0u8; if len == 0 { 0 } else { (end - start + 1) as usize }];
+    if let Err(e) = file.seek(SeekFrom::Start(start)).and_then(|_| file.read_exact(&mut body)) {
+        return text(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
+    }
+    let partial = range.is_some() || (end + 1) < len;
+    let mut builder = Response::builder()
+        .status(if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK })
+        .header(header::CONTENT_TYPE, mime(path))
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CONTENT_LENGTH, body.len().to_string());
+    if partial {
+        builder = builder.header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}"));
+    }
+    builder.body(body).unwrap_or_else(|_| Response::new(Vec::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_only_known_resources_with_valid_ids() {
+        assert_eq!(parse("/cover/12"), Some(Resource::Image(ImageKey::Cover(12))));
+        assert_eq!(parse("/frame/3/2"), Some(Resource::Image(ImageKey::Frame(3, 2))));
+        assert_eq!(parse("/photo/9"), Some(Resource::Image(ImageKey::Photo(9))));
+        assert_eq!(parse("/moment/4/7250"), Some(Resource::Moment { id: 4, millis: 7250 }));
+        assert_eq!(parse("/video/5"), Some(Resource::Video(5)));
+        for bad in ["/cover/-1", "/cover/0", "/cover/abc", "/frame/3/0", "/frame/3/99", "/etc/passwd", "/cover/1/../../x", "/%2Fetc%2Fpasswd", "", "/video/1/2"] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ranges_follow_rfc_7233() {
+        assert_eq!(parse_range("bytes=0-99", 1000), Some((0, 99)));
+        assert_eq!(parse_range("bytes=900-", 1000), Some((900, 999)));
+        assert_eq!(parse_range("bytes=-100", 1000), Some((900, 999)));
+        assert_eq!(parse_range("bytes=0-5000", 1000), Some((0, 999)));
+        assert_eq!(parse_range("bytes=1000-", 1000), None);
+        assert_eq!(parse_range("bytes=5-1", 1000), None);
+        assert_eq!(parse_range("items=0-1", 1000), None);
+        // Large files come in bounded chunks.
+        assert_eq!(parse_range("bytes=0-", 100 * MAX_CHUNK), Some((0, MAX_CHUNK - 1)));
+    }
+
+    #[test]
+    fn serves_a_video_range_from_a_real_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clip.mp4");
+        let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        std::fs::write(&path, &data).unwrap();
+        let r = video_response(&path, Some("bytes=100-199"));
+        assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(r.headers()[header::CONTENT_RANGE], "bytes 100-199/10000");
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "video/mp4");
+        assert_eq!(r.body().as_slice(), &data[100..200]);
+        let whole = video_response(&path, None);
+        assert_eq!(whole.status(), StatusCode::OK);
+        assert_eq!(whole.body().len(), 10_000);
+        assert_eq!(video_response(&path, Some("bytes=20000-")).status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    }
+}

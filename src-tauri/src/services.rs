@@ -1,0 +1,113 @@
+//! Background services started with the window: the first-launch demo album, the folder
+//! watcher, the analyzer (engine worker processes) and a progress ticker.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use keepsake_library::{Analyzer, AnalyzerConfig, Watcher, WatcherConfig};
+use tauri::{AppHandle, Manager};
+
+use crate::events::{emit_library, emit_shell, warn, ShellEvent};
+use crate::state::AppState;
+
+/// Starts everything; failures become notices, never a dead window.
+pub fn start(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let folders: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).filter(|p| p.is_dir()).collect();
+    let wants_demo = folders.is_empty() && state.wants_demo();
+    let handle = app.clone();
+    std::thread::Builder::new()
+        .name("keepsake-start".into())
+        .spawn(move || {
+            add_folders(&handle, &folders);
+            if wants_demo {
+                create_demo(&handle);
+            }
+            start_watcher(&handle);
+        })
+        .map_err(|e| tracing::error!(error = %e, "could not start the watcher thread"))
+        .ok();
+    start_analyzer(app);
+    start_progress_ticker(app);
+}
+
+/// Folders named on the command line ("Open with Keepsake", scripts, tests) become albums.
+fn add_folders(app: &AppHandle, folders: &[PathBuf]) {
+    let state = app.state::<AppState>();
+    for dir in folders {
+        match state.library.add_root(dir, &|_| {}) {
+            Ok((root, report)) => tracing::info!(root = %root.path.display(), added = report.added, "album from the command line"),
+            Err(e) => warn(app, format!("Couldn't add {}: {e}", dir.display())),
+        }
+    }
+    if !folders.is_empty() {
+        emit_shell(app, ShellEvent::AlbumsChanged);
+    }
+}
+
+fn create_demo(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    tracing::info!("first launch: generating the demo album");
+    let result = keepsake_slideshow::demo::generate(&state.data_dir)
+        .map_err(|e| e.to_string())
+        .and_then(|dir| state.library.add_root(&dir, &|_| {}).map_err(|e| e.to_string()));
+    match result {
+        Ok((root, report)) => {
+            tracing::info!(root = %root.path.display(), added = report.added, "demo album ready");
+            emit_shell(app, ShellEvent::AlbumsChanged);
+        }
+        Err(e) => warn(app, format!("Couldn't create the demo album: {e}")),
+    }
+}
+
+fn start_watcher(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let handle = app.clone();
+    match Watcher::start(state.library.clone(), WatcherConfig::default(), move |ev| emit_library(&handle, &ev)) {
+        Ok(w) => {
+            if let Ok(mut slot) = state.watcher.lock() {
+                *slot = Some(w);
+            }
+        }
+        Err(e) => warn(app, format!("New files won't appear on their own: {e}")),
+    }
+}
+
+fn start_analyzer(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let library = state.library.clone();
+    let stop = state.stop.clone();
+    let handle = app.clone();
+    let spawned = std::thread::Builder::new().name("keepsake-analyzer".into()).spawn(move || {
+        let analyzer = Analyzer::new(library, AnalyzerConfig::from_env());
+        let emit = |ev: keepsake_library::LibraryEvent| emit_library(&handle, &ev);
+        if let Err(e) = analyzer.run_forever(&stop, &emit) {
+            tracing::error!(error = %e, "analyzer stopped");
+            warn(&handle, format!("Cover analysis stopped: {e}"));
+        }
+    });
+    if let Err(e) = spawned {
+        warn(app, format!("Couldn't start cover analysis: {e}"));
+    }
+}
+
+fn start_progress_ticker(app: &AppHandle) {
+    let handle = app.clone();
+    let _ = std::thread::Builder::new().name("keepsake-progress".into()).spawn(move || {
+        let mut last = None;
+        loop {
+            let state = handle.state::<AppState>();
+            if state.stop.load(Ordering::Relaxed) {
+                break;
+            }
+            if let Ok(p) = state.library.queue().progress() {
+                if last.as_ref() != Some(&p) {
+                    emit_library(&handle, &keepsake_library::LibraryEvent::Progress(p.clone()));
+                    last = Some(p);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(700));
+        }
+    });
+}

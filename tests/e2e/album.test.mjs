@@ -1,0 +1,145 @@
+// The album window end to end, against the real app, the real library and engine, and a
+// folder of videos generated here with the ffmpeg CLI. The folder is given to the app on
+// its command line (the native folder dialog can't be driven over WebDriver; the same
+// `add_root` runs either way). Custom-cover upload uses the detail panel's "type a path"
+// field, which calls the same `set_cover` command as the native dialog.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launchApp, sleep, until } from "./webdriver.mjs";
+
+const SHOTS = "docs/screenshots";
+let work, album, dataDir;
+
+/** A clip with three visibly different scenes after a second of black. */
+function makeVideo(path, scenes) {
+  const inputs = [["-f", "lavfi", "-i", "color=c=black:s=480x270:d=1:r=25"]];
+  for (const s of scenes) inputs.push(["-f", "lavfi", "-i", `${s}:s=480x270:d=2:r=25`]);
+  const n = inputs.length;
+  const filter = `${Array.from({ length: n }, (_, i) => `[${i}:v]format=yuv420p,setsar=1[v${i}]`).join(";")};${Array.from({ length: n }, (_, i) => `[v${i}]`).join("")}concat=n=${n}:v=1:a=0[out]`;
+  execFileSync("ffmpeg", ["-v", "error", "-y", ...inputs.flat(), "-filter_complex", filter, "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", path]);
+}
+
+before(() => {
+  work = mkdtempSync(join(tmpdir(), "keepsake-e2e-album-"));
+  album = join(work, "Summer 2024");
+  dataDir = join(work, "data");
+  mkdirSync(album);
+  makeVideo(join(album, "picnic.mp4"), ["testsrc2", "smptebars", "rgbtestsrc"]);
+  makeVideo(join(album, "garden.mp4"), ["mandelbrot", "testsrc", "smptehdbars"]);
+  execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=800x600:d=1", "-frames:v", "1", join(album, "porch.jpg")]);
+  writeFileSync(join(work, "notes.txt"), "this is not an image\n");
+});
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+/** `src` of the image each video tile shows right now, by media id. */
+const activeFrames = (app) =>
+  app.exec(`return [...document.querySelectorAll('[data-testid=tile][data-kind=video]')].map(t => {
+    const img = t.querySelector('img.active');
+    return [t.dataset.mediaId, img ? img.getAttribute('src') : null, img ? img.naturalWidth : 0];
+  });`);
+
+test("album: tiles loop through three frames, covers can be overridden and persist, slideshow advances", async () => {
+  let app = await launchApp({ env: { KEEPSAKE_DATA_DIR: dataDir }, args: [album] });
+  let videoId;
+  try {
+    // Tiles appear: two videos and a photo.
+    await until(async () => (await app.findAll('[data-testid="tile"]')).length === 3, { timeoutMs: 30000, what: "3 tiles" });
+
+    // Analysis finishes and every video tile has its three picks.
+    await until(
+      async () => (await app.exec("return [...document.querySelectorAll('[data-testid=tile][data-kind=video]')].every(t => t.dataset.frames === '3')")),
+      { timeoutMs: 120000, intervalMs: 500, what: "every video tile to have three picks" },
+    );
+
+    // Each video tile's image changes over time through three different, loaded frames.
+    const seen = new Map();
+    for (let i = 0; i < 16; i++) {
+      for (const [id, src, w] of await activeFrames(app)) {
+        if (!seen.has(id)) seen.set(id, new Set());
+        if (src && w > 0) seen.get(id).add(src);
+      }
+      await sleep(400);
+    }
+    assert.equal(seen.size, 2);
+    for (const [id, srcs] of seen) {
+      assert.equal(srcs.size, 3, `tile ${id} showed ${[...srcs].join(", ")}`);
+      for (const s of srcs) assert.match(s, new RegExp(`^keepsake://localhost/frame/${id}/[123]\\?v=`));
+    }
+    await app.screenshot(`${SHOTS}/grid.png`);
+
+    // The detail panel opens with the picks, their reasons and the timeline.
+    const tile = await app.waitFor('[data-testid="tile"][data-kind="video"]');
+    videoId = await app.attr(tile, "data-media-id");
+    await app.click(tile);
+    await app.waitFor('[data-testid="detail"]');
+    await until(async () => (await app.findAll('[data-testid="pick"]')).length === 3, { what: "three picks" });
+    await app.waitFor('[data-testid="timeline"] [data-testid="curve"]');
+    await app.screenshot(`${SHOTS}/detail.png`);
+
+    // Choose a moment on the timeline and use it as the cover.
+    await app.exec(`const s = document.querySelector('[data-testid=timeline] [role=slider]');
+      s.dispatchEvent(new KeyboardEvent('keydown', { key: 'End', bubbles: true }));
+      s.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', shiftKey: true, bubbles: true }));`);
+    await until(async () => (await app.exec("return document.querySelector('[data-testid=stage-image]')?.naturalWidth || 0")) > 0, { what: "the moment preview to render" });
+    await app.click(await app.waitFor('[data-testid="use-moment"]'));
+    await until(async () => (await app.attr(await app.waitFor('[data-testid="cover-kind"]'), "data-kind")) === "time", { timeoutMs: 30000, what: "a moment cover" });
+    await until(
+      async () => (await app.exec(`return document.querySelector('[data-testid=tile][data-media-id="${videoId}"] img.active')?.getAttribute('src') || ''`)).includes(`/cover/${videoId}?`),
+      { what: "the tile to show the new cover" },
+    );
+
+    // A bad image is refused with the reason shown inline.
+    await app.click(await app.waitFor('[data-testid="path-toggle"]'));
+    await app.type(await app.waitFor('[data-testid="cover-path"]'), join(work, "notes.txt"));
+    await app.click(await app.waitFor('[data-testid="cover-path-submit"]'));
+    const err = await app.text(await app.waitFor('[data-testid="cover-error"]'));
+    assert.ok(err.length > 0);
+    assert.equal(await app.attr(await app.waitFor('[data-testid="cover-kind"]'), "data-kind"), "time");
+
+    // The slideshow opens and advances on its own.
+    await app.click(await app.waitFor('[data-testid="detail-close"]'));
+    await app.click(await app.waitFor('[data-testid="slideshow-start"]'));
+    const show = await app.waitFor('[data-testid="slideshow"]');
+    const first = await app.attr(show, "data-index");
+    await until(async () => (await app.attr(show, "data-index")) !== first, { timeoutMs: 10000, what: "the slideshow to advance" });
+    await sleep(1200);
+    await app.screenshot(`${SHOTS}/slideshow.png`);
+    await app.exec("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))");
+    await until(async () => (await app.findAll('[data-testid="slideshow"]')).length === 0, { what: "the slideshow to close" });
+  } finally {
+    await app.quit();
+  }
+
+  // The chosen moment is still the cover after a restart.
+  app = await launchApp({ env: { KEEPSAKE_DATA_DIR: dataDir } });
+  try {
+    const tile = await app.waitFor(`[data-testid="tile"][data-media-id="${videoId}"]`, 30000);
+    const src = await app.exec(`return document.querySelector('[data-testid=tile][data-media-id="${videoId}"] img')?.getAttribute('src')`);
+    assert.match(src, new RegExp(`/cover/${videoId}\\?`));
+    await app.click(tile);
+    await until(async () => (await app.attr(await app.waitFor('[data-testid="cover-kind"]'), "data-kind")) === "time", { what: "the moment cover after restart" });
+  } finally {
+    await app.quit();
+  }
+});
+
+test("first launch shows the labelled demo album, which can be removed", async () => {
+  const fresh = mkdtempSync(join(tmpdir(), "keepsake-e2e-demo-"));
+  const app = await launchApp({ env: { KEEPSAKE_DATA_DIR: fresh } });
+  try {
+    await app.waitFor('[data-testid="demo-banner"]', 60000);
+    await until(async () => (await app.findAll('[data-testid="tile"]')).length === 6, { timeoutMs: 60000, what: "the demo's 6 tiles" });
+    const name = await app.text(await app.waitFor('[data-testid="album"]'));
+    assert.match(name, /Demo album/);
+    await app.exec("document.querySelector('.album .remove').click()");
+    await app.waitFor('[data-testid="empty"]');
+  } finally {
+    await app.quit();
+    rmSync(fresh, { recursive: true, force: true });
+  }
+});

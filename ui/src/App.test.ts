@@ -1,0 +1,90 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import { open } from "@tauri-apps/plugin-dialog";
+import App from "./App.svelte";
+import { photo, video } from "./test/fixtures";
+import type { Album, LibraryEvent, MediaItem } from "./lib/api";
+
+vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
+vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn() }));
+const mockedInvoke = vi.mocked(invoke);
+
+let albums: Album[];
+let items: MediaItem[];
+let emit: (e: LibraryEvent) => void = () => {};
+
+beforeEach(() => {
+  localStorage.clear();
+  albums = [{ id: 1, path: "/data/Demo album", name: "Demo album", online: true, photos: 1, videos: 1, demo: true }];
+  items = [video(1), photo(2)];
+  vi.mocked(listen).mockImplementation(async (_name, handler) => {
+    emit = (payload) => (handler as (e: { payload: LibraryEvent }) => void)({ payload });
+    return () => {};
+  });
+  mockedInvoke.mockReset();
+  mockedInvoke.mockImplementation(async (cmd, args) => {
+    switch (cmd) {
+      case "list_albums":
+        return albums;
+      case "query_media":
+        return { items, total: items.length };
+      case "queue_progress":
+        return { done: 0, total: 1, failed: 0, queued: 1, running: [], eta_s: null, paused: false };
+      case "add_album": {
+        const a = { id: 2, path: (args as { path: string }).path, name: "Pics", online: true, photos: 0, videos: 0, demo: false };
+        albums = [...albums, a];
+        return a;
+      }
+      case "set_queue_paused":
+        return { done: 0, total: 1, failed: 0, queued: 1, running: [], eta_s: null, paused: (args as { paused: boolean }).paused };
+      default:
+        throw new Error(`unexpected ${cmd}`);
+    }
+  });
+});
+
+describe("App", () => {
+  it("labels the demo album and offers to add a folder", async () => {
+    render(App);
+    await waitFor(() => expect(screen.getByTestId("demo-banner")).toBeTruthy());
+    expect(screen.getByTestId("album").textContent).toContain("Demo");
+    await waitFor(() => expect(screen.getAllByTestId("tile")).toHaveLength(2));
+  });
+
+  it("shows new files without a reload when the watcher reports them", async () => {
+    render(App);
+    await waitFor(() => expect(screen.getAllByTestId("tile")).toHaveLength(2));
+    items = [...items, video(3)];
+    emit({ type: "media_added", id: 3, path: "/data/Demo album/new.mp4" });
+    await waitFor(() => expect(screen.getAllByTestId("tile")).toHaveLength(3));
+  });
+
+  it("follows engine progress and pauses it", async () => {
+    render(App);
+    emit({ type: "progress", done: 1, total: 4, failed: 0, queued: 3, running: ["/a.mp4"], eta_s: 30, paused: false });
+    await waitFor(() => expect(screen.getByTestId("progress").dataset.done).toBe("1"));
+    expect(screen.getByTestId("progress").textContent).toContain("1 of 4");
+    await fireEvent.click(screen.getByTestId("progress-toggle"));
+    expect(mockedInvoke).toHaveBeenCalledWith("set_queue_paused", { paused: true });
+    await waitFor(() => expect(screen.getByTestId("progress").dataset.paused).toBe("true"));
+  });
+
+  it("adds a folder chosen in the native dialog", async () => {
+    vi.mocked(open).mockResolvedValue("/home/ann/Pictures");
+    render(App);
+    await waitFor(() => expect(screen.getByTestId("demo-banner")).toBeTruthy());
+    await fireEvent.click(screen.getByTestId("add-folder"));
+    await waitFor(() => expect(mockedInvoke).toHaveBeenCalledWith("add_album", { path: "/home/ann/Pictures" }));
+    await waitFor(() => expect(screen.getAllByTestId("album")).toHaveLength(2));
+    expect(screen.queryByTestId("demo-banner")).toBeNull();
+  });
+
+  it("shows engine warnings as notices", async () => {
+    render(App);
+    emit({ type: "warning", message: "Couldn't read /media/usb: permission denied" });
+    await waitFor(() => expect(screen.getByTestId("toast").textContent).toContain("permission denied"));
+  });
+});

@@ -1,0 +1,113 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { invoke } from "@tauri-apps/api/core";
+import { open } from "@tauri-apps/plugin-dialog";
+import DetailPanel from "./DetailPanel.svelte";
+import { detail } from "../test/fixtures";
+import type { CoverChoice } from "../lib/api";
+
+vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn() }));
+const mockedInvoke = vi.mocked(invoke);
+const mockedOpen = vi.mocked(open);
+
+let current = detail(42);
+
+beforeEach(() => {
+  current = detail(42);
+  mockedInvoke.mockReset();
+  mockedOpen.mockReset();
+  mockedInvoke.mockImplementation(async (cmd, args) => {
+    const a = args as { id: number; choice?: CoverChoice };
+    if (cmd === "media_detail") return current;
+    if (cmd === "set_cover") {
+      const c = a.choice!;
+      if ("image" in c) throw "Not an image Keepsake can read: /tmp/notes.txt";
+      current = { ...current, cover_version: current.cover_version + 1, cover_kind: "pick" in c ? "pick" : "time", cover: "pick" in c ? { kind: "pick", rank: c.pick, time: null, version: 2 } : { kind: "time", rank: null, time: c.time, version: 2 } };
+      return current;
+    }
+    if (cmd === "reset_cover") {
+      current = detail(42);
+      return current;
+    }
+    throw new Error(`unexpected ${cmd}`);
+  });
+});
+
+async function ready() {
+  render(DetailPanel, { id: 42 });
+  await waitFor(() => expect(screen.getAllByTestId("pick")).toHaveLength(3));
+}
+
+describe("DetailPanel", () => {
+  it("shows the three picks with their scores and reasons", async () => {
+    await ready();
+    expect(mockedInvoke).toHaveBeenCalledWith("media_detail", { id: 42 });
+    expect(screen.getAllByTestId("pick-score").map((e) => e.textContent)).toEqual(["87", "74", "61"]);
+    expect(screen.getAllByTestId("pick-reason")[0].textContent).toBe("Two faces, sharp, well exposed");
+    expect(screen.getAllByTestId("pick")[0].textContent).toContain("2 faces");
+    expect(screen.getAllByTestId("pick")[0].textContent).toContain("Scene 3 of 4");
+    // Pick 1 is the automatic cover, so it cannot be chosen again.
+    const buttons = screen.getAllByTestId("use-pick") as HTMLButtonElement[];
+    expect(buttons.map((b) => b.disabled)).toEqual([true, false, false]);
+  });
+
+  it("draws the quality curve and marks the rejected stretches", async () => {
+    await ready();
+    const timeline = screen.getByTestId("timeline");
+    const d = timeline.querySelector("[data-testid=curve]")?.getAttribute("d") ?? "";
+    expect(d.split(/[ML]/).filter(Boolean)).toHaveLength(7);
+    const rejected = [...timeline.querySelectorAll("[data-testid=rejected]")].map((r) => r.getAttribute("data-reason"));
+    expect(rejected).toEqual(["black", "motion_blur"]);
+    // The black stretch runs from the start to halfway towards the first good candidate.
+    const black = timeline.querySelector("[data-reason=black]")!;
+    expect(Number(black.getAttribute("x"))).toBe(0);
+    expect(Number(black.getAttribute("width"))).toBeCloseTo((1.75 / 12.4) * 1000, 0);
+  });
+
+  it("uses a pick as cover through set_cover", async () => {
+    await ready();
+    await fireEvent.click(screen.getAllByTestId("use-pick")[1]);
+    expect(mockedInvoke).toHaveBeenCalledWith("set_cover", { id: 42, choice: { pick: 2 } });
+    await waitFor(() => expect(screen.getByTestId("cover-kind").dataset.kind).toBe("pick"));
+    expect((screen.getAllByTestId("use-pick")[1] as HTMLButtonElement).textContent?.trim()).toBe("Current cover");
+  });
+
+  it("previews a scrubbed moment and uses it as cover", async () => {
+    await ready();
+    const slider = screen.getByRole("slider");
+    await fireEvent.keyDown(slider, { key: "End" });
+    expect(screen.getByTestId("stage-image").getAttribute("src")).toBe("keepsake://localhost/moment/42/12400");
+    await fireEvent.keyDown(slider, { key: "ArrowLeft", shiftKey: true });
+    await fireEvent.click(screen.getByTestId("use-moment"));
+    const call = mockedInvoke.mock.calls.find((c) => c[0] === "set_cover")!;
+    expect((call[1] as { choice: { time: number } }).choice.time).toBeCloseTo(7.4, 5);
+    await waitFor(() => expect(screen.getByTestId("cover-kind").dataset.kind).toBe("time"));
+  });
+
+  it("shows an upload's validation error inline", async () => {
+    mockedOpen.mockResolvedValue("/tmp/notes.txt");
+    await ready();
+    await fireEvent.click(screen.getByTestId("upload"));
+    await waitFor(() => expect(screen.getByTestId("cover-error").textContent).toBe("Not an image Keepsake can read: /tmp/notes.txt"));
+    expect(mockedInvoke).toHaveBeenCalledWith("set_cover", { id: 42, choice: { image: "/tmp/notes.txt" } });
+    expect(screen.getByTestId("cover-kind").dataset.kind).toBe("auto");
+  });
+
+  it("accepts a typed path as a fallback to the dialog", async () => {
+    await ready();
+    await fireEvent.click(screen.getByTestId("path-toggle"));
+    await fireEvent.input(screen.getByTestId("cover-path"), { target: { value: "/tmp/notes.txt" } });
+    await fireEvent.click(screen.getByTestId("cover-path-submit"));
+    await waitFor(() => expect(screen.getByTestId("cover-error").textContent).toContain("Not an image"));
+  });
+
+  it("resets to automatic", async () => {
+    await ready();
+    await fireEvent.click(screen.getAllByTestId("use-pick")[2]);
+    await waitFor(() => expect((screen.getByTestId("reset") as HTMLButtonElement).disabled).toBe(false));
+    await fireEvent.click(screen.getByTestId("reset"));
+    expect(mockedInvoke).toHaveBeenCalledWith("reset_cover", { id: 42 });
+    await waitFor(() => expect(screen.getByTestId("cover-kind").dataset.kind).toBe("auto"));
+  });
+});

@@ -1,0 +1,93 @@
+import { act, render, screen, waitFor } from "@testing-library/svelte";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { invoke } from "@tauri-apps/api/core";
+import Grid from "./Grid.svelte";
+import { queryMedia, type MediaQuery } from "../lib/api";
+import { video } from "../test/fixtures";
+
+vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+const mockedInvoke = vi.mocked(invoke);
+
+const TOTAL = 100_000;
+
+beforeEach(() => {
+  mockedInvoke.mockReset();
+  // A 100k-item library answered page by page, as the app's `query_media` does.
+  mockedInvoke.mockImplementation(async (cmd, args) => {
+    if (cmd !== "query_media") throw new Error(`unexpected ${cmd}`);
+    const q = (args as { query: MediaQuery }).query;
+    const end = Math.min(TOTAL, q.offset + q.limit);
+    const items = [];
+    for (let i = q.offset; i < end; i++) items.push(video(i + 1));
+    return { items, total: TOTAL };
+  });
+});
+
+const source = (offset: number, limit: number) => queryMedia({ sort: "taken_desc", offset, limit });
+
+describe("Grid", () => {
+  it("keeps only the visible rows in the DOM with 100k items", async () => {
+    render(Grid, { source, tileSize: 200 });
+    await waitFor(() => expect(screen.getAllByTestId("tile").length).toBeGreaterThan(0));
+    const grid = screen.getByTestId("grid");
+    expect(grid.dataset.total).toBe(String(TOTAL));
+    const tiles = screen.getAllByTestId("tile");
+    // 1024×768 viewport, 200px tiles: 5 columns, ~4 rows visible + 2 rows of margin below.
+    expect(tiles.length).toBeLessThanOrEqual(5 * 8);
+    expect(document.querySelectorAll(".row").length).toBeLessThanOrEqual(8);
+    // The spacer is as tall as all 20 000 rows, so the scrollbar is honest.
+    const spacer = grid.firstElementChild as HTMLElement;
+    expect(parseFloat(spacer.style.height)).toBeGreaterThan(20_000 * 190);
+    // Only the first page was fetched, not 100k items.
+    expect(mockedInvoke).toHaveBeenCalledTimes(1);
+    expect(mockedInvoke.mock.calls[0][1]).toMatchObject({ query: { offset: 0, limit: 120 } });
+  });
+
+  it("fetches and shows the right items after scrolling deep", async () => {
+    render(Grid, { source, tileSize: 200 });
+    await waitFor(() => expect(screen.getAllByTestId("tile").length).toBeGreaterThan(0));
+    const grid = screen.getByTestId("grid");
+    const tiles0 = screen.getAllByTestId("tile");
+    const rowH = parseFloat(getComputedStyle(tiles0[0].parentElement as HTMLElement).height) + 6;
+    const targetRow = 15_000;
+    grid.scrollTop = targetRow * rowH;
+    await act(() => grid.dispatchEvent(new Event("scroll")));
+    await waitFor(() => {
+      const ids = screen.getAllByTestId("tile").map((t) => Number(t.dataset.mediaId));
+      expect(ids).toContain(targetRow * 5 + 1);
+    });
+    const ids = screen.getAllByTestId("tile").map((t) => Number(t.dataset.mediaId));
+    expect(ids.length).toBeLessThanOrEqual(5 * 10);
+    expect(Math.min(...ids)).toBeGreaterThan(targetRow * 5 - 5 * 3);
+    const offsets = mockedInvoke.mock.calls.map((c) => (c[1] as { query: MediaQuery }).query.offset);
+    expect(offsets).toContain(Math.floor((targetRow * 5) / 120) * 120);
+  });
+
+  it("opens an item on click and selects with a modifier", async () => {
+    const onopen = vi.fn();
+    const onselect = vi.fn();
+    render(Grid, { source, tileSize: 200, onopen, onselect });
+    await waitFor(() => expect(screen.getAllByTestId("tile").length).toBeGreaterThan(0));
+    const tile = screen.getAllByTestId("tile")[3];
+    tile.click();
+    expect(onopen).toHaveBeenCalledWith(expect.objectContaining({ id: 4 }));
+    tile.dispatchEvent(new MouseEvent("click", { bubbles: true, ctrlKey: true }));
+    expect(onselect).toHaveBeenCalledWith(expect.objectContaining({ id: 4 }));
+  });
+
+  it("refetches what is on screen when asked, picking up new covers", async () => {
+    const { rerender } = render(Grid, { source, tileSize: 200, refreshToken: 0 });
+    await waitFor(() => expect(screen.getAllByTestId("tile").length).toBeGreaterThan(0));
+    mockedInvoke.mockImplementation(async (_cmd, args) => {
+      const q = (args as { query: MediaQuery }).query;
+      const items = [];
+      for (let i = q.offset; i < q.offset + q.limit; i++) items.push(video(i + 1, { cover_kind: i === 0 ? "time" : "auto", cover_version: i === 0 ? 9 : 1 }));
+      return { items, total: TOTAL };
+    });
+    await rerender({ source, tileSize: 200, refreshToken: 1 });
+    await waitFor(() => {
+      const first = screen.getAllByTestId("tile")[0].querySelector("img.active");
+      expect(first?.getAttribute("src")).toBe("keepsake://localhost/cover/1?v=9");
+    });
+  });
+});

@@ -1,0 +1,75 @@
+import { act, fireEvent, render, screen } from "@testing-library/svelte";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { invoke } from "@tauri-apps/api/core";
+import Slideshow from "./Slideshow.svelte";
+import { photo, video } from "../test/fixtures";
+
+vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+const mockedInvoke = vi.mocked(invoke);
+
+// Taken in this order: photo 1, video 2 (three picks), photo 3.
+const items = [photo(3, { taken_at: 300 }), video(2, { taken_at: 200 }), photo(1, { taken_at: 100 })];
+const order = [
+  "keepsake://localhost/photo/1?v=1",
+  "keepsake://localhost/frame/2/1?v=1",
+  "keepsake://localhost/frame/2/2?v=1",
+  "keepsake://localhost/frame/2/3?v=1",
+  "keepsake://localhost/photo/3?v=1",
+];
+const slide = () => screen.getByTestId("slide").getAttribute("src");
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  mockedInvoke.mockReset();
+  mockedInvoke.mockResolvedValue(undefined);
+});
+afterEach(() => vi.useRealTimers());
+
+describe("Slideshow", () => {
+  it("advances automatically by date taken and loops", async () => {
+    render(Slideshow, { items, interval: 4000 });
+    expect(screen.getByTestId("slideshow").dataset.count).toBe("5");
+    const seen = [slide()];
+    for (let i = 0; i < 5; i++) {
+      await act(() => vi.advanceTimersByTime(4000));
+      seen.push(slide());
+    }
+    expect(seen).toEqual([...order, order[0]]);
+    expect(mockedInvoke).toHaveBeenCalledWith("plugin:window|set_fullscreen", { label: "main", value: true });
+  });
+
+  it("steps with the arrow keys and pauses with space", async () => {
+    render(Slideshow, { items, interval: 4000 });
+    await fireEvent.keyDown(window, { key: "ArrowRight" });
+    expect(slide()).toBe(order[1]);
+    await fireEvent.keyDown(window, { key: "ArrowLeft" });
+    await fireEvent.keyDown(window, { key: "ArrowLeft" });
+    expect(slide()).toBe(order[4]);
+    await fireEvent.keyDown(window, { key: " " });
+    expect(screen.getByTestId("slideshow").dataset.paused).toBe("true");
+    await act(() => vi.advanceTimersByTime(20_000));
+    expect(slide()).toBe(order[4]);
+    await fireEvent.keyDown(window, { key: " " });
+    await act(() => vi.advanceTimersByTime(4000));
+    expect(slide()).toBe(order[0]);
+  });
+
+  it("leaves full screen on Esc", async () => {
+    const onclose = vi.fn();
+    const { unmount } = render(Slideshow, { items, onclose });
+    await fireEvent.keyDown(window, { key: "Escape" });
+    expect(onclose).toHaveBeenCalledOnce();
+    unmount();
+    expect(mockedInvoke).toHaveBeenLastCalledWith("plugin:window|set_fullscreen", { label: "main", value: false });
+  });
+
+  it("shows an override cover first, and exports through the app", async () => {
+    mockedInvoke.mockImplementation(async (cmd) => (cmd === "export_slideshow" ? "/data/exports/slideshow.mp4" : undefined));
+    const onnotice = vi.fn();
+    render(Slideshow, { items: [video(5, { cover_kind: "image", cover_version: 3 })], onnotice });
+    expect(slide()).toBe("keepsake://localhost/cover/5?v=3");
+    await fireEvent.click(screen.getByTestId("export-mp4"));
+    await vi.waitFor(() => expect(onnotice).toHaveBeenCalledWith("Slideshow saved to /data/exports/slideshow.mp4"));
+    expect(mockedInvoke).toHaveBeenCalledWith("export_slideshow", { ids: [5], format: "mp4" });
+  });
+});

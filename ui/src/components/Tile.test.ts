@@ -1,0 +1,112 @@
+import { act, render, screen } from "@testing-library/svelte";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import Tile from "./Tile.svelte";
+import { photo, video } from "../test/fixtures";
+
+vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+
+function activeSrc(): string {
+  const img = screen.getByTestId("tile").querySelector("img.active");
+  return img?.getAttribute("src") ?? "";
+}
+
+describe("video tile", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+    Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+  });
+
+  it("cross-fades through its three picks and loops", async () => {
+    render(Tile, { item: video(7), interval: 1500 });
+    const seen = [activeSrc()];
+    for (let i = 0; i < 3; i++) {
+      await act(() => vi.advanceTimersByTime(1500));
+      seen.push(activeSrc());
+    }
+    expect(seen).toEqual([
+      "keepsake://localhost/frame/7/1?v=1",
+      "keepsake://localhost/frame/7/2?v=1",
+      "keepsake://localhost/frame/7/3?v=1",
+      "keepsake://localhost/frame/7/1?v=1",
+    ]);
+    // Only one frame is shown at a time.
+    expect(screen.getByTestId("tile").querySelectorAll("img.active")).toHaveLength(1);
+  });
+
+  it("honours a configured interval", async () => {
+    render(Tile, { item: video(7), interval: 3000 });
+    await act(() => vi.advanceTimersByTime(1500));
+    expect(screen.getByTestId("tile").dataset.frame).toBe("0");
+    await act(() => vi.advanceTimersByTime(1500));
+    expect(screen.getByTestId("tile").dataset.frame).toBe("1");
+  });
+
+  it("shows a still cover under reduced motion", async () => {
+    vi.stubGlobal("matchMedia", (q: string) => ({ matches: q.includes("reduce"), media: q, addEventListener() {}, removeEventListener() {} }));
+    render(Tile, { item: video(7) });
+    await act(() => vi.advanceTimersByTime(6000));
+    expect(activeSrc()).toBe("keepsake://localhost/frame/7/1?v=1");
+    expect(screen.getByTestId("tile").dataset.looping).toBe("false");
+  });
+
+  it("pauses when the window is hidden and resumes when shown", async () => {
+    render(Tile, { item: video(7) });
+    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+    await act(() => document.dispatchEvent(new Event("visibilitychange")));
+    await act(() => vi.advanceTimersByTime(6000));
+    expect(screen.getByTestId("tile").dataset.frame).toBe("0");
+    Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+    await act(() => document.dispatchEvent(new Event("visibilitychange")));
+    await act(() => vi.advanceTimersByTime(1500));
+    expect(screen.getByTestId("tile").dataset.frame).toBe("1");
+  });
+
+  it("pauses while scrolled off-screen", async () => {
+    let notify: ((e: { isIntersecting: boolean }[]) => void) | undefined;
+    vi.stubGlobal(
+      "IntersectionObserver",
+      class {
+        constructor(cb: (e: { isIntersecting: boolean }[]) => void) {
+          notify = cb;
+        }
+        observe() {}
+        disconnect() {}
+      },
+    );
+    render(Tile, { item: video(7) });
+    await act(() => notify?.([{ isIntersecting: false }]));
+    await act(() => vi.advanceTimersByTime(6000));
+    expect(screen.getByTestId("tile").dataset.frame).toBe("0");
+    await act(() => notify?.([{ isIntersecting: true }]));
+    await act(() => vi.advanceTimersByTime(1500));
+    expect(screen.getByTestId("tile").dataset.frame).toBe("1");
+  });
+
+  it("starts from an override cover, then shows the picks", async () => {
+    render(Tile, { item: video(7, { cover_kind: "time", cover_version: 4 }) });
+    expect(activeSrc()).toBe("keepsake://localhost/cover/7?v=4");
+    await act(() => vi.advanceTimersByTime(1500));
+    expect(activeSrc()).toBe("keepsake://localhost/frame/7/1?v=4");
+  });
+
+  it("badges pending and failed videos, with the reason on hover, and shows the duration", () => {
+    const { unmount } = render(Tile, { item: video(1, { state: "failed", error: "not a video: moov atom not found", frame_ranks: [] }) });
+    expect(screen.getByTestId("badge").getAttribute("title")).toBe("not a video: moov atom not found");
+    expect(screen.getByTestId("duration").textContent).toBe("0:12");
+    unmount();
+    render(Tile, { item: video(2, { state: "pending", frame_ranks: [] }) });
+    expect(screen.getByTestId("badge").textContent).toContain("Analysing");
+  });
+});
+
+describe("photo tile", () => {
+  it("shows the photo thumbnail and never loops", () => {
+    render(Tile, { item: photo(3) });
+    const tile = screen.getByTestId("tile");
+    expect(tile.dataset.mediaId).toBe("3");
+    expect(tile.querySelector("img")?.getAttribute("src")).toBe("keepsake://localhost/photo/3?v=1");
+    expect(tile.dataset.looping).toBe("false");
+  });
+});

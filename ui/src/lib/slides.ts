@@ -1,0 +1,29 @@
+// Turns album items into slides: by date taken, each photo once, each video by its cover
+// and then its other best picks.
+import { coverUrl, frameUrl, photoUrl, type MediaItem } from "./api";
+
+export interface Slide {
+  key: string;
+  src: string;
+  item: MediaItem;
+}
+
+/** The slides for a slideshow of `items`, oldest first. */
+export function buildSlides(items: MediaItem[], picksPerVideo = 3): Slide[] {
+  const sorted = [...items].sort((a, b) => a.taken_at - b.taken_at || a.name.localeCompare(b.name));
+  const slides: Slide[] = [];
+  for (const item of sorted) {
+    if (item.kind === "photo") {
+      if (item.state !== "failed" && item.state !== "missing") slides.push({ key: `p${item.id}`, src: photoUrl(item.id, item.cover_version), item });
+      continue;
+    }
+    const ranks = [...item.frame_ranks].sort((a, b) => a - b);
+    if (item.cover_kind === "auto") {
+      for (const r of ranks.slice(0, picksPerVideo)) slides.push({ key: `v${item.id}-${r}`, src: frameUrl(item.id, r, item.cover_version), item });
+    } else {
+      slides.push({ key: `v${item.id}-c`, src: coverUrl(item.id, item.cover_version), item });
+      for (const r of ranks.slice(0, Math.max(0, picksPerVideo - 1))) slides.push({ key: `v${item.id}-${r}`, src: frameUrl(item.id, r, item.cover_version), item });
+    }
+  }
+  return slides;
+}
