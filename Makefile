@@ -60,7 +60,7 @@ screenshot: build
 
 ## A .deb package (offline bundling).
 deb: setup ui
-	cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb
+	cd src-tauri && npx --yes @tauri-apps/cli@2 build --bundles deb
 
 clean:
 	cargo clean

@@ -77,7 +77,14 @@ fi
 stamp=.cache/setup/npm.stamp
 if [[ ! -f "$stamp" || ui/package-lock.json -nt "$stamp" || ! -d ui/node_modules ]]; then
   say "installing the UI's npm packages (npm ci)"
-  (cd ui && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in ui/ (is the npm registry reachable?)"
+  # Some registry mirrors lack other platforms' optional builds (rollup, esbuild), so the
+  # lock lists only the platforms they carry and `npm ci` calls it out of sync. Then
+  # `npm install --no-save` installs the same locked versions without rewriting the lock.
+  if ! (cd ui && npm ci --no-audit --no-fund --loglevel=error 2>/tmp/keepsake-npm-ci.log); then
+    grep -q "in sync" /tmp/keepsake-npm-ci.log || { cat /tmp/keepsake-npm-ci.log >&2; die "npm ci failed in ui/ (is the npm registry reachable?)"; }
+    say "npm ci: the lock omits other platforms' optional packages; installing the locked versions with npm install --no-save"
+    (cd ui && npm install --no-save --no-audit --no-fund --loglevel=error) || die "npm install failed in ui/ (is the npm registry reachable?)"
+  fi
   mkdir -p .cache/setup && touch "$stamp"
 fi
 
