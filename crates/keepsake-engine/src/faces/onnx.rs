@@ -56,7 +56,9 @@ static LOADED: Mutex<Option<LoadedRuntime>> = Mutex::new(None);
 /// [`FaceError::RuntimeLoad`] naming both, rather than silently using the other one.
 pub fn load_onnxruntime(library: &Path) -> Result<LoadedRuntime, FaceError> {
     if !library.is_file() {
-        return Err(FaceError::RuntimeMissing { path: library.to_owned() });
+        return Err(FaceError::RuntimeMissing {
+            path: library.to_owned(),
+        });
     }
     let canonical = library.canonicalize().map_err(|e| FaceError::RuntimeLoad {
         path: library.to_owned(),
@@ -64,7 +66,9 @@ pub fn load_onnxruntime(library: &Path) -> Result<LoadedRuntime, FaceError> {
     })?;
     // A poisoned lock only means another thread panicked while holding it; the slot
     // itself is always either empty or a fully loaded runtime.
-    let mut slot = LOADED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = LOADED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(loaded) = slot.as_ref() {
         if loaded.path == canonical {
             return Ok(loaded.clone());
@@ -79,20 +83,46 @@ pub fn load_onnxruntime(library: &Path) -> Result<LoadedRuntime, FaceError> {
     }
     let builder = ort::init_from(&canonical).map_err(|e| FaceError::RuntimeLoad {
         path: library.to_owned(),
-        message: e.to_string(),
+        message: format!("{e}{}", not_a_library_hint(&canonical)),
     })?;
     // Keepsake is private by design: never let the runtime send telemetry.
     let environment = builder
         .with_name("keepsake")
         .with_telemetry(false)
         .build()
-        .map_err(|e| FaceError::RuntimeLoad { path: library.to_owned(), message: e.to_string() })?;
+        .map_err(|e| FaceError::RuntimeLoad {
+            path: library.to_owned(),
+            message: e.to_string(),
+        })?;
     let build_info = ort::info().to_owned();
     let version = library_version(&canonical);
     tracing::info!(path = %canonical.display(), ?version, %build_info, "loaded ONNX Runtime");
-    let loaded = LoadedRuntime { path: canonical, version, build_info, environment };
+    let loaded = LoadedRuntime {
+        path: canonical,
+        version,
+        build_info,
+        environment,
+    };
     *slot = Some(loaded.clone());
     Ok(loaded)
+}
+
+/// " (the file is not a shared library)" when `path` plainly is not one, since the
+/// loader's own message can be as terse as "dlopen failed".
+fn not_a_library_hint(path: &Path) -> &'static str {
+    let mut magic = [0u8; 4];
+    let read =
+        std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic));
+    // ELF (Linux), PE "MZ" (Windows), Mach-O 64-bit and universal (macOS).
+    let looks_like_library = read.is_ok()
+        && (magic == *b"\x7fELF"
+            || magic[..2] == *b"MZ"
+            || matches!(magic, [0xcf, 0xfa, 0xed, 0xfe] | [0xca, 0xfe, 0xba, 0xbe]));
+    if looks_like_library {
+        ""
+    } else {
+        " (the file is not a shared library)"
+    }
 }
 
 /// The version string of the ONNX Runtime library at `path` (ort keeps its own copy of
@@ -115,13 +145,28 @@ fn library_version(path: &Path) -> Option<String> {
         if version.is_null() {
             return None;
         }
-        Some(std::ffi::CStr::from_ptr(version).to_string_lossy().into_owned())
+        Some(
+            std::ffi::CStr::from_ptr(version)
+                .to_string_lossy()
+                .into_owned(),
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn libraries_are_told_from_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("a.so");
+        std::fs::write(&text, "hello").unwrap();
+        assert_ne!(not_a_library_hint(&text), "");
+        let elf = dir.path().join("b.so");
+        std::fs::write(&elf, b"\x7fELF\x02\x01\x01").unwrap();
+        assert_eq!(not_a_library_hint(&elf), "");
+    }
 
     #[test]
     fn missing_library_is_an_error_not_a_panic() {
@@ -141,7 +186,11 @@ mod tests {
         match err {
             FaceError::RuntimeLoad { path, message } => {
                 assert_eq!(path, fake);
-                assert!(!message.is_empty());
+                // Either the loader refused it, or another test's runtime is already in.
+                assert!(
+                    message.contains("not a shared library") || message.contains("already uses"),
+                    "{message}"
+                );
             }
             other => panic!("expected RuntimeLoad, got {other:?}"),
         }
