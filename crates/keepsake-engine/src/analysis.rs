@@ -66,6 +66,7 @@ pub(crate) fn judge(
     let duration = src.info.duration;
     let mut samples = Vec::new();
     let mut dense = duration <= DENSE_MAX_SECONDS;
+    let t0 = Instant::now();
     if !dense {
         samples = sample_keyframes(src, duration, candidates, analysis_side)?;
         if samples.len() < (candidates / 3).max(3) {
@@ -79,11 +80,14 @@ pub(crate) fn judge(
     if samples.is_empty() {
         return Err(EngineError::Undecodable { path: src.path().to_owned(), reason: "no frame decoded".into() });
     }
+    tracing::debug!(stage = "sampling", ms = t0.elapsed().as_millis() as u64, samples = samples.len(), dense, "timing");
     let (mut samples, images): (Vec<Sample>, Vec<RgbImage>) = samples.into_iter().unzip();
     let mut plan = select::plan(&samples, count, dense);
     if let Some(scorer) = faces {
+        let t1 = Instant::now();
         add_faces(&mut samples, &images, &plan, scorer, dense);
         plan = select::plan(&samples, count, dense);
+        tracing::debug!(stage = "faces", ms = t1.elapsed().as_millis() as u64, "timing");
     }
     Ok(Judged { samples, plan, dense })
 }
@@ -339,6 +343,7 @@ pub(crate) fn analyze(
             let next = samples.get(i + 1).map(|x| x.time).unwrap_or(f64::INFINITY);
             (s.time, (s.time + REFINE_SECONDS).min((s.time + next) / 2.0))
         };
+        let t_refine = Instant::now();
         let refined = if plan.rejected[i].is_none() {
             refine(&mut src, from, to, analysis_side, median_luma, plan.sharp_ref)?
         } else {
@@ -355,10 +360,13 @@ pub(crate) fn analyze(
             }
         };
         used_times.push(chosen.time);
+        let refine_ms = t_refine.elapsed().as_millis() as u64;
+        let t_render = Instant::now();
         let img = FrameConverter::for_source(&src).to_rgb(&chosen.frame.frame, opts.max_side)?;
         let rank = rank0 as u32 + 1;
         let out = opts.out_dir.join(format!("{stem}_{rank}.jpg"));
         crate::render::write_image(&img, &out, opts.jpeg_quality)?;
+        tracing::debug!(stage = "pick", rank, refine_ms, render_ms = t_render.elapsed().as_millis() as u64, "timing");
         let f = &s.features;
         let scene = plan.scenes.scene[i];
         let reasons = Reasons {

@@ -28,6 +28,7 @@ impl Engine {
     /// and reported by [`Engine::faces_status`].
     pub fn new(config: EngineConfig) -> Engine {
         crate::probe::init_ffmpeg();
+        let t0 = std::time::Instant::now();
         let (faces, scorer) = match FaceScorer::load(&config) {
             Ok(s) => (FaceAvailability::Available, Some(s)),
             Err(reason) => {
@@ -35,6 +36,7 @@ impl Engine {
                 (FaceAvailability::Unavailable { reason }, None)
             }
         };
+        tracing::debug!(stage = "face_model_load", ms = t0.elapsed().as_millis() as u64, "timing");
         Engine { config, faces, scorer }
     }
 
