@@ -189,7 +189,8 @@ impl VideoSource {
                     Ok(()) => {
                         if result.is_none() {
                             let t = self.frame_time(&frame).unwrap_or(time);
-                            result = Some(TimedFrame { time: t, frame: frame.clone() });
+                            // Moved out, not copied: a full-HD frame is 3 MB.
+                            result = Some(TimedFrame { time: t, frame: std::mem::replace(&mut frame, AvFrame::empty()) });
                         }
                     }
                     Err(_) => break,
@@ -269,8 +270,11 @@ impl VideoSource {
                         // Frames with broken timestamps inherit the last good one.
                         let t = if t.is_finite() { t } else { last_time.max(0.0) };
                         last_time = t;
-                        let tf = TimedFrame { time: t, frame: frame.clone() };
-                        if !on_frame(&tf) {
+                        // The frame is lent to the callback, then reused for the next one.
+                        let tf = TimedFrame { time: t, frame: std::mem::replace(&mut frame, AvFrame::empty()) };
+                        let go_on = on_frame(&tf);
+                        frame = tf.frame;
+                        if !go_on {
                             keep_going = false;
                             break;
                         }
