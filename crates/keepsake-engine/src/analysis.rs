@@ -61,6 +61,7 @@ pub(crate) fn judge(
     count: usize,
     analysis_side: u32,
     faces: Option<&LazyFaces>,
+    spare: &mut Vec<VideoSource>,
 ) -> Result<Judged, EngineError> {
     let candidates = candidates.clamp(3, 400);
     let duration = src.info.duration;
@@ -68,7 +69,7 @@ pub(crate) fn judge(
     let mut dense = duration <= DENSE_MAX_SECONDS;
     let t0 = Instant::now();
     if !dense {
-        samples = sample_keyframes(src, duration, candidates, analysis_side)?;
+        samples = sample_keyframes(src, duration, candidates, analysis_side, spare)?;
         if samples.len() < (candidates / 3).max(3) {
             tracing::info!(path = %src.path().display(), found = samples.len(), "few distinct keyframes; decoding sequentially");
             dense = true;
@@ -145,6 +146,7 @@ fn sample_keyframes(
     duration: f64,
     candidates: usize,
     side: u32,
+    spare: &mut Vec<VideoSource>,
 ) -> Result<Vec<(Sample, RgbImage)>, EngineError> {
     let times: Vec<f64> = (0..candidates).map(|k| duration * (k as f64 + 0.5) / candidates as f64).collect();
     // Each keyframe is decoded alone, so candidates split cleanly over a few decoders,
@@ -156,6 +158,7 @@ fn sample_keyframes(
     let threads_per_worker = 1;
     let mut first = true;
     let mut results: Vec<Result<Vec<(Sample, RgbImage)>, EngineError>> = Vec::new();
+    let mut returned: Vec<VideoSource> = Vec::new();
     std::thread::scope(|scope| {
         let mut handles = Vec::new();
         for part in times.chunks(chunk) {
@@ -164,18 +167,30 @@ fn sample_keyframes(
                 continue; // the first chunk runs on this thread, on `src`
             }
             let path = path.clone();
+            let reuse = spare.pop();
             handles.push(scope.spawn(move || {
-                let mut own = VideoSource::open(&path, threads_per_worker)?;
-                keyframes_at(&mut own, part, side)
+                let mut own = match reuse {
+                    Some(s) => s,
+                    None => VideoSource::open(&path, threads_per_worker)?,
+                };
+                let r = keyframes_at(&mut own, part, side);
+                Ok::<_, EngineError>((own, r))
             }));
         }
         results.push(keyframes_at(src, times.chunks(chunk).next().unwrap_or(&[]), side));
         for h in handles {
-            results.push(h.join().unwrap_or_else(|_| {
-                Err(EngineError::Undecodable { path: path.clone(), reason: "a decoder thread failed".into() })
-            }));
+            results.push(match h.join() {
+                Ok(Ok((own, r))) => {
+                    returned.push(own);
+                    r
+                }
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(EngineError::Undecodable { path: path.clone(), reason: "a decoder thread failed".into() }),
+            });
         }
     });
+    // Kept open for the picks: opening a long file again re-reads its whole index.
+    spare.extend(returned);
     for r in results {
         match r {
             Ok(part) => found.extend(part),
@@ -359,7 +374,12 @@ fn produce(src: &mut VideoSource, job: &PickJob, ctx: &PickContext) -> Result<Op
 
 /// Produces every pick, spread over up to one decoder per core (each extra one opens
 /// the file again; the first uses `src`). A pick whose worker fails is retried on `src`.
-fn produce_all(src: &mut VideoSource, jobs: &[PickJob], ctx: &PickContext) -> Result<Vec<Option<Produced>>, EngineError> {
+fn produce_all(
+    src: &mut VideoSource,
+    jobs: &[PickJob],
+    ctx: &PickContext,
+    spare: &mut Vec<VideoSource>,
+) -> Result<Vec<Option<Produced>>, EngineError> {
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4).min(jobs.len().max(1));
     let path = src.path().to_owned();
     let mut results: Vec<Option<Result<Option<Produced>, EngineError>>> = (0..jobs.len()).map(|_| None).collect();
@@ -367,8 +387,12 @@ fn produce_all(src: &mut VideoSource, jobs: &[PickJob], ctx: &PickContext) -> Re
         let mut handles = Vec::new();
         for w in 1..workers {
             let path = path.clone();
+            let reuse = spare.pop();
             handles.push(scope.spawn(move || {
-                let mut own = VideoSource::open(&path, 1)?;
+                let mut own = match reuse {
+                    Some(s) => s,
+                    None => VideoSource::open(&path, 1)?,
+                };
                 let mut done = Vec::new();
                 for k in (w..jobs.len()).step_by(workers) {
                     done.push((k, produce(&mut own, &jobs[k], ctx)));
@@ -412,7 +436,9 @@ pub(crate) fn analyze(
 ) -> Result<Selection, EngineError> {
     let started = Instant::now();
     let mut src = VideoSource::open(path, threads)?;
-    let judged = judge(&mut src, opts.candidates, opts.count, analysis_side, Some(faces))?;
+    // Extra decoders opened for sampling, reused for the picks.
+    let mut spare: Vec<VideoSource> = Vec::new();
+    let judged = judge(&mut src, opts.candidates, opts.count, analysis_side, Some(faces), &mut spare)?;
     let face_status = faces.get().0;
     let Judged { samples, plan, dense } = &judged;
     let n = samples.len();
@@ -464,7 +490,8 @@ pub(crate) fn analyze(
         max_side: opts.max_side,
         jpeg_quality: opts.jpeg_quality,
     };
-    let mut produced = produce_all(&mut src, &jobs, &ctx)?;
+    let mut produced = produce_all(&mut src, &jobs, &ctx, &mut spare)?;
+    drop(spare);
     // Two picks that refined onto the same frame: the later one takes exactly its sample.
     let mut used_times: Vec<f64> = Vec::new();
     for (job, slot) in jobs.iter().zip(produced.iter_mut()) {
