@@ -22,13 +22,13 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::decode::{FrameConverter, TimedFrame, VideoSource};
-use crate::face_scoring::FaceScorer;
+use crate::face_scoring::{FaceScorer, LazyFaces};
 use image::RgbImage;
 
 use crate::features::{measure, Signature};
 use crate::select::{self, absolute_reject, aesthetics_score, exposure_score, Plan, Sample};
 use crate::{
-    AnalyzeOptions, CandidateReport, CurvePoint, EngineError, FaceAvailability, Pick, Reasons, Selection,
+    AnalyzeOptions, CandidateReport, CurvePoint, EngineError, Pick, Reasons, Selection,
 };
 
 /// Videos up to this long are sampled densely in one sequential pass.
@@ -60,14 +60,16 @@ pub(crate) fn judge(
     candidates: usize,
     count: usize,
     analysis_side: u32,
-    faces: Option<&FaceScorer>,
+    faces: Option<&LazyFaces>,
+    spare: &mut Vec<VideoSource>,
 ) -> Result<Judged, EngineError> {
     let candidates = candidates.clamp(3, 400);
     let duration = src.info.duration;
     let mut samples = Vec::new();
     let mut dense = duration <= DENSE_MAX_SECONDS;
+    let t0 = Instant::now();
     if !dense {
-        samples = sample_keyframes(src, duration, candidates, analysis_side)?;
+        samples = sample_keyframes(src, duration, candidates, analysis_side, spare)?;
         if samples.len() < (candidates / 3).max(3) {
             tracing::info!(path = %src.path().display(), found = samples.len(), "few distinct keyframes; decoding sequentially");
             dense = true;
@@ -79,11 +81,14 @@ pub(crate) fn judge(
     if samples.is_empty() {
         return Err(EngineError::Undecodable { path: src.path().to_owned(), reason: "no frame decoded".into() });
     }
+    tracing::debug!(stage = "sampling", ms = t0.elapsed().as_millis() as u64, samples = samples.len(), dense, "timing");
     let (mut samples, images): (Vec<Sample>, Vec<RgbImage>) = samples.into_iter().unzip();
     let mut plan = select::plan(&samples, count, dense);
-    if let Some(scorer) = faces {
+    if let Some(scorer) = faces.and_then(|f| f.get().1) {
+        let t1 = Instant::now();
         add_faces(&mut samples, &images, &plan, scorer, dense);
         plan = select::plan(&samples, count, dense);
+        tracing::debug!(stage = "faces", ms = t1.elapsed().as_millis() as u64, "timing");
     }
     Ok(Judged { samples, plan, dense })
 }
@@ -141,6 +146,7 @@ fn sample_keyframes(
     duration: f64,
     candidates: usize,
     side: u32,
+    spare: &mut Vec<VideoSource>,
 ) -> Result<Vec<(Sample, RgbImage)>, EngineError> {
     let times: Vec<f64> = (0..candidates).map(|k| duration * (k as f64 + 0.5) / candidates as f64).collect();
     // Each keyframe is decoded alone, so candidates split cleanly over a few decoders,
@@ -152,6 +158,7 @@ fn sample_keyframes(
     let threads_per_worker = 1;
     let mut first = true;
     let mut results: Vec<Result<Vec<(Sample, RgbImage)>, EngineError>> = Vec::new();
+    let mut returned: Vec<VideoSource> = Vec::new();
     std::thread::scope(|scope| {
         let mut handles = Vec::new();
         for part in times.chunks(chunk) {
@@ -160,18 +167,30 @@ fn sample_keyframes(
                 continue; // the first chunk runs on this thread, on `src`
             }
             let path = path.clone();
+            let reuse = spare.pop();
             handles.push(scope.spawn(move || {
-                let mut own = VideoSource::open(&path, threads_per_worker)?;
-                keyframes_at(&mut own, part, side)
+                let mut own = match reuse {
+                    Some(s) => s,
+                    None => VideoSource::open(&path, threads_per_worker)?,
+                };
+                let r = keyframes_at(&mut own, part, side);
+                Ok::<_, EngineError>((own, r))
             }));
         }
         results.push(keyframes_at(src, times.chunks(chunk).next().unwrap_or(&[]), side));
         for h in handles {
-            results.push(h.join().unwrap_or_else(|_| {
-                Err(EngineError::Undecodable { path: path.clone(), reason: "a decoder thread failed".into() })
-            }));
+            results.push(match h.join() {
+                Ok(Ok((own, r))) => {
+                    returned.push(own);
+                    r
+                }
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(EngineError::Undecodable { path: path.clone(), reason: "a decoder thread failed".into() }),
+            });
         }
     });
+    // Kept open for the picks: opening a long file again re-reads its whole index.
+    spare.extend(returned);
     for r in results {
         match r {
             Ok(part) => found.extend(part),
@@ -299,18 +318,128 @@ fn refine(
     Ok(best.map(|(_, tf)| tf).or(fallback).map(|tf| Refined { time: tf.time, frame: tf }))
 }
 
+/// One pick to refine and write.
+#[derive(Clone)]
+struct PickJob {
+    rank: u32,
+    sample_time: f64,
+    /// Window searched for the best frame (seconds).
+    from: f64,
+    to: f64,
+    /// False for a rejected candidate (least bad of poor ones): take exactly its frame.
+    refine: bool,
+    out: std::path::PathBuf,
+}
+
+/// What refining needs to know about the whole video.
+#[derive(Clone, Copy)]
+struct PickContext {
+    analysis_side: u32,
+    median_luma: f32,
+    sharp_ref: f32,
+    max_side: Option<u32>,
+    jpeg_quality: u8,
+}
+
+/// A written pick: the frame's time and the image's size.
+struct Produced {
+    time: f64,
+    width: u32,
+    height: u32,
+}
+
+/// Refines one pick and writes its image; `None` when no frame could be found there.
+fn produce(src: &mut VideoSource, job: &PickJob, ctx: &PickContext) -> Result<Option<Produced>, EngineError> {
+    let t0 = Instant::now();
+    let refined = if job.refine {
+        refine(src, job.from, job.to, ctx.analysis_side, ctx.median_luma, ctx.sharp_ref)?
+    } else {
+        None
+    };
+    let chosen = match refined {
+        Some(r) => r,
+        // Exactly the sampled frame.
+        None => match refine(src, job.sample_time, job.sample_time, ctx.analysis_side, -1.0, ctx.sharp_ref)? {
+            Some(r) => r,
+            None => return Ok(None),
+        },
+    };
+    let refine_ms = t0.elapsed().as_millis() as u64;
+    let t1 = Instant::now();
+    let img = FrameConverter::for_source(src).to_rgb(&chosen.frame.frame, ctx.max_side)?;
+    crate::render::write_image(&img, &job.out, ctx.jpeg_quality)?;
+    tracing::debug!(stage = "pick", rank = job.rank, refine_ms, render_ms = t1.elapsed().as_millis() as u64, "timing");
+    Ok(Some(Produced { time: chosen.time, width: img.width(), height: img.height() }))
+}
+
+/// Produces every pick, spread over up to one decoder per core (each extra one opens
+/// the file again; the first uses `src`). A pick whose worker fails is retried on `src`.
+fn produce_all(
+    src: &mut VideoSource,
+    jobs: &[PickJob],
+    ctx: &PickContext,
+    spare: &mut Vec<VideoSource>,
+) -> Result<Vec<Option<Produced>>, EngineError> {
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4).min(jobs.len().max(1));
+    let path = src.path().to_owned();
+    let mut results: Vec<Option<Result<Option<Produced>, EngineError>>> = (0..jobs.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for w in 1..workers {
+            let path = path.clone();
+            let reuse = spare.pop();
+            handles.push(scope.spawn(move || {
+                let mut own = match reuse {
+                    Some(s) => s,
+                    None => VideoSource::open(&path, 1)?,
+                };
+                let mut done = Vec::new();
+                for k in (w..jobs.len()).step_by(workers) {
+                    done.push((k, produce(&mut own, &jobs[k], ctx)));
+                }
+                Ok::<_, EngineError>(done)
+            }));
+        }
+        for k in (0..jobs.len()).step_by(workers) {
+            results[k] = Some(produce(src, &jobs[k], ctx));
+        }
+        for h in handles {
+            match h.join() {
+                Ok(Ok(done)) => {
+                    for (k, r) in done {
+                        results[k] = Some(r);
+                    }
+                }
+                Ok(Err(e)) => tracing::debug!(error = %e, "pick worker could not open the video; retrying on one decoder"),
+                Err(_) => tracing::debug!("pick worker failed; retrying on one decoder"),
+            }
+        }
+    });
+    let mut out = Vec::with_capacity(jobs.len());
+    for (job, r) in jobs.iter().zip(results) {
+        out.push(match r {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => return Err(e),
+            None => produce(src, job, ctx)?,
+        });
+    }
+    Ok(out)
+}
+
 /// The full pipeline for [`crate::Engine::analyze`].
 pub(crate) fn analyze(
     path: &Path,
     opts: &AnalyzeOptions,
     threads: usize,
     analysis_side: u32,
-    faces: Option<&FaceScorer>,
-    face_status: &FaceAvailability,
+    faces: &LazyFaces,
 ) -> Result<Selection, EngineError> {
     let started = Instant::now();
     let mut src = VideoSource::open(path, threads)?;
-    let judged = judge(&mut src, opts.candidates, opts.count, analysis_side, faces)?;
+    // Extra decoders opened for sampling, reused for the picks.
+    let mut spare: Vec<VideoSource> = Vec::new();
+    let judged = judge(&mut src, opts.candidates, opts.count, analysis_side, Some(faces), &mut spare)?;
+    let face_status = faces.get().0;
     let Judged { samples, plan, dense } = &judged;
     let n = samples.len();
     let mut lumas: Vec<f32> = samples.iter().map(|s| s.features.luma).collect();
@@ -324,41 +453,65 @@ pub(crate) fn analyze(
         .unwrap_or_else(|| "video".into());
     std::fs::create_dir_all(&opts.out_dir).map_err(|source| EngineError::Io { path: opts.out_dir.clone(), source })?;
 
-    let mut frames: Vec<Pick> = Vec::new();
-    let mut used_times: Vec<f64> = Vec::new();
-    for (rank0, &i) in plan.picks.iter().enumerate() {
-        let s = &samples[i];
-        let (from, to) = if *dense {
-            // Stay a third of a sample interval either side, and only towards neighbours
-            // of the same shot that were accepted.
-            let same = |j: usize| plan.rejected[j].is_none() && plan.scenes.shot[j] == plan.scenes.shot[i];
-            let lo = if i > 0 && same(i - 1) { s.time - (s.time - samples[i - 1].time) / 3.0 } else { s.time };
-            let hi = if i + 1 < n && same(i + 1) { s.time + (samples[i + 1].time - s.time) / 3.0 } else { s.time };
-            (lo, hi)
-        } else {
-            let next = samples.get(i + 1).map(|x| x.time).unwrap_or(f64::INFINITY);
-            (s.time, (s.time + REFINE_SECONDS).min((s.time + next) / 2.0))
-        };
-        let refined = if plan.rejected[i].is_none() {
-            refine(&mut src, from, to, analysis_side, median_luma, plan.sharp_ref)?
-        } else {
-            None
-        };
-        let chosen = match refined {
-            Some(r) if !used_times.iter().any(|t| (t - r.time).abs() < 1e-6) => r,
-            _ => {
-                // Exactly the sampled frame.
-                match refine(&mut src, s.time, s.time, analysis_side, -1.0, plan.sharp_ref)? {
-                    Some(r) => r,
-                    None => continue,
-                }
+    // Each pick is refined and rendered on its own decoder: picks are independent
+    // (different scenes), and on a multi-core machine they overlap.
+    let jobs: Vec<PickJob> = plan
+        .picks
+        .iter()
+        .enumerate()
+        .map(|(rank0, &i)| {
+            let s = &samples[i];
+            let (from, to) = if *dense {
+                // Stay a third of a sample interval either side, and only towards neighbours
+                // of the same shot that were accepted.
+                let same = |j: usize| plan.rejected[j].is_none() && plan.scenes.shot[j] == plan.scenes.shot[i];
+                let lo = if i > 0 && same(i - 1) { s.time - (s.time - samples[i - 1].time) / 3.0 } else { s.time };
+                let hi = if i + 1 < n && same(i + 1) { s.time + (samples[i + 1].time - s.time) / 3.0 } else { s.time };
+                (lo, hi)
+            } else {
+                let next = samples.get(i + 1).map(|x| x.time).unwrap_or(f64::INFINITY);
+                (s.time, (s.time + REFINE_SECONDS).min((s.time + next) / 2.0))
+            };
+            let rank = rank0 as u32 + 1;
+            PickJob {
+                rank,
+                sample_time: s.time,
+                from,
+                to,
+                refine: plan.rejected[i].is_none(),
+                out: opts.out_dir.join(format!("{stem}_{rank}.jpg")),
             }
-        };
-        used_times.push(chosen.time);
-        let img = FrameConverter::for_source(&src).to_rgb(&chosen.frame.frame, opts.max_side)?;
-        let rank = rank0 as u32 + 1;
-        let out = opts.out_dir.join(format!("{stem}_{rank}.jpg"));
-        crate::render::write_image(&img, &out, opts.jpeg_quality)?;
+        })
+        .collect();
+    let ctx = PickContext {
+        analysis_side,
+        median_luma,
+        sharp_ref: plan.sharp_ref,
+        max_side: opts.max_side,
+        jpeg_quality: opts.jpeg_quality,
+    };
+    let mut produced = produce_all(&mut src, &jobs, &ctx, &mut spare)?;
+    drop(spare);
+    // Two picks that refined onto the same frame: the later one takes exactly its sample.
+    let mut used_times: Vec<f64> = Vec::new();
+    for (job, slot) in jobs.iter().zip(produced.iter_mut()) {
+        if let Some(p) = slot.as_ref() {
+            if !used_times.iter().any(|t| (t - p.time).abs() < 1e-6) {
+                used_times.push(p.time);
+                continue;
+            }
+        }
+        let exact = PickJob { from: job.sample_time, to: job.sample_time, refine: true, ..job.clone() };
+        let exact_ctx = PickContext { median_luma: -1.0, ..ctx };
+        *slot = produce(&mut src, &exact, &exact_ctx)?;
+        if let Some(p) = slot.as_ref() {
+            used_times.push(p.time);
+        }
+    }
+    let mut frames: Vec<Pick> = Vec::new();
+    for ((job, &i), p) in jobs.iter().zip(plan.picks.iter()).zip(produced) {
+        let Some(p) = p else { continue };
+        let s = &samples[i];
         let f = &s.features;
         let scene = plan.scenes.scene[i];
         let reasons = Reasons {
@@ -372,12 +525,12 @@ pub(crate) fn analyze(
             summary: summary(f, scene, plan, i),
         };
         frames.push(Pick {
-            rank,
-            time: chosen.time,
+            rank: job.rank,
+            time: p.time,
             score: plan.rank_score[i].max(plan.quality[i] * 0.5),
-            path: out,
-            width: img.width(),
-            height: img.height(),
+            path: job.out.clone(),
+            width: p.width,
+            height: p.height,
             reasons,
         });
     }

@@ -135,6 +135,16 @@ impl VideoSource {
         Ok(())
     }
 
+    /// Which frames the decoder may leave unfiltered (`skip_loop_filter`; ffmpeg-next
+    /// has no setter for it).
+    fn set_skip_loop_filter(&mut self, discard: Discard) {
+        // SAFETY: the pointer is the live codec context owned by `self.decoder`; the
+        // field is a plain enum read by the decoder at each frame.
+        unsafe {
+            (*self.decoder.as_mut_ptr()).skip_loop_filter = discard.into();
+        }
+    }
+
     /// Decodes the keyframe at or just before `time`, alone (one packet per candidate).
     /// `Ok(None)` when no keyframe could be reached or decoded there.
     pub fn keyframe_at(&mut self, time: f64) -> Result<Option<TimedFrame>, EngineError> {
@@ -142,6 +152,9 @@ impl VideoSource {
             return Ok(None);
         }
         self.decoder.skip_frame(Discard::NonKey);
+        // Analysis frames are shrunk to a few hundred pixels, where the deblocking
+        // filter's effect vanishes; skipping it saves a good part of each decode.
+        self.set_skip_loop_filter(Discard::All);
         let mut result = None;
         let mut packets = 0usize;
         let mut frame = AvFrame::empty();
@@ -176,7 +189,8 @@ impl VideoSource {
                     Ok(()) => {
                         if result.is_none() {
                             let t = self.frame_time(&frame).unwrap_or(time);
-                            result = Some(TimedFrame { time: t, frame: frame.clone() });
+                            // Moved out, not copied: a full-HD frame is 3 MB.
+                            result = Some(TimedFrame { time: t, frame: std::mem::replace(&mut frame, AvFrame::empty()) });
                         }
                     }
                     Err(_) => break,
@@ -188,6 +202,7 @@ impl VideoSource {
             }
         }
         self.decoder.skip_frame(Discard::Default);
+        self.set_skip_loop_filter(Discard::Default);
         self.decoder.flush();
         Ok(result)
     }
@@ -255,8 +270,11 @@ impl VideoSource {
                         // Frames with broken timestamps inherit the last good one.
                         let t = if t.is_finite() { t } else { last_time.max(0.0) };
                         last_time = t;
-                        let tf = TimedFrame { time: t, frame: frame.clone() };
-                        if !on_frame(&tf) {
+                        // The frame is lent to the callback, then reused for the next one.
+                        let tf = TimedFrame { time: t, frame: std::mem::replace(&mut frame, AvFrame::empty()) };
+                        let go_on = on_frame(&tf);
+                        frame = tf.frame;
+                        if !go_on {
                             keep_going = false;
                             break;
                         }

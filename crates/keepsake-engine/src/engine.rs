@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::face_scoring::FaceScorer;
+use crate::face_scoring::LazyFaces;
 use crate::{
     AnalyzeOptions, EngineConfig, EngineError, FaceAvailability, PreviewOptions, RenderedImage,
     RenderedPreview, Selection, VideoInfo,
@@ -13,13 +13,12 @@ use crate::{
 /// only turns faces off ([`Engine::faces_status`]).
 pub struct Engine {
     config: EngineConfig,
-    faces: FaceAvailability,
-    scorer: Option<FaceScorer>,
+    faces: LazyFaces,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("config", &self.config).field("faces", &self.faces).finish()
+        f.debug_struct("Engine").field("config", &self.config).field("faces", self.faces.get().0).finish()
     }
 }
 
@@ -28,14 +27,8 @@ impl Engine {
     /// and reported by [`Engine::faces_status`].
     pub fn new(config: EngineConfig) -> Engine {
         crate::probe::init_ffmpeg();
-        let (faces, scorer) = match FaceScorer::load(&config) {
-            Ok(s) => (FaceAvailability::Available, Some(s)),
-            Err(reason) => {
-                tracing::info!(%reason, "face detection unavailable; using image features only");
-                (FaceAvailability::Unavailable { reason }, None)
-            }
-        };
-        Engine { config, faces, scorer }
+        let faces = LazyFaces::start(&config);
+        Engine { config, faces }
     }
 
     /// Container facts without decoding pictures (fast; for indexing).
@@ -52,7 +45,6 @@ impl Engine {
             opts,
             self.config.analysis_threads,
             self.config.analysis_side,
-            self.scorer.as_ref(),
             &self.faces,
         )
     }
@@ -86,7 +78,7 @@ impl Engine {
 
     /// Whether faces are being looked for, and if not, why.
     pub fn faces_status(&self) -> &FaceAvailability {
-        &self.faces
+        self.faces.get().0
     }
 
     /// The configuration this engine was built with.

@@ -1,7 +1,7 @@
 //! Faces as a frame feature: wraps [`FaceDetector`] (the `faces` module) and turns its
 //! boxes into a count and a score (largest face area × confidence).
 //!
-//! Loading happens once, in [`crate::Engine::new`]; any failure (no ONNX Runtime, no
+//! Loading starts in [`crate::Engine::new`] on a background thread ([`LazyFaces`]); any failure (no ONNX Runtime, no
 //! model, wrong version) becomes [`crate::FaceAvailability::Unavailable`] with the reason.
 
 use image::RgbImage;
@@ -41,5 +41,54 @@ impl FaceScorer {
                 (0, 0.0)
             }
         }
+    }
+}
+
+/// The face detector, loaded on a background thread from [`crate::Engine::new`] so that
+/// loading ONNX Runtime and the models overlaps with the first video's decoding; the
+/// first caller that needs it waits for the load to finish.
+pub(crate) struct LazyFaces {
+    loaded: std::sync::OnceLock<(crate::FaceAvailability, Option<FaceScorer>)>,
+    pending: std::sync::Mutex<Option<std::thread::JoinHandle<Result<FaceScorer, String>>>>,
+}
+
+impl LazyFaces {
+    /// Starts loading what `config` names; never fails (failures surface from `get`).
+    pub fn start(config: &EngineConfig) -> LazyFaces {
+        let config = config.clone();
+        let spawned = std::thread::Builder::new().name("keepsake-face-load".into()).spawn(move || {
+            let t0 = std::time::Instant::now();
+            let r = FaceScorer::load(&config);
+            tracing::debug!(stage = "face_model_load", ms = t0.elapsed().as_millis() as u64, "timing");
+            r
+        });
+        let pending = match spawned {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                tracing::debug!(error = %e, "could not start the face loader thread");
+                None
+            }
+        };
+        LazyFaces { loaded: std::sync::OnceLock::new(), pending: std::sync::Mutex::new(pending) }
+    }
+
+    /// Waits for the load (once) and returns its outcome.
+    pub fn get(&self) -> (&crate::FaceAvailability, Option<&FaceScorer>) {
+        let (status, scorer) = self.loaded.get_or_init(|| {
+            let handle = self.pending.lock().ok().and_then(|mut g| g.take());
+            let result = match handle.map(|h| h.join()) {
+                Some(Ok(r)) => r,
+                Some(Err(_)) => Err("the face detector failed to load (loader thread panicked)".into()),
+                None => Err("the face detector could not be loaded (no loader thread)".into()),
+            };
+            match result {
+                Ok(s) => (crate::FaceAvailability::Available, Some(s)),
+                Err(reason) => {
+                    tracing::info!(%reason, "face detection unavailable; using image features only");
+                    (crate::FaceAvailability::Unavailable { reason }, None)
+                }
+            }
+        });
+        (status, scorer.as_ref())
     }
 }

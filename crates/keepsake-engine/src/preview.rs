@@ -31,7 +31,7 @@ pub(crate) fn preview(
         });
     }
     let mut src = VideoSource::open(path, threads)?;
-    let judged = judge(&mut src, 24, opts.moments.max(1), analysis_side, None)?;
+    let judged = judge(&mut src, 24, opts.moments.max(1), analysis_side, None, &mut Vec::new())?;
     let mut moments: Vec<f64> = judged.plan.picks.iter().map(|&i| judged.samples[i].time).collect();
     moments.sort_by(|a, b| a.total_cmp(b));
     let fps = opts.fps.clamp(1, 30);
