@@ -17,7 +17,7 @@ let work, album, dataDir;
 /** A clip with three visibly different scenes after a second of black. */
 function makeVideo(path, scenes) {
   const inputs = [["-f", "lavfi", "-i", "color=c=black:s=480x270:d=1:r=25"]];
-  for (const s of scenes) inputs.push(["-f", "lavfi", "-i", `${s}:s=480x270:d=2:r=25`]);
+  for (const s of scenes) inputs.push(["-f", "lavfi", "-i", `${s}=s=480x270:d=2:r=25`]);
   const n = inputs.length;
   const filter = `${Array.from({ length: n }, (_, i) => `[${i}:v]format=yuv420p,setsar=1[v${i}]`).join(";")};${Array.from({ length: n }, (_, i) => `[v${i}]`).join("")}concat=n=${n}:v=1:a=0[out]`;
   execFileSync("ffmpeg", ["-v", "error", "-y", ...inputs.flat(), "-filter_complex", filter, "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", path]);
@@ -29,7 +29,7 @@ before(() => {
   dataDir = join(work, "data");
   mkdirSync(album);
   makeVideo(join(album, "picnic.mp4"), ["testsrc2", "smptebars", "rgbtestsrc"]);
-  makeVideo(join(album, "garden.mp4"), ["mandelbrot", "testsrc", "smptehdbars"]);
+  makeVideo(join(album, "garden.mp4"), ["yuvtestsrc", "testsrc", "smptehdbars"]);
   execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=800x600:d=1", "-frames:v", "1", join(album, "porch.jpg")]);
   writeFileSync(join(work, "notes.txt"), "this is not an image\n");
 });
@@ -140,6 +140,6 @@ test("first launch shows the labelled demo album, which can be removed", async (
     await app.waitFor('[data-testid="empty"]');
   } finally {
     await app.quit();
-    rmSync(fresh, { recursive: true, force: true });
+    rmSync(fresh, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });

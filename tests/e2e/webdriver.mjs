@@ -152,6 +152,9 @@ export async function launchApp({ env = {}, args = [], app = appPath() } = {}) {
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group: WebKitWebDriver, the app and the app's workers all end
+      // with it, and none can hold this process's pipes open after a test.
+      detached: true,
     },
   );
   child.stdout.on("data", (d) => log.push(String(d)));
@@ -161,9 +164,14 @@ export async function launchApp({ env = {}, args = [], app = appPath() } = {}) {
   const driver = {
     log,
     async stop() {
-      if (exited) return;
-      child.kill("SIGTERM");
-      await until(() => exited, { timeoutMs: 5000, what: "tauri-driver to exit" }).catch(() => child.kill("SIGKILL"));
+      const group = (sig) => { try { process.kill(-child.pid, sig); } catch { /* gone */ } };
+      group("SIGTERM");
+      await until(() => exited, { timeoutMs: 5000, what: "tauri-driver to exit" }).catch(() => {});
+      await sleep(300);
+      group("SIGKILL");
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.unref();
     },
   };
   try {

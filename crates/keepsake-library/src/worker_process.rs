@@ -29,11 +29,24 @@ const STDERR_TAIL: usize = 2000;
 impl WorkerProcess {
     /// Starts `exe worker`.
     pub fn spawn(exe: &Path) -> Result<WorkerProcess, WorkerFailure> {
-        let mut child = Command::new(exe)
-            .arg("worker")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+        let mut command = Command::new(exe);
+        command.arg("worker").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        // A worker must not outlive the app or CLI that started it (a crash, a kill -9):
+        // it would go on writing into the data directory for a video nobody awaits.
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: prctl is async-signal-safe and touches only the child being spawned.
+            unsafe {
+                command.pre_exec(|| {
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command
             .spawn()
             .map_err(|e| WorkerFailure(format!("cannot start the worker {}: {e}", exe.display())))?;
         let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take()) else {
