@@ -269,16 +269,8 @@ impl Library {
 
     /// The watcher saw `path` (a file or a whole folder) disappear.
     pub(crate) fn forget_path(&self, path: &Path) -> Result<Vec<LibraryEvent>> {
-        let p = path_str(path)?;
         let conn = self.conn();
-        let prefix = format!("{}/%", p.trim_end_matches('/').replace('%', "\\%").replace('_', "\\_"));
-        let rows: Vec<(i64, String)> = {
-            let mut stmt = conn.prepare(
-                "SELECT id, path FROM media WHERE presence != 'deleted' AND (path = ?1 OR path LIKE ?2 ESCAPE '\\')",
-            )?;
-            let rows = stmt.query_map(params![p, prefix], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<std::result::Result<_, _>>()?
-        };
+        let rows = media_at_or_under(&conn, path_str(path)?)?;
         let mut events = Vec::new();
         for (id, mp) in rows {
             if Path::new(&mp).exists() {
@@ -298,15 +290,7 @@ impl Library {
             return self.forget_path(from);
         }
         let (f, t) = (path_str(from)?.to_owned(), path_str(to)?.to_owned());
-        let moved: Vec<(i64, String)> = {
-            let conn = self.conn();
-            let prefix = format!("{}/%", f.replace('%', "\\%").replace('_', "\\_"));
-            let mut stmt = conn.prepare(
-                "SELECT id, path FROM media WHERE presence != 'deleted' AND (path = ?1 OR path LIKE ?2 ESCAPE '\\')",
-            )?;
-            let rows = stmt.query_map(params![f, prefix], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<std::result::Result<_, _>>()?
-        };
+        let moved = media_at_or_under(&self.conn(), &f)?;
         let mut events = Vec::new();
         for (id, old) in moved {
             let new = format!("{t}{}", &old[f.len()..]);
@@ -554,4 +538,15 @@ impl Library {
     fn remove_derived(&self, id: MediaId) {
         let _ = std::fs::remove_dir_all(self.inner.data_dir.join(format!("frames/{id}")));
     }
+}
+
+/// Live media rows (id, path) for the file at `path` or anything inside the folder at
+/// `path`: what a watcher's delete or rename of that path touches.
+fn media_at_or_under(conn: &rusqlite::Connection, path: &str) -> Result<Vec<(i64, String)>> {
+    let prefix = format!("{}/%", path.trim_end_matches('/').replace('%', "\\%").replace('_', "\\_"));
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, path FROM media WHERE presence != 'deleted' AND (path = ?1 OR path LIKE ?2 ESCAPE '\\')",
+    )?;
+    let rows = stmt.query_map(params![path, prefix], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
