@@ -122,15 +122,25 @@ fn contract_json(s: &Selection) -> serde_json::Value {
     })
 }
 
+/// Rotation in words. The engine counts clockwise degrees to turn stored frames upright;
+/// ffprobe prints the display matrix's counter-clockwise angle, so a 270° turn here is
+/// ffprobe's `rotation=90`. Spelling out the direction avoids that confusion.
+fn rotation_note(rotation: i32) -> String {
+    match rotation.rem_euclid(360) {
+        0 => String::new(),
+        r => format!(", stored sideways: turned {r}° clockwise to show upright"),
+    }
+}
+
 fn print_summary(s: &Selection) {
     println!(
-        "{}: {:.1} s, {}x{}, {} rotation {}°, {} candidates, {} ms",
+        "{}: {:.1} s, {}x{} upright, {}{}, {} candidates, {} ms",
         s.video.display(),
         s.info.duration,
         s.info.width,
         s.info.height,
         s.info.codec,
-        s.info.rotation,
+        rotation_note(s.info.rotation),
         s.candidates.len(),
         s.elapsed_ms
     );

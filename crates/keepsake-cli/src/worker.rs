@@ -4,8 +4,9 @@
 //! memory, only this process dies and only that job fails.
 //!
 //! Test-only fault switch (honoured here and nowhere else):
-//! `KEEPSAKE_WORKER_TEST_FAULT=abort:NEEDLE` or `hang:NEEDLE` (comma-separated rules)
-//! makes `analyze` of any video whose path contains NEEDLE abort the process or hang.
+//! `KEEPSAKE_WORKER_TEST_FAULT=abort:NEEDLE`, `hang:NEEDLE` or `oom:NEEDLE`
+//! (comma-separated rules) makes `analyze` of any video whose path contains NEEDLE abort
+//! the process, hang, or allocate until the worker's memory limit stops it.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -67,6 +68,16 @@ fn injected_fault(video: &Path) {
             "abort" => {
                 eprintln!("keepsake worker: test fault: aborting on {}", video.display());
                 std::process::abort();
+            }
+            "oom" => {
+                // Grows like a decoder leaking frames, touching each block, until the
+                // worker's memory limit stops it.
+                eprintln!("keepsake worker: test fault: allocating without bound on {}", video.display());
+                let mut held: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    held.push(vec![1u8; 32 << 20]);
+                    std::hint::black_box(&held);
+                }
             }
             "hang" => loop {
                 std::thread::sleep(std::time::Duration::from_secs(3600));

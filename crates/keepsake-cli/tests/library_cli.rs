@@ -48,19 +48,27 @@ fn add_then_analyze_gives_three_picks_and_ls_json_has_the_contract_fields() {
 }
 
 #[test]
-fn worker_abort_and_hang_fail_only_their_job_with_the_reason() {
+fn worker_abort_hang_and_oom_fail_only_their_job_with_the_reason() {
     let mut env = Env::new();
     make_video(&env.album.join("crashme.mp4"), "testsrc2", 1.0);
     make_video(&env.album.join("hangme.mp4"), "mandelbrot", 1.0);
+    make_video(&env.album.join("greedy.mp4"), "rgbtestsrc", 1.0);
     make_video(&env.album.join("fine.mp4"), "smptebars", 1.0);
     env.ok(&["add", env.album.to_str().unwrap()]);
     env.extra_env = vec![
-        ("KEEPSAKE_WORKER_TEST_FAULT".into(), "abort:crashme,hang:hangme".into()),
+        ("KEEPSAKE_WORKER_TEST_FAULT".into(), "abort:crashme,hang:hangme,oom:greedy".into()),
         ("KEEPSAKE_JOB_TIMEOUT_S".into(), "3".into()),
         ("KEEPSAKE_JOB_ATTEMPTS".into(), "2".into()),
+        // Low enough that the runaway worker stops after a few hundred MB, high enough
+        // for a real analysis (the fine video must still succeed under it).
+        ("KEEPSAKE_WORKER_MEMORY_MB".into(), "400".into()),
     ];
     let out = env.ok(&["analyze"]);
-    assert!(out.contains("1 analysed, 2 failed"), "{out}");
+    assert!(out.contains("1 analysed, 3 failed"), "{out}");
+    let greedy = env.item("greedy.mp4").unwrap();
+    assert_eq!(greedy["state"], "failed");
+    let reason = greedy["error"].as_str().unwrap();
+    assert!(reason.contains("out of memory (a worker may use 400 MiB)") && reason.contains("memory allocation"), "{greedy:#}");
     let crash = env.item("crashme.mp4").unwrap();
     assert_eq!(crash["state"], "failed");
     assert!(crash["error"].as_str().unwrap().contains("aborted"), "{crash:#}");
@@ -71,12 +79,12 @@ fn worker_abort_and_hang_fail_only_their_job_with_the_reason() {
     assert_eq!(fine["state"], "ready");
     assert_eq!(frames(&fine).len(), 3);
     let failed = env.ok(&["jobs", "--failed"]);
-    assert!(failed.contains("attempts=2") && failed.contains("crashme") && failed.contains("hangme"), "{failed}");
+    assert!(failed.contains("attempts=2") && failed.contains("crashme") && failed.contains("hangme") && failed.contains("greedy"), "{failed}");
     assert!(!failed.contains("fine.mp4"));
     // Without the fault, a retry succeeds.
     env.extra_env.clear();
-    assert!(env.ok(&["jobs", "--retry"]).contains("2 job(s)"));
-    assert!(env.ok(&["analyze"]).contains("2 analysed, 0 failed"));
+    assert!(env.ok(&["jobs", "--retry"]).contains("3 job(s)"));
+    assert!(env.ok(&["analyze"]).contains("3 analysed, 0 failed"));
 }
 
 #[test]

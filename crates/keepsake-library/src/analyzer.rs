@@ -35,6 +35,11 @@ pub struct AnalyzerConfig {
     pub retry_backoff: Duration,
     /// Frames to pick per video.
     pub frames: u32,
+    /// Most memory one worker may allocate (`RLIMIT_DATA`; `KEEPSAKE_WORKER_MEMORY_MB`,
+    /// default half the machine's memory, 1–4 GiB). A video that needs more fails its
+    /// job with "out of memory" instead of waking the system's OOM killer, which might
+    /// pick the app.
+    pub worker_memory_limit: Option<u64>,
 }
 
 fn env_num<T: std::str::FromStr>(name: &str) -> Option<T> {
@@ -54,8 +59,27 @@ impl AnalyzerConfig {
             max_attempts: env_num("KEEPSAKE_JOB_ATTEMPTS").unwrap_or(3u32).max(1),
             retry_backoff: Duration::from_millis(env_num("KEEPSAKE_RETRY_BACKOFF_MS").unwrap_or(2000)),
             frames: 3,
+            worker_memory_limit: Some(
+                env_num::<u64>("KEEPSAKE_WORKER_MEMORY_MB").map(|mb| mb << 20).unwrap_or_else(default_worker_memory),
+            ),
         }
     }
+}
+
+/// Half the machine's memory, between 1 and 4 GiB: plenty for decoding 4K (a few
+/// hundred MB), small enough that a runaway worker cannot starve the desktop.
+fn default_worker_memory() -> u64 {
+    const GIB: u64 = 1 << 30;
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(8 * GIB);
+    (total / 2).clamp(GIB, 4 * GIB)
 }
 
 /// `keepsake` next to the running executable (the CLI itself, or the app's sidecar).
@@ -186,7 +210,7 @@ impl Analyzer {
         let attempt_dir = out_dir.join(format!("a{}", crate::util::now_ms()));
         let result = (|| {
             if slot.is_none() {
-                *slot = Some(WorkerProcess::spawn(&self.config.worker_exe)?);
+                *slot = Some(WorkerProcess::spawn(&self.config.worker_exe, self.config.worker_memory_limit)?);
             }
             let worker = slot.as_mut().ok_or_else(|| WorkerFailure("no worker".into()))?;
             let probe = worker.request(&WorkerRequest::Probe { video: job.path.clone() }, self.config.timeout_base)?;

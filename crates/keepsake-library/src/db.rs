@@ -101,6 +101,46 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     "#,
+    // v3: the same media table with its CHECKs written as OR chains. SQLite evaluates
+    // `x IN ('a', 'b')` by building a temporary index for every row written, which was a
+    // third of the time of indexing a 100k-file album (docs/bench-scan.md). SQLite cannot
+    // alter a CHECK, so the table is rebuilt (the documented 12-step way: foreign keys
+    // are off while `migrate` runs and are checked before the commit).
+    r#"
+    CREATE TABLE media_v3 (
+        id INTEGER PRIMARY KEY,
+        root_id INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+        path TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind = 'photo' OR kind = 'video'),
+        size INTEGER NOT NULL,
+        mtime_ms INTEGER NOT NULL,
+        fingerprint TEXT,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state = 'pending' OR state = 'ready' OR state = 'failed'),
+        error TEXT,
+        duration REAL,
+        width INTEGER,
+        height INTEGER,
+        rotation INTEGER,
+        codec TEXT,
+        taken_at INTEGER NOT NULL,
+        taken_source TEXT NOT NULL DEFAULT 'mtime',
+        cover_version INTEGER NOT NULL DEFAULT 0,
+        presence TEXT NOT NULL DEFAULT 'present'
+            CHECK (presence = 'present' OR presence = 'missing' OR presence = 'deleted'),
+        deleted_ms INTEGER
+    );
+    INSERT INTO media_v3 (id, root_id, path, name, kind, size, mtime_ms, fingerprint, state, error,
+        duration, width, height, rotation, codec, taken_at, taken_source, cover_version, presence, deleted_ms)
+    SELECT id, root_id, path, name, kind, size, mtime_ms, fingerprint, state, error,
+        duration, width, height, rotation, codec, taken_at, taken_source, cover_version, presence, deleted_ms
+    FROM media;
+    DROP TABLE media;
+    ALTER TABLE media_v3 RENAME TO media;
+    CREATE INDEX media_root ON media(root_id);
+    CREATE INDEX media_taken ON media(taken_at);
+    CREATE INDEX media_size ON media(size) WHERE presence = 'deleted';
+    "#,
 ];
 
 /// The version this build writes.
@@ -139,14 +179,32 @@ pub fn migrate(conn: &Connection, target: i64) -> Result<()> {
     if current > SCHEMA_VERSION {
         return Err(LibraryError::TooNew { found: current, supported: SCHEMA_VERSION });
     }
-    for v in current..target.min(SCHEMA_VERSION) {
-        let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(MIGRATIONS[v as usize])?;
-        tx.pragma_update(None, "user_version", v + 1)?;
-        tx.commit()?;
-        tracing::info!(version = v + 1, "migrated library database");
+    if current >= target.min(SCHEMA_VERSION) {
+        return Ok(());
     }
-    Ok(())
+    // Rebuilding a table (v3) drops the old one, which with foreign keys on would
+    // cascade-delete every pick, cover and job. The pragma only works outside a
+    // transaction, so it wraps the loop; each step checks the keys before committing.
+    let fk_on: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let result = (|| -> Result<()> {
+        for v in current..target.min(SCHEMA_VERSION) {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(MIGRATIONS[v as usize])?;
+            let broken: i64 = tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+            if broken > 0 {
+                return Err(LibraryError::Migration { version: v + 1, reason: format!("{broken} broken foreign key(s)") });
+            }
+            tx.pragma_update(None, "user_version", v + 1)?;
+            tx.commit()?;
+            tracing::info!(version = v + 1, "migrated library database");
+        }
+        Ok(())
+    })();
+    if fk_on {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+    }
+    result
 }
 
 #[cfg(test)]
@@ -194,7 +252,21 @@ mod tests {
                     .unwrap();
                 assert_eq!(presence, "present", "from v{start}");
                 assert_eq!(t, 3.0);
+                // Rebuilding the media table (v3) must not cascade into its children.
+                let children: (i64, i64) = conn
+                    .query_row("SELECT (SELECT COUNT(*) FROM picks), (SELECT COUNT(*) FROM jobs)", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .unwrap();
+                assert_eq!(children, (1, 1), "from v{start}");
             }
+            // Foreign keys are on again and the constraints still hold.
+            let fk: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+            assert!(fk, "from v{start}");
+            conn.execute("INSERT OR IGNORE INTO roots (id, path, name, added_at) VALUES (1, '/album', 'album', 0)", []).unwrap();
+            let bad_kind = conn.execute(
+                "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at) VALUES (1, '/album/x', 'x', 'sound', 1, 1, 1)",
+                [],
+            );
+            assert!(bad_kind.is_err(), "from v{start}: a kind outside photo/video was accepted");
             // Opening again is a no-op.
             drop(conn);
             assert_eq!(version(&open(&path).unwrap()).unwrap(), SCHEMA_VERSION);

@@ -14,6 +14,9 @@ pub enum LibraryError {
     Paths(#[from] crate::paths::PathsError),
     #[error("the library database is version {found}, newer than this Keepsake understands ({supported}); update Keepsake")]
     TooNew { found: i64, supported: i64 },
+    /// A migration left the database inconsistent; it was rolled back.
+    #[error("cannot upgrade the library database to version {version}: {reason}")]
+    Migration { version: i64, reason: String },
     #[error("{0} is not a folder")]
     NotAFolder(PathBuf),
     #[error("{0} is not in any album folder")]

@@ -28,10 +28,18 @@ const BATCH: usize = 5000;
 
 /// Photo or video by extension; None for anything else.
 pub fn media_kind(path: &Path) -> Option<MediaKind> {
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    if VIDEO_EXT.contains(&ext.as_str()) {
+    kind_of_name(path.file_name()?.to_str()?)
+}
+
+/// [`media_kind`] of a file name (no allocation: the scan calls it for every file).
+fn kind_of_name(name: &str) -> Option<MediaKind> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    if stem.is_empty() {
+        return None; // ".mp4" alone is a hidden file's name, not an extension
+    }
+    if VIDEO_EXT.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
         Some(MediaKind::Video)
-    } else if PHOTO_EXT.contains(&ext.as_str()) {
+    } else if PHOTO_EXT.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
         Some(MediaKind::Photo)
     } else {
         None
@@ -81,49 +89,105 @@ pub(crate) fn mtime_ms(meta: &std::fs::Metadata) -> i64 {
 
 /// Walks `root`: regular media files only, no hidden/system folders, symlinks not
 /// followed (so no loops). Unreadable entries are collected, not fatal.
+///
+/// A plain `read_dir` stack rather than a generic walker: each file is stat'ed relative
+/// to its open folder (`statx(dirfd, name)`), not by its full path, and folders are told
+/// from files by the directory entry's type without a stat. On a 100k-file album that
+/// is most of the walk's cost (see docs/bench-scan.md).
 pub(crate) fn walk(
     root: &Path,
     progress: &dyn Fn(ScanProgress),
     unreadable: &mut Vec<(PathBuf, String)>,
 ) -> Vec<FoundFile> {
-    let mut found = Vec::new();
-    let walker = walkdir::WalkDir::new(root).follow_links(false).into_iter().filter_entry(|e| {
-        e.depth() == 0 || e.file_name().to_str().is_some_and(|n| !is_ignored_name(n))
+    let mut found: Vec<FoundFile> = Vec::new();
+    walk_batches(root, unreadable, PROGRESS_EVERY, &mut |batch| {
+        let current = batch.last().map(|f| PathBuf::from(&f.path));
+        found.extend(batch);
+        progress(ScanProgress { root: root.to_path_buf(), files_seen: found.len() as u64, current });
     });
-    for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
+    found
+}
+
+/// Files between two progress reports of a walk.
+pub(crate) const PROGRESS_EVERY: usize = 2000;
+
+/// [`walk`], handing the files over `batch` at a time as they are found (so a first
+/// scan can write them to the index while the walk goes on).
+pub(crate) fn walk_batches(
+    root: &Path,
+    unreadable: &mut Vec<(PathBuf, String)>,
+    batch: usize,
+    on_batch: &mut dyn FnMut(Vec<FoundFile>),
+) {
+    let mut found = Vec::with_capacity(batch);
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
             Err(err) => {
-                let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
-                tracing::warn!("cannot read {}: {err}", path.display());
-                let reason = err.io_error().map(|e| e.to_string()).unwrap_or_else(|| err.to_string());
-                unreadable.push((path, reason));
+                tracing::warn!("cannot read {}: {err}", dir.display());
+                unreadable.push((dir, err.to_string()));
                 continue;
             }
         };
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let Some(kind) = media_kind(entry.path()) else { continue };
-        let Some(path) = entry.path().to_str() else {
-            unreadable.push((entry.path().to_path_buf(), "file name is not valid UTF-8".into()));
-            continue;
-        };
-        match entry.metadata() {
-            Ok(meta) => {
-                found.push(FoundFile { path: path.to_owned(), kind, size: meta.len(), mtime_ms: mtime_ms(&meta) });
-                if found.len() % 2000 == 0 {
-                    progress(ScanProgress {
-                        root: root.to_path_buf(),
-                        files_seen: found.len() as u64,
-                        current: Some(entry.path().to_path_buf()),
-                    });
+        for entry in entries {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(err) => {
+                    tracing::warn!("cannot read {}: {err}", dir.display());
+                    unreadable.push((dir.clone(), err.to_string()));
+                    break;
                 }
+            };
+            let name = entry.file_name();
+            let Some(name_str) = name.to_str() else {
+                unreadable.push((entry.path(), "file name is not valid UTF-8".into()));
+                continue;
+            };
+            if is_ignored_name(name_str) {
+                continue;
             }
-            Err(err) => unreadable.push((entry.path().to_path_buf(), err.to_string())),
+            // The entry's own type: a symlink is a symlink here, never followed.
+            let Ok(file_type) = entry.file_type() else { continue };
+            if file_type.is_dir() {
+                pending.push(entry.path());
+                continue;
+            }
+            if !file_type.is_file() {
+                continue;
+            }
+            let Some(kind) = kind_of_name(name_str) else { continue };
+            let Some(dir_str) = dir.to_str() else {
+                unreadable.push((entry.path(), "file name is not valid UTF-8".into()));
+                continue;
+            };
+            match entry.metadata() {
+                Ok(meta) => {
+                    let mut path = String::with_capacity(dir_str.len() + 1 + name_str.len());
+                    path.push_str(dir_str);
+                    path.push('/');
+                    path.push_str(name_str);
+                    found.push(FoundFile { path, kind, size: meta.len(), mtime_ms: mtime_ms(&meta) });
+                    if found.len() >= batch {
+                        on_batch(std::mem::replace(&mut found, Vec::with_capacity(batch)));
+                    }
+                }
+                Err(err) => unreadable.push((entry.path(), err.to_string())),
+            }
         }
     }
-    found
+    if !found.is_empty() {
+        on_batch(found);
+    }
+}
+
+/// True when a root has no indexed media (deleted rows aside): its scan has nothing to
+/// reconcile.
+pub(crate) fn root_is_empty(conn: &Connection, root_id: RootId) -> Result<bool> {
+    let any: Option<i64> = conn
+        .query_row("SELECT 1 FROM media WHERE root_id = ?1 AND presence != 'deleted' LIMIT 1", [root_id], |r| r.get(0))
+        .optional()?;
+    Ok(any.is_none())
 }
 
 /// Marks a root offline and its present media missing. Nothing is deleted.
@@ -250,21 +314,83 @@ pub(crate) fn insert_new(
     };
     for chunk in files.chunks(BATCH) {
         let tx = conn.transaction()?;
-        for f in chunk {
-            if orphan_sizes.contains(&f.size) {
-                if let Some(id) = relink_by_fingerprint(&tx, root_id, f)? {
-                    report.moved += 1;
-                    on_insert(f, Inserted::Moved(id));
-                    continue;
+        {
+            let mut bulk = BulkInsert::new(&tx)?;
+            for f in chunk {
+                if orphan_sizes.contains(&f.size) {
+                    if let Some(id) = relink_by_fingerprint(&tx, root_id, f)? {
+                        report.moved += 1;
+                        on_insert(f, Inserted::Moved(id));
+                        continue;
+                    }
                 }
+                let id = match bulk.insert(root_id, f)? {
+                    Some(id) => id,
+                    // The path is taken (a deleted row, or another root's leftover): upsert.
+                    None => insert_file(&tx, root_id, f, false)?,
+                };
+                report.added += 1;
+                on_insert(f, Inserted::Added(id));
             }
-            let id = insert_file(&tx, root_id, f, false)?;
-            report.added += 1;
-            on_insert(f, Inserted::Added(id));
         }
         tx.commit()?;
     }
     Ok(())
+}
+
+/// The scan's fast path for rows that are new: statements prepared once per batch, a
+/// plain INSERT (no upsert, no RETURNING, which costs SQLite a temporary table per row),
+/// the id from `last_insert_rowid`. Returns None when the path already has a row.
+struct BulkInsert<'c> {
+    conn: &'c Connection,
+    media: rusqlite::Statement<'c>,
+    job: rusqlite::Statement<'c>,
+    now: i64,
+}
+
+impl<'c> BulkInsert<'c> {
+    fn new(conn: &'c Connection) -> Result<Self> {
+        Ok(BulkInsert {
+            conn,
+            media: conn.prepare(
+                "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
+            job: conn.prepare("INSERT OR IGNORE INTO jobs (media_id, state, priority, created_ms) VALUES (?1, 'queued', 0, ?2)")?,
+            now: now_ms(),
+        })
+    }
+
+    fn insert(&mut self, root_id: RootId, f: &FoundFile) -> Result<Option<i64>> {
+        let (taken_source, state) = match f.kind {
+            MediaKind::Photo => (UNCHECKED, "ready"),
+            MediaKind::Video => (TakenSource::Mtime.as_str(), "pending"),
+        };
+        let name = f.path.rsplit_once('/').map_or(f.path.as_str(), |(_, n)| n);
+        let inserted = self.media.execute(params![
+            root_id,
+            f.path,
+            name,
+            f.kind.as_str(),
+            f.size,
+            f.mtime_ms,
+            f.mtime_ms / 1000,
+            taken_source,
+            state
+        ]);
+        match inserted {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let id = self.conn.last_insert_rowid();
+        if f.kind == MediaKind::Video {
+            self.job.execute(params![id, self.now])?;
+        }
+        Ok(Some(id))
+    }
 }
 
 /// Inserts one new media row (and its job, for a video). Photos' EXIF dates are read

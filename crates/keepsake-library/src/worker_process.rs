@@ -22,13 +22,15 @@ pub(crate) struct WorkerProcess {
     stdin: ChildStdin,
     lines: Receiver<String>,
     stderr_tail: Arc<Mutex<String>>,
+    memory_limit: Option<u64>,
 }
 
 const STDERR_TAIL: usize = 2000;
 
 impl WorkerProcess {
-    /// Starts `exe worker`.
-    pub fn spawn(exe: &Path) -> Result<WorkerProcess, WorkerFailure> {
+    /// Starts `exe worker`, allowed at most `memory_limit` bytes of data (heap,
+    /// anonymous mappings, stacks) when given.
+    pub fn spawn(exe: &Path, memory_limit: Option<u64>) -> Result<WorkerProcess, WorkerFailure> {
         let mut command = Command::new(exe);
         command.arg("worker").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         // A worker must not outlive the app or CLI that started it (a crash, a kill -9):
@@ -38,9 +40,17 @@ impl WorkerProcess {
             use std::os::unix::process::CommandExt;
             // SAFETY: prctl is async-signal-safe and touches only the child being spawned.
             unsafe {
-                command.pre_exec(|| {
+                command.pre_exec(move || {
                     if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                         return Err(std::io::Error::last_os_error());
+                    }
+                    // An allocation past the limit fails inside the worker ("memory
+                    // allocation of N bytes failed"), so the job fails with that reason.
+                    if let Some(bytes) = memory_limit {
+                        let limit = libc::rlimit { rlim_cur: bytes as libc::rlim_t, rlim_max: bytes as libc::rlim_t };
+                        if libc::setrlimit(libc::RLIMIT_DATA, &limit) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
                     }
                     Ok(())
                 });
@@ -85,7 +95,7 @@ impl WorkerProcess {
                 }
             }
         });
-        Ok(WorkerProcess { child, stdin, lines, stderr_tail })
+        Ok(WorkerProcess { child, stdin, lines, stderr_tail, memory_limit })
     }
 
     /// Sends one request and waits up to `timeout` for its response line. On a
@@ -125,7 +135,19 @@ impl WorkerProcess {
         let status = self.child.wait();
         // Give the stderr reader a moment to collect the last words.
         std::thread::sleep(Duration::from_millis(50));
-        let tail = lock(&self.stderr_tail).trim().lines().last().unwrap_or("").to_owned();
+        // The last line says most, except after an allocation failure, where the
+        // runtime may add a line about backtraces after the one that matters.
+        let tail = {
+            let all = lock(&self.stderr_tail);
+            let lines: Vec<&str> = all.trim().lines().collect();
+            lines
+                .iter()
+                .rev()
+                .find(|l| l.contains("memory allocation") || l.contains("out of memory"))
+                .or(lines.last())
+                .map(|l| l.to_string())
+                .unwrap_or_default()
+        };
         let how = match status {
             Ok(s) => {
                 use std::os::unix::process::ExitStatusExt;
@@ -141,7 +163,13 @@ impl WorkerProcess {
             Err(e) => format!("ended ({e})"),
         };
         let oom = tail.contains("memory allocation") || tail.contains("out of memory");
-        let mut msg = format!("worker {how}{}", if oom { " — out of memory" } else { "" });
+        let mut msg = format!("worker {how}");
+        if oom {
+            match self.memory_limit {
+                Some(limit) => msg.push_str(&format!(" — out of memory (a worker may use {} MiB)", limit >> 20)),
+                None => msg.push_str(" — out of memory"),
+            }
+        }
         if !tail.is_empty() {
             msg.push_str(": ");
             msg.push_str(&tail);
