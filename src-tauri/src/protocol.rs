@@ -3,7 +3,8 @@
 //! the indexed file lies inside an album root, with HTTP Range support for playback.
 //!
 //! URLs (`keepsake://localhost/…` on Linux/macOS, `http://keepsake.localhost/…` on Windows):
-//! `cover/<id>`, `frame/<id>/<rank>`, `photo/<id>`, `moment/<id>/<milliseconds>`, `video/<id>`.
+//! `cover/<id>`, `frame/<id>/<rank>`, `photo/<id>`, `tile/<id>/<rank>` and `tile/<id>/cover`
+//! (grid-size copies for tiles), `moment/<id>/<milliseconds>`, `video/<id>`.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -37,6 +38,8 @@ pub fn parse(path: &str) -> Option<Resource> {
         ["cover", i] => Some(Resource::Image(ImageKey::Cover(id(i)?))),
         ["frame", i, r] => Some(Resource::Image(ImageKey::Frame(id(i)?, r.parse::<u32>().ok().filter(|r| (1..=16).contains(r))?))),
         ["photo", i] => Some(Resource::Image(ImageKey::Photo(id(i)?))),
+        ["tile", i, "cover"] => Some(Resource::Image(ImageKey::TileCover(id(i)?))),
+        ["tile", i, r] => Some(Resource::Image(ImageKey::TileFrame(id(i)?, r.parse::<u32>().ok().filter(|r| (1..=16).contains(r))?))),
         ["moment", i, ms] => Some(Resource::Moment { id: id(i)?, millis: ms.parse().ok().filter(|m| *m < 48 * 3600 * 1000)? }),
         ["video", i] => Some(Resource::Video(id(i)?)),
         _ => None,
@@ -202,6 +205,10 @@ mod tests {
         assert_eq!(parse("/cover/12"), Some(Resource::Image(ImageKey::Cover(12))));
         assert_eq!(parse("/frame/3/2"), Some(Resource::Image(ImageKey::Frame(3, 2))));
         assert_eq!(parse("/photo/9"), Some(Resource::Image(ImageKey::Photo(9))));
+        assert_eq!(parse("/tile/4/3"), Some(Resource::Image(ImageKey::TileFrame(4, 3))));
+        assert_eq!(parse("/tile/4/cover"), Some(Resource::Image(ImageKey::TileCover(4))));
+        assert_eq!(parse("/tile/4/17"), None);
+        assert_eq!(parse("/tile/4/../../etc"), None);
         assert_eq!(parse("/moment/4/7250"), Some(Resource::Moment { id: 4, millis: 7250 }));
         assert_eq!(parse("/video/5"), Some(Resource::Video(5)));
         for bad in ["/cover/-1", "/cover/0", "/cover/abc", "/frame/3/0", "/frame/3/99", "/etc/passwd", "/cover/1/../../x", "/%2Fetc%2Fpasswd", "", "/video/1/2"] {

@@ -68,7 +68,7 @@ test("album: tiles loop through three frames, covers can be overridden and persi
     assert.equal(seen.size, 2);
     for (const [id, srcs] of seen) {
       assert.equal(srcs.size, 3, `tile ${id} showed ${[...srcs].join(", ")}`);
-      for (const s of srcs) assert.match(s, new RegExp(`^keepsake://localhost/frame/${id}/[123]\\?v=`));
+      for (const s of srcs) assert.match(s, new RegExp(`^keepsake://localhost/tile/${id}/[123]\\?v=`));
     }
     await app.screenshot(`${SHOTS}/grid.png`);
 
@@ -89,7 +89,7 @@ test("album: tiles loop through three frames, covers can be overridden and persi
     await app.click(await app.waitFor('[data-testid="use-moment"]'));
     await until(async () => (await app.attr(await app.waitFor('[data-testid="cover-kind"]'), "data-kind")) === "time", { timeoutMs: 30000, what: "a moment cover" });
     await until(
-      async () => (await app.exec(`return document.querySelector('[data-testid=tile][data-media-id="${videoId}"] img.active')?.getAttribute('src') || ''`)).includes(`/cover/${videoId}?`),
+      async () => (await app.exec(`return document.querySelector('[data-testid=tile][data-media-id="${videoId}"] img.active')?.getAttribute('src') || ''`)).includes(`/tile/${videoId}/cover?`),
       { what: "the tile to show the new cover" },
     );
 
@@ -120,7 +120,7 @@ test("album: tiles loop through three frames, covers can be overridden and persi
   try {
     const tile = await app.waitFor(`[data-testid="tile"][data-media-id="${videoId}"]`, 30000);
     const src = await app.exec(`return document.querySelector('[data-testid=tile][data-media-id="${videoId}"] img')?.getAttribute('src')`);
-    assert.match(src, new RegExp(`/cover/${videoId}\\?`));
+    assert.match(src, new RegExp(`/tile/${videoId}/cover\\?`));
     await app.click(tile);
     await until(async () => (await app.attr(await app.waitFor('[data-testid="cover-kind"]'), "data-kind")) === "time", { what: "the moment cover after restart" });
   } finally {

@@ -183,6 +183,35 @@ SPEC = [
         bad("underexposed", 2.0, of=P("rocket")),
         photo("rocket", 4.0),
         bad("fade", 1.0, of=P("rocket"), fade="out")]},
+    # Long videos (> 60 s) take the engine's other path: a fixed number of keyframes
+    # spread over the whole video instead of a dense pass. Bad stretches here are long
+    # enough to hold several candidates, like a lens cap left on or a camera in a pocket.
+    # v13 is full HD with a camera-like fixed 1 s GOP, so the engine samples it with the
+    # fewer candidates it affords above 720p (18); v14 has the encoder's default GOP
+    # (≈ 8 s, scene cuts).
+    {"name": "v13_long_camera", "container": "mp4", "codec": "h264", "gop": 30, "size": [1920, 1080],
+     "segments": [
+        bad("title", 6.0, text="Summer at Grandma's", color="0x2b1d0e"),
+        bad("fade", 2.0, of=P("astronaut"), fade="in"),
+        photo("astronaut", 30.0),
+        bad("black", 8.0),
+        photo("coffee", 25.0),
+        bad("defocus", 10.0, of=P("chelsea")),
+        photo("chelsea", 25.0),
+        bad("overexposed", 10.0, of=P("motorcycle")),
+        photo("motorcycle", 20.0),
+        bad("fade", 3.0, of=P("motorcycle"), fade="out")]},
+    {"name": "v14_long_hevc", "container": "mkv", "codec": "hevc", "segments": [
+        bad("underexposed", 12.0, of=P("rocket")),
+        photo("rocket", 30.0),
+        bad("motion_blur", 10.0, of=P("coffee")),
+        photo("coffee", 20.0),
+        bad("title", 8.0, text="Day 2", color="0x0e2b22"),
+        photo("astronaut", 35.0),
+        bad("black", 15.0),
+        photo("chelsea", 30.0),
+        bad("overexposed", 10.0, of=P("chelsea")),
+        bad("fade", 5.0, of=P("chelsea"), fade="out")]},
 ]
 
 CODECS = {
@@ -197,6 +226,13 @@ BUILDER_VERSION = 1  # bump when the way segments are rendered changes (rebuilds
 
 # Upright marker for portrait videos: a pure red band across the top of every frame.
 MARKER_FRACTION = 0.06
+
+
+def video_size(video: dict) -> tuple[int, int]:
+    """Upright picture size: 640x360 (360x640 portrait) unless the spec says."""
+    if "size" in video:
+        return tuple(video["size"])
+    return (360, 640) if "stored" in video else (640, 360)
 
 
 def frames(dur: float) -> int:
@@ -258,9 +294,10 @@ def render_segment(seg: dict, size: tuple[int, int], portrait: bool, out: Path) 
                      f"fontsize={size_px}:x=(w-tw)/2:y=(h-th)/2,format=yuv420p[v]")
         else:
             inputs, chain = source_input(seg["of"], size, portrait, dur)
+            k = max(w, h) / 640  # blur in proportion to the picture, as at 640x360
             spoil = {
-                "defocus": "gblur=sigma=9",
-                "motion_blur": "avgblur=sizeX=36:sizeY=1",
+                "defocus": f"gblur=sigma={9 * k:g}",
+                "motion_blur": f"avgblur=sizeX={round(36 * k)}:sizeY=1",
                 "overexposed": "curves=all='0/0.55 0.35/1 1/1'",
                 "underexposed": "curves=all='0/0 1/0.13'",
             }
@@ -344,7 +381,7 @@ ROTATION_OF_STORED = {"cclock": -90, "clock": 90}
 
 def build_video(video: dict, outdir: Path) -> dict:
     portrait = "stored" in video
-    size = (360, 640) if portrait else (640, 360)
+    size = video_size(video)
     name = f"{video['name']}.{video['container']}"
     with tempfile.TemporaryDirectory(prefix=f"keepsake-eval-{video['name']}-") as tmp:
         tmpd = Path(tmp)
@@ -365,6 +402,8 @@ def build_video(video: dict, outdir: Path) -> dict:
         if vf:
             cmd += ["-vf", ",".join(vf)]
         cmd += ["-r", str(FPS)] + CODECS[video["codec"]] + TAGS.get((video["codec"], video["container"]), [])
+        if "gop" in video:  # a fixed keyframe interval, as cameras write
+            cmd += ["-g", str(video["gop"]), "-keyint_min", str(video["gop"]), "-sc_threshold", "0"]
         cmd += ["-an", str(encoded)]
         run(cmd)
         if portrait:
@@ -525,7 +564,7 @@ def build_one(video: dict, outdir: Path, force: bool) -> dict:
     if labels is not None:
         # labels are derived from the spec; when their derivation changed, check the new
         # ones against the existing video (seconds) instead of re-encoding it (minutes)
-        size = (360, 640) if "stored" in video else (640, 360)
+        size = video_size(video)
         fresh = labels_for(video, size)
         fresh["recipe"] = labels["recipe"]
         if fresh != labels:

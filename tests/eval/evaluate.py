@@ -132,12 +132,12 @@ def score(labels: dict, picks: list[dict], images: list[Path] | None) -> dict:
 
 # ---- the methods -----------------------------------------------------------------------
 
-def run_keepsake(binary: Path, video: Path, out: Path, timeout: float) -> dict:
+def run_keepsake(binary: Path, video: Path, out: Path, timeout: float, extra: list[str] = ()) -> dict:
     """Runs `keepsake thumbs VIDEO --out DIR --json` per the CLI contract (DESIGN.md)."""
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     try:
-        proc = subprocess.run([str(binary), "thumbs", str(video), "--out", str(out), "--json"],
+        proc = subprocess.run([str(binary), "thumbs", str(video), "--out", str(out), "--json", *extra],
                               capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s", "elapsed": timeout}
@@ -323,6 +323,8 @@ def main() -> int:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds per keepsake run")
     ap.add_argument("--only", help="evaluate only videos whose name contains this")
+    ap.add_argument("--keepsake-arg", action="append", default=[], metavar="ARG",
+                    help="extra argument for `keepsake thumbs` (repeatable), e.g. --keepsake-arg=--candidates=24")
     args = ap.parse_args()
     if not args.baselines_only:
         if args.keepsake is None or not os.access(args.keepsake, os.X_OK):
@@ -351,7 +353,7 @@ def main() -> int:
         entry = {"labels": labels}
         out = RUNS / stem
         if KEEPSAKE in methods:
-            r = run_keepsake(args.keepsake.resolve(), video, out / "keepsake", args.timeout)
+            r = run_keepsake(args.keepsake.resolve(), video, out / "keepsake", args.timeout, args.keepsake_arg)
             if "picks" in r:
                 r["score"] = score(labels, r["picks"], [p["path"] for p in r["picks"]])
             entry[KEEPSAKE] = r

@@ -62,6 +62,26 @@ describe("App", () => {
     await waitFor(() => expect(screen.getAllByTestId("tile")).toHaveLength(3));
   });
 
+  it("looks again once it listens, so changes made while the window loaded are not missed", async () => {
+    // The library changes (a command-line folder finishes indexing) after the first
+    // query but before the listener is registered: its event went to nobody.
+    let registered!: () => void;
+    vi.mocked(listen).mockImplementation(
+      (_name, handler) =>
+        new Promise((resolve) => {
+          registered = () => {
+            emit = (payload) => (handler as (e: { payload: LibraryEvent }) => void)({ payload });
+            resolve(() => {});
+          };
+        }),
+    );
+    render(App);
+    await waitFor(() => expect(screen.getAllByTestId("tile")).toHaveLength(2));
+    items = [...items, video(3), photo(4)];
+    registered();
+    await waitFor(() => expect(screen.getAllByTestId("tile")).toHaveLength(4));
+  });
+
   it("follows engine progress and pauses it", async () => {
     render(App);
     emit({ type: "progress", done: 1, total: 4, failed: 0, queued: 3, running: ["/a.mp4"], eta_s: 30, paused: false });

@@ -3,7 +3,8 @@
 //! 1. **Sampling.** Videos up to [`DENSE_MAX_SECONDS`] (60 s) are decoded once, in
 //!    order, and sampled every duration/n seconds (n = max(candidates, 5/s), ≤ 300): close
 //!    neighbours let the selector see fades and cuts. Longer videos are sampled at
-//!    `candidates` evenly spread keyframes, each decoded alone (seek, one key packet,
+//!    `candidates` evenly spread keyframes (fewer above 720p: [`keyframe_candidates`]
+//!    holds the decoding to what 40 keyframes of 720p cost), each decoded alone (seek, one key packet,
 //!    drain, flush), split over up to 4 decoders on their own threads: cost follows the
 //!    candidate count, not the duration. When seeking
 //!    yields too few distinct keyframes (no index, one GOP, truncated), it falls back to
@@ -14,7 +15,7 @@
 //!    the same shot, and the verdict is made again (`face_scoring.rs`).
 //! 3. **Judging** (`select.rs`): rejection, scenes (`scenes.rs`), ranking, picks.
 //! 4. **Refinement**: around each pick, every frame in a short window (up to
-//!    [`REFINE_SECONDS`] (0.25 s) after a keyframe, or half the gap to the neighbouring samples)
+//!    [`REFINE_SECONDS`] (0.25 s; half that at 1080p and above) after a keyframe, or half the gap to the neighbouring samples)
 //!    is decoded; the sharpest, stillest one that passes the exposure/flatness rules wins.
 //! 5. **Rendering**: that exact frame, full size (or `max_side`), upright, as JPEG.
 
@@ -42,8 +43,31 @@ const DENSE_MAX_SAMPLES: usize = 300;
 const MAX_FACE_CHECKS: usize = 24;
 /// For keyframe-sampled (long) videos: only the best-ranked candidates are checked.
 const MAX_FACE_CHECKS_SPARSE: usize = 8;
-/// How far after a keyframe pick the refinement looks.
+/// How far after a keyframe pick the refinement looks (at 720p or less; see
+/// [`refine_seconds`]).
 const REFINE_SECONDS: f64 = 0.25;
+/// What the keyframe pass of a long video may decode, in pixels: 40 keyframes of 720p.
+/// Cost follows pixels (≈ 10 ms per 720p keyframe, 22 ms at 1080p), so a bigger video
+/// gets fewer candidates and costs about what a 720p one does.
+const KEYFRAME_PIXEL_BUDGET: f64 = 40.0 * 1280.0 * 720.0;
+/// Fewest candidates the budget may leave (4K and up). Spread over a long video, 16
+/// still land one in every scene that lasts a sixteenth of it; the evaluation's long
+/// videos (`make eval`: v13 is 1080p, so 18 candidates) keep every target at 16.
+const MIN_KEYFRAME_CANDIDATES: usize = 16;
+
+/// Candidates for the keyframe pass of a video whose frames have `pixels` pixels:
+/// `requested`, fewer when decoding that many would exceed [`KEYFRAME_PIXEL_BUDGET`].
+pub(crate) fn keyframe_candidates(requested: usize, pixels: u64) -> usize {
+    let affordable = (KEYFRAME_PIXEL_BUDGET / pixels.max(1) as f64).ceil() as usize;
+    requested.min(affordable.max(MIN_KEYFRAME_CANDIDATES))
+}
+
+/// The refinement window after a keyframe pick, shrunk for frames above 720p on the
+/// same reasoning (at 1080p: 0.125 s, three or four frames).
+fn refine_seconds(pixels: u64) -> f64 {
+    let scale = (1280.0 * 720.0 / pixels.max(1) as f64).min(1.0);
+    (REFINE_SECONDS * scale).max(REFINE_SECONDS / 2.0)
+}
 /// Most frames decoded while refining one pick.
 const REFINE_MAX_FRAMES: usize = 400;
 
@@ -65,10 +89,13 @@ pub(crate) fn judge(
 ) -> Result<Judged, EngineError> {
     let candidates = candidates.clamp(3, 400);
     let duration = src.info.duration;
+    // (The keyframe pass below may use fewer: see `keyframe_candidates`.)
     let mut samples = Vec::new();
     let mut dense = duration <= DENSE_MAX_SECONDS;
     let t0 = Instant::now();
     if !dense {
+        let pixels = u64::from(src.info.width) * u64::from(src.info.height);
+        let candidates = keyframe_candidates(candidates, pixels);
         samples = sample_keyframes(src, duration, candidates, analysis_side, spare)?;
         if samples.len() < (candidates / 3).max(3) {
             tracing::info!(path = %src.path().display(), found = samples.len(), "few distinct keyframes; decoding sequentially");
@@ -117,13 +144,28 @@ fn add_faces(samples: &mut [Sample], images: &[RgbImage], plan: &Plan, scorer: &
     let mut k = 0.0f64;
     while (k as usize) < accepted.len() && checked.len() < MAX_FACE_CHECKS {
         let i = accepted[k as usize];
-        if let Some(img) = images.get(i) {
-            let (count, score) = scorer.score(img);
-            samples[i].features.faces = count;
-            samples[i].features.face_score = score;
+        if i < images.len() {
             checked.push(i);
         }
         k += step;
+    }
+    // Two threads: the detector's two models lock separately, so one frame's first
+    // stage runs while another's second stage does (the decoders are idle meanwhile).
+    let results: Vec<(u32, f32)> = std::thread::scope(|scope| {
+        let half = checked.len().div_ceil(2);
+        let (first, second) = checked.split_at(half);
+        let other = scope.spawn(|| second.iter().map(|&i| scorer.score(&images[i])).collect::<Vec<_>>());
+        let mut out: Vec<(u32, f32)> = first.iter().map(|&i| scorer.score(&images[i])).collect();
+        match other.join() {
+            Ok(rest) => out.extend(rest),
+            // A failed check counts as "no face seen", as a failed detection does.
+            Err(_) => out.extend(second.iter().map(|_| (0, 0.0))),
+        }
+        out
+    });
+    for (&i, (count, score)) in checked.iter().zip(results) {
+        samples[i].features.faces = count;
+        samples[i].features.face_score = score;
     }
     for i in 0..samples.len() {
         if checked.contains(&i) || plan.rejected[i].is_some() {
@@ -470,7 +512,8 @@ pub(crate) fn analyze(
                 (lo, hi)
             } else {
                 let next = samples.get(i + 1).map(|x| x.time).unwrap_or(f64::INFINITY);
-                (s.time, (s.time + REFINE_SECONDS).min((s.time + next) / 2.0))
+                let window = refine_seconds(u64::from(src.info.width) * u64::from(src.info.height));
+                (s.time, (s.time + window).min((s.time + next) / 2.0))
             };
             let rank = rank0 as u32 + 1;
             PickJob {
@@ -631,4 +674,28 @@ pub(crate) fn render_moment(
     let img = FrameConverter::for_source(&src).to_rgb(&tf.frame, max_side)?;
     crate::render::write_image(&img, out, 90)?;
     Ok(crate::RenderedImage { path: out.to_owned(), width: img.width(), height: img.height(), time: Some(tf.time) })
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    #[test]
+    fn keyframe_budget_holds_cost_to_forty_720p_keyframes() {
+        assert_eq!(keyframe_candidates(40, 1280 * 720), 40);
+        assert_eq!(keyframe_candidates(40, 640 * 360), 40, "never more than asked");
+        assert_eq!(keyframe_candidates(12, 1920 * 1080), 12, "never more than asked");
+        assert_eq!(keyframe_candidates(40, 1920 * 1080), 18);
+        assert_eq!(keyframe_candidates(40, 3840 * 2160), MIN_KEYFRAME_CANDIDATES, "floor for 4K");
+        assert_eq!(keyframe_candidates(40, 1440 * 1080), 24);
+        assert_eq!(keyframe_candidates(40, 0), 40);
+    }
+
+    #[test]
+    fn refine_window_shrinks_above_720p_down_to_half() {
+        assert_eq!(refine_seconds(1280 * 720), REFINE_SECONDS);
+        assert_eq!(refine_seconds(320 * 240), REFINE_SECONDS);
+        assert!((refine_seconds(1920 * 1080) - REFINE_SECONDS / 2.0).abs() < 1e-9 || refine_seconds(1920 * 1080) < REFINE_SECONDS);
+        assert_eq!(refine_seconds(3840 * 2160), REFINE_SECONDS / 2.0);
+    }
 }

@@ -162,8 +162,9 @@ pub fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // Bulk scans touch the path index all over; keep it in memory (64 MB at most).
-    conn.pragma_update(None, "cache_size", -65536)?;
+    // Bulk scans touch the path index all over; 16 MB holds it for a 100k-file album
+    // (docs/bench-scan.md) and keeps the app small (docs/bench-grid.md).
+    conn.pragma_update(None, "cache_size", -16384)?;
     Ok(())
 }
 

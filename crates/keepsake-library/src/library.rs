@@ -505,12 +505,38 @@ impl Library {
                 }
                 Some(dest)
             }
+            ImageKey::TileFrame(id, rank) => Some(self.tile_image(*id, &ImageKey::Frame(*id, *rank), &rank.to_string())?),
+            ImageKey::TileCover(id) => Some(self.tile_image(*id, &ImageKey::Cover(*id), "cover")?),
         };
         let path = path.ok_or_else(|| LibraryError::NoImage(format!("{key:?}")))?;
         if !path.starts_with(&self.inner.data_dir) || !path.is_file() {
             return Err(LibraryError::NoImage(format!("{key:?}")));
         }
         Ok(path)
+    }
+
+    /// The grid-size copy of `full` (a pick or the cover of video `id`), rendered on
+    /// first request next to the picks, named by the cover version so a new analysis or
+    /// override gets a new file; older copies are removed then.
+    fn tile_image(&self, id: MediaId, full: &ImageKey, label: &str) -> Result<PathBuf> {
+        let version = self.media_by_id(id)?.item.cover_version;
+        let dir = self.inner.data_dir.join(format!("frames/{id}"));
+        let dest = dir.join(format!("tile-{label}-v{version}.jpg"));
+        if !dest.is_file() {
+            let source = self.image_path(full)?;
+            crate::render::photo_thumbnail(&source, &dest)?;
+            let stale = format!("tile-{label}-v");
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                for e in entries.flatten() {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    if name.starts_with(&stale) && e.path() != dest {
+                        let _ = std::fs::remove_file(e.path());
+                    }
+                }
+            }
+        }
+        Ok(dest)
     }
 
     // ---- analysis results (used by the analyzer) -----------------------------------

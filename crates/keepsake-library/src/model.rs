@@ -173,6 +173,11 @@ pub enum ImageKey {
     Cover(MediaId),
     Frame(MediaId, u32),
     Photo(MediaId),
+    /// A pick at grid size: a tile needs 512 px, not the full-HD original (a screen of
+    /// video tiles decoding three full-size frames each would take a gigabyte).
+    TileFrame(MediaId, u32),
+    /// The cover at grid size.
+    TileCover(MediaId),
 }
 
 /// Scan progress, reported every few hundred files.

@@ -121,7 +121,7 @@ fn images_are_served_from_the_data_dir_only_moment_covers_and_photo_thumbnails()
     std::fs::create_dir_all(&album).unwrap();
     std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/coffee.png"), album.join("coffee.png")).unwrap();
     let status = std::process::Command::new("ffmpeg")
-        .args(["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "2", "-pix_fmt", "yuv420p"])
+        .args(["-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=10", "-t", "2", "-pix_fmt", "yuv420p"])
         .arg(album.join("clip.mp4"))
         .status()
         .unwrap();
@@ -146,4 +146,15 @@ fn images_are_served_from_the_data_dir_only_moment_covers_and_photo_thumbnails()
     assert!(served.starts_with(&data) && served.is_file());
     assert!(lib.media_by_id(video.id).unwrap().item.cover_version > video.cover_version, "cache-busting version moved");
     assert!(lib.image_path(&ImageKey::Photo(video.id)).is_err(), "a video has no photo thumbnail");
+
+    // Tiles get a grid-size copy of the cover, renewed when the cover changes.
+    assert_eq!(image::image_dimensions(&served).unwrap(), (1280, 720));
+    let tile = lib.image_path(&ImageKey::TileCover(video.id)).unwrap();
+    assert!(tile.starts_with(&data) && tile != served);
+    assert_eq!(image::image_dimensions(&tile).unwrap(), (512, 288));
+    lib.set_cover(video.id, CoverChoice::Time(0.5)).unwrap();
+    let renewed = lib.image_path(&ImageKey::TileCover(video.id)).unwrap();
+    assert_ne!(renewed, tile, "a new cover gets a new tile image");
+    assert!(renewed.is_file() && !tile.exists(), "the old tile copy is removed");
+    assert!(matches!(lib.image_path(&ImageKey::TileFrame(video.id, 1)), Err(LibraryError::NoImage(_))), "no picks before analysis");
 }

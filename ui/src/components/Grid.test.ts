@@ -87,7 +87,7 @@ describe("Grid", () => {
     await rerender({ source, tileSize: 200, refreshToken: 1 });
     await waitFor(() => {
       const first = screen.getAllByTestId("tile")[0].querySelector("img.active");
-      expect(first?.getAttribute("src")).toBe("keepsake://localhost/cover/1?v=9");
+      expect(first?.getAttribute("src")).toBe("keepsake://localhost/tile/1/cover?v=9");
     });
   });
 });

@@ -26,10 +26,10 @@ describe("video tile", () => {
       seen.push(activeSrc());
     }
     expect(seen).toEqual([
-      "keepsake://localhost/frame/7/1?v=1",
-      "keepsake://localhost/frame/7/2?v=1",
-      "keepsake://localhost/frame/7/3?v=1",
-      "keepsake://localhost/frame/7/1?v=1",
+      "keepsake://localhost/tile/7/1?v=1",
+      "keepsake://localhost/tile/7/2?v=1",
+      "keepsake://localhost/tile/7/3?v=1",
+      "keepsake://localhost/tile/7/1?v=1",
     ]);
     // Only one frame is shown at a time.
     expect(screen.getByTestId("tile").querySelectorAll("img.active")).toHaveLength(1);
@@ -47,7 +47,7 @@ describe("video tile", () => {
     vi.stubGlobal("matchMedia", (q: string) => ({ matches: q.includes("reduce"), media: q, addEventListener() {}, removeEventListener() {} }));
     render(Tile, { item: video(7) });
     await act(() => vi.advanceTimersByTime(6000));
-    expect(activeSrc()).toBe("keepsake://localhost/frame/7/1?v=1");
+    expect(activeSrc()).toBe("keepsake://localhost/tile/7/1?v=1");
     expect(screen.getByTestId("tile").dataset.looping).toBe("false");
   });
 
@@ -86,9 +86,9 @@ describe("video tile", () => {
 
   it("starts from an override cover, then shows the picks", async () => {
     render(Tile, { item: video(7, { cover_kind: "time", cover_version: 4 }) });
-    expect(activeSrc()).toBe("keepsake://localhost/cover/7?v=4");
+    expect(activeSrc()).toBe("keepsake://localhost/tile/7/cover?v=4");
     await act(() => vi.advanceTimersByTime(1500));
-    expect(activeSrc()).toBe("keepsake://localhost/frame/7/1?v=4");
+    expect(activeSrc()).toBe("keepsake://localhost/tile/7/1?v=4");
   });
 
   it("badges pending and failed videos, with the reason on hover, and shows the duration", () => {

@@ -236,6 +236,16 @@ export function frameUrl(id: number, rank: number, version = 0): string {
   return `${protocolBase()}/frame/${id}/${rank}?v=${version}`;
 }
 
+/** A tile's copy of a pick (512 px): the grid never loads the full-size frames. */
+export function tileFrameUrl(id: number, rank: number, version = 0): string {
+  return `${protocolBase()}/tile/${id}/${rank}?v=${version}`;
+}
+
+/** A tile's copy of the cover (512 px). */
+export function tileCoverUrl(id: number, version: number): string {
+  return `${protocolBase()}/tile/${id}/cover?v=${version}`;
+}
+
 /** A photo's upright thumbnail. */
 export function photoUrl(id: number, version = 0): string {
   return `${protocolBase()}/photo/${id}?v=${version}`;
