@@ -12,27 +12,6 @@ mod state;
 
 use tauri::Manager;
 
-/// A one-page app needs no back/forward page cache and little memory cache: WebKit's
-/// "document viewer" model keeps the web process small after scrolling through
-/// thousands of tiles (docs/bench-grid.md). Images stay cached by our protocol's
-/// headers and on disk in the data directory.
-fn tune_web_view(app: &tauri::App) {
-    #[cfg(target_os = "linux")]
-    if let Some(window) = app.get_webview_window("main") {
-        let tuned = window.with_webview(|webview| {
-            use webkit2gtk::{WebContextExt, WebViewExt};
-            if let Some(context) = webview.inner().context() {
-                context.set_cache_model(webkit2gtk::CacheModel::DocumentViewer);
-            }
-        });
-        if let Err(e) = tuned {
-            tracing::debug!(error = %e, "could not tune the web view");
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = app;
-}
-
 /// Starts the app: logging, state (data directory + library), protocol, commands,
 /// background services, then the window.
 pub fn run() {
@@ -50,7 +29,6 @@ pub fn run() {
             let state = state::AppState::open()?;
             app.manage(state);
             services::start(app.handle());
-            tune_web_view(app);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -125,6 +125,7 @@ impl Analyzer {
         std::thread::scope(|s| {
             // Photo dates left for later by bulk scans, alongside the analysis.
             s.spawn(|| {
+                crate::util::lower_thread_priority();
                 while !stop.load(Ordering::Relaxed) {
                     match self.library.fill_photo_dates(500) {
                         Ok(0) | Err(_) => break,

@@ -25,6 +25,8 @@ struct Inner {
     data_dir: PathBuf,
     db: Arc<Mutex<Connection>>,
     queue: JobQueue,
+    /// Highest media id whose photo date [`Library::fill_photo_dates`] has looked at.
+    dates_cursor: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for Library {
@@ -44,7 +46,7 @@ impl Library {
         let conn = crate::db::open(&data_dir.join(crate::db::DB_FILE))?;
         let db = Arc::new(Mutex::new(conn));
         let queue = JobQueue::new(db.clone());
-        Ok(Library { inner: Arc::new(Inner { data_dir: data_dir.to_path_buf(), db, queue }) })
+        Ok(Library { inner: Arc::new(Inner { data_dir: data_dir.to_path_buf(), db, queue, dates_cursor: Default::default() }) })
     }
 
     /// Opens the library in [`crate::paths::data_dir`].
@@ -545,14 +547,27 @@ impl Library {
     /// open files). Returns how many were checked; 0 when none are left. Run in the
     /// background by the [`crate::Analyzer`].
     pub fn fill_photo_dates(&self, max: usize) -> Result<usize> {
-        let todo: Vec<(i64, String)> = {
+        use std::sync::atomic::Ordering;
+        // Walks the table in id order from where the last batch stopped: without the
+        // cursor each batch scanned every row already done, 100k photos cost minutes of
+        // CPU and held the database lock the window needs. When nothing is left past
+        // the cursor, one pass from the start catches rows that came back with old ids.
+        let batch = |after: i64| -> Result<Vec<(i64, String)>> {
             let conn = self.conn();
-            let mut stmt = conn.prepare(
-                "SELECT id, path FROM media WHERE taken_source = ?1 AND presence = 'present' LIMIT ?2",
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, path FROM media WHERE id > ?3 AND taken_source = ?1 AND presence = 'present' ORDER BY id LIMIT ?2",
             )?;
-            let rows = stmt.query_map(params![scan::UNCHECKED, max as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<std::result::Result<_, _>>()?
+            let rows = stmt.query_map(params![scan::UNCHECKED, max as i64, after], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
         };
+        let after = self.inner.dates_cursor.load(Ordering::Relaxed);
+        let mut todo = batch(after)?;
+        if todo.is_empty() && after > 0 {
+            todo = batch(0)?;
+        }
+        if let Some((last, _)) = todo.last() {
+            self.inner.dates_cursor.store(*last, Ordering::Relaxed);
+        }
         let dates: Vec<(i64, Option<i64>)> =
             todo.iter().map(|(id, path)| (*id, crate::taken::exif_taken_at(Path::new(path)))).collect();
         let mut conn = self.conn();

@@ -338,6 +338,36 @@ pub(crate) fn insert_new(
     Ok(())
 }
 
+/// The derived columns of a new media row, the same for the bulk and the single insert.
+struct NewRow<'f> {
+    name: &'f str,
+    taken_at: i64,
+    taken_source: &'static str,
+    state: &'static str,
+}
+
+impl<'f> NewRow<'f> {
+    /// Photos' EXIF dates are read only when `read_exif`; otherwise they are left
+    /// `unchecked` for [`crate::Library::fill_photo_dates`].
+    fn of(f: &'f FoundFile, read_exif: bool) -> Self {
+        let mtime_s = f.mtime_ms / 1000;
+        let (taken_at, taken_source) = match f.kind {
+            MediaKind::Photo if read_exif => match exif_taken_at(Path::new(&f.path)) {
+                Some(t) => (t, TakenSource::Exif.as_str()),
+                None => (mtime_s, TakenSource::Mtime.as_str()),
+            },
+            MediaKind::Photo => (mtime_s, UNCHECKED),
+            MediaKind::Video => (mtime_s, TakenSource::Mtime.as_str()),
+        };
+        NewRow {
+            name: f.path.rsplit_once('/').map_or(f.path.as_str(), |(_, n)| n),
+            taken_at,
+            taken_source,
+            state: if f.kind == MediaKind::Video { "pending" } else { "ready" },
+        }
+    }
+}
+
 /// The scan's fast path for rows that are new: statements prepared once per batch, a
 /// plain INSERT (no upsert, no RETURNING, which costs SQLite a temporary table per row),
 /// the id from `last_insert_rowid`. Returns None when the path already has a row.
@@ -362,21 +392,17 @@ impl<'c> BulkInsert<'c> {
     }
 
     fn insert(&mut self, root_id: RootId, f: &FoundFile) -> Result<Option<i64>> {
-        let (taken_source, state) = match f.kind {
-            MediaKind::Photo => (UNCHECKED, "ready"),
-            MediaKind::Video => (TakenSource::Mtime.as_str(), "pending"),
-        };
-        let name = f.path.rsplit_once('/').map_or(f.path.as_str(), |(_, n)| n);
+        let row = NewRow::of(f, false);
         let inserted = self.media.execute(params![
             root_id,
             f.path,
-            name,
+            row.name,
             f.kind.as_str(),
             f.size,
             f.mtime_ms,
-            f.mtime_ms / 1000,
-            taken_source,
-            state
+            row.taken_at,
+            row.taken_source,
+            row.state
         ]);
         match inserted {
             Ok(_) => {}
@@ -398,15 +424,7 @@ impl<'c> BulkInsert<'c> {
 /// `unchecked` for [`crate::Library::fill_photo_dates`], so indexing stays a metadata
 /// walk and does not open every photo.
 pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, read_exif: bool) -> Result<i64> {
-    let (taken_at, source) = match f.kind {
-        MediaKind::Photo if read_exif => match exif_taken_at(Path::new(&f.path)) {
-            Some(t) => (t, TakenSource::Exif.as_str()),
-            None => (f.mtime_ms / 1000, TakenSource::Mtime.as_str()),
-        },
-        MediaKind::Photo => (f.mtime_ms / 1000, UNCHECKED),
-        MediaKind::Video => (f.mtime_ms / 1000, TakenSource::Mtime.as_str()),
-    };
-    let name = Path::new(&f.path).file_name().and_then(|n| n.to_str()).unwrap_or(&f.path);
+    let row = NewRow::of(f, read_exif);
     let mut stmt = conn.prepare_cached(
         "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -418,13 +436,13 @@ pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, rea
         params![
             root_id,
             f.path,
-            name,
+            row.name,
             f.kind.as_str(),
             f.size,
             f.mtime_ms,
-            taken_at,
-            source,
-            if f.kind == MediaKind::Video { "pending" } else { "ready" }
+            row.taken_at,
+            row.taken_source,
+            row.state
         ],
         |r| r.get(0),
     )?;

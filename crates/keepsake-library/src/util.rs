@@ -23,3 +23,20 @@ pub(crate) fn process_alive(pid: i64) -> bool {
     let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
+
+/// Background work (photo dates, engine workers) runs at a lower CPU priority (nice
+/// 10): it still uses every idle cycle, but yields to the window's scrolling and to
+/// whatever else the user is doing. Best effort: a refusal changes nothing else.
+pub(crate) fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority touch only this thread's scheduling priority.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        if libc::setpriority(libc::PRIO_PROCESS, tid, BACKGROUND_NICE) != 0 {
+            tracing::debug!("could not lower the priority of a background thread");
+        }
+    }
+}
+
+/// The nice value of background work.
+pub(crate) const BACKGROUND_NICE: libc::c_int = 10;

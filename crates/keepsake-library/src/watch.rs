@@ -315,3 +315,49 @@ impl WatchState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// The watch limit cannot be lowered for one test (it is system-wide), so the error
+    /// inotify gives when it is reached is handed to the watcher as notify reports it;
+    /// everything after that — the warning, the fallback rescan — is the real thing.
+    #[test]
+    fn watch_limit_warns_once_and_falls_back_to_rescans() {
+        let tmp = tempfile::tempdir().unwrap();
+        let album = tmp.path().join("album");
+        std::fs::create_dir_all(&album).unwrap();
+        std::fs::write(album.join("a.jpg"), b"not really a jpeg").unwrap();
+        let library = Library::open(&tmp.path().join("data")).unwrap();
+        library.add_root(&album, &|_| {}).unwrap();
+        let mut state = WatchState {
+            library: library.clone(),
+            config: WatcherConfig::default(),
+            pending: HashMap::new(),
+            watched: HashMap::new(),
+            fallback: false,
+            last_rescan: Instant::now(),
+            last_root_check: Instant::now(),
+        };
+        let seen = Mutex::new(Vec::new());
+        let collect = |e: LibraryEvent| seen.lock().unwrap().push(e);
+        state.handle_error(notify::Error::new(notify::ErrorKind::MaxFilesWatch), &collect);
+        state.handle_error(notify::Error::new(notify::ErrorKind::MaxFilesWatch), &collect);
+        {
+            let events = seen.lock().unwrap();
+            let warnings: Vec<&LibraryEvent> = events.iter().filter(|e| matches!(e, LibraryEvent::Warning { .. })).collect();
+            assert_eq!(warnings.len(), 1, "one warning, not one per folder: {events:?}");
+            let LibraryEvent::Warning { message } = warnings[0] else { unreachable!() };
+            assert!(message.contains("limit") && message.contains("rescan"), "{message}");
+        }
+        assert!(state.fallback);
+        // A file that arrives unwatched is found by the periodic rescan.
+        std::fs::write(album.join("b.jpg"), b"another").unwrap();
+        state.rescan(&collect);
+        let added = seen.lock().unwrap().iter().any(|e| matches!(e, LibraryEvent::MediaAdded { path, .. } if path.ends_with("b.jpg")));
+        assert!(added, "{:?}", seen.lock().unwrap());
+        assert_eq!(library.media_count(&crate::MediaQuery::default()).unwrap(), 2);
+    }
+}

@@ -44,6 +44,9 @@ impl WorkerProcess {
                     if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                         return Err(std::io::Error::last_os_error());
                     }
+                    // Analysis is background work: it yields the CPU to the window.
+                    // (Best effort: a refused nice leaves the worker as it was.)
+                    libc::setpriority(libc::PRIO_PROCESS, 0, crate::util::BACKGROUND_NICE);
                     // An allocation past the limit fails inside the worker ("memory
                     // allocation of N bytes failed"), so the job fails with that reason.
                     if let Some(bytes) = memory_limit {
