@@ -14,12 +14,26 @@ import { launchApp, sleep, until } from "./webdriver.mjs";
 const SHOTS = "docs/screenshots";
 let work, album, dataDir;
 
-/** A clip with three visibly different scenes after a second of black. */
-function makeVideo(path, scenes) {
+const MEDIA = "tests/media"; // registry photos (scripts/setup.sh fetches them)
+
+/**
+ * A clip of three scenes after a second of black: registry photos (or footage), two
+ * seconds each with a slow zoom, so the album looks like one and the engine sees real
+ * pictures (synthetic colour bars read as flat title cards).
+ */
+function makeVideo(path, photos) {
   const inputs = [["-f", "lavfi", "-i", "color=c=black:s=480x270:d=1:r=25"]];
-  for (const s of scenes) inputs.push(["-f", "lavfi", "-i", `${s}=s=480x270:d=2:r=25`]);
+  for (const p of photos) {
+    // A photo is held; a clip (registry footage) plays two seconds from its middle.
+    if (p.endsWith(".mp4")) inputs.push(["-ss", "3", "-t", "2", "-i", join(MEDIA, p)]);
+    else inputs.push(["-loop", "1", "-framerate", "25", "-t", "2", "-i", join(MEDIA, p)]);
+  }
   const n = inputs.length;
-  const filter = `${Array.from({ length: n }, (_, i) => `[${i}:v]format=yuv420p,setsar=1[v${i}]`).join(";")};${Array.from({ length: n }, (_, i) => `[v${i}]`).join("")}concat=n=${n}:v=1:a=0[out]`;
+  const fit = (i) =>
+    i === 0
+      ? `[0:v]format=yuv420p,setsar=1[v0]`
+      : `[${i}:v]scale=960:540:force_original_aspect_ratio=increase,crop=960:540,zoompan=z='1+0.002*on':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=1:s=480x270:fps=25,format=yuv420p,setsar=1[v${i}]`;
+  const filter = `${Array.from({ length: n }, (_, i) => fit(i)).join(";")};${Array.from({ length: n }, (_, i) => `[v${i}]`).join("")}concat=n=${n}:v=1:a=0[out]`;
   execFileSync("ffmpeg", ["-v", "error", "-y", ...inputs.flat(), "-filter_complex", filter, "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", path]);
 }
 
@@ -28,9 +42,9 @@ before(() => {
   album = join(work, "Summer 2024");
   dataDir = join(work, "data");
   mkdirSync(album);
-  makeVideo(join(album, "picnic.mp4"), ["testsrc2", "smptebars", "rgbtestsrc"]);
-  makeVideo(join(album, "garden.mp4"), ["yuvtestsrc", "testsrc", "smptehdbars"]);
-  execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=800x600:d=1", "-frames:v", "1", join(album, "porch.jpg")]);
+  makeVideo(join(album, "picnic.mp4"), ["astronaut.png", "coffee.png", "chelsea.png"]);
+  makeVideo(join(album, "garden.mp4"), ["rocket.jpg", "motorcycle.png", "bikes.mp4"]);
+  execFileSync("ffmpeg", ["-v", "error", "-y", "-i", join(MEDIA, "chelsea.png"), "-vf", "scale=800:-2", join(album, "porch.jpg")]);
   writeFileSync(join(work, "notes.txt"), "this is not an image\n");
 });
 
