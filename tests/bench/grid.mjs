@@ -74,7 +74,9 @@ try {
     await app.waitFor('[data-testid="tile"]', 30000);
     const { app: proc } = processTree();
     const startedMs = (bootTime + proc.start / ticks) * 1000;
-    const paintedMs = await app.exec("const m = performance.getEntriesByName('keepsake-grid-first-paint')[0]; return m ? performance.timeOrigin + m.startTime : null;");
+    // The mark is set in the animation frame after the first tiles render: wait for it.
+    let paintedMs = null;
+    await until(async () => (paintedMs = await app.exec("const m = performance.getEntriesByName('keepsake-grid-first-paint')[0]; return m ? performance.timeOrigin + m.startTime : null;")) != null, { timeoutMs: 10000, what: "the first-paint mark" });
     results.firstPaintMs = Math.round(paintedMs - startedMs);
     // How much of that is the web view starting (process start to the page's time origin).
     const originMs = await app.exec("return performance.timeOrigin;");
