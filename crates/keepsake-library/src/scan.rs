@@ -341,12 +341,19 @@ pub(crate) fn insert_new(
 /// The derived columns of a new media row, the same for the bulk and the single insert.
 struct NewRow<'f> {
     name: &'f str,
+    kind: &'static str,
     taken_at: i64,
     taken_source: &'static str,
     state: &'static str,
 }
 
 impl<'f> NewRow<'f> {
+    /// The nine values of `INSERT INTO media (root_id, path, name, kind, size, mtime_ms,
+    /// taken_at, taken_source, state)`, in that order.
+    fn params<'a>(&'a self, root_id: &'a RootId, f: &'a FoundFile) -> [&'a dyn rusqlite::ToSql; 9] {
+        [root_id, &f.path, &self.name, &self.kind, &f.size, &f.mtime_ms, &self.taken_at, &self.taken_source, &self.state]
+    }
+
     /// Photos' EXIF dates are read only when `read_exif`; otherwise they are left
     /// `unchecked` for [`crate::Library::fill_photo_dates`].
     fn of(f: &'f FoundFile, read_exif: bool) -> Self {
@@ -361,6 +368,7 @@ impl<'f> NewRow<'f> {
         };
         NewRow {
             name: f.path.rsplit_once('/').map_or(f.path.as_str(), |(_, n)| n),
+            kind: f.kind.as_str(),
             taken_at,
             taken_source,
             state: if f.kind == MediaKind::Video { "pending" } else { "ready" },
@@ -393,17 +401,7 @@ impl<'c> BulkInsert<'c> {
 
     fn insert(&mut self, root_id: RootId, f: &FoundFile) -> Result<Option<i64>> {
         let row = NewRow::of(f, false);
-        let inserted = self.media.execute(params![
-            root_id,
-            f.path,
-            row.name,
-            f.kind.as_str(),
-            f.size,
-            f.mtime_ms,
-            row.taken_at,
-            row.taken_source,
-            row.state
-        ]);
+        let inserted = self.media.execute(row.params(&root_id, f));
         match inserted {
             Ok(_) => {}
             Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
@@ -432,20 +430,7 @@ pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, rea
            size = excluded.size, mtime_ms = excluded.mtime_ms, fingerprint = NULL, state = excluded.state, error = NULL
          RETURNING id",
     )?;
-    let id: i64 = stmt.query_row(
-        params![
-            root_id,
-            f.path,
-            row.name,
-            f.kind.as_str(),
-            f.size,
-            f.mtime_ms,
-            row.taken_at,
-            row.taken_source,
-            row.state
-        ],
-        |r| r.get(0),
-    )?;
+    let id: i64 = stmt.query_row(row.params(&root_id, f), |r| r.get(0))?;
     if f.kind == MediaKind::Video {
         crate::jobs::enqueue_tx(conn, id, 0)?;
     }
