@@ -134,16 +134,7 @@ impl Library {
                (SELECT COUNT(*) FROM media m WHERE m.root_id = r.id AND m.kind = 'video' AND m.presence != 'deleted')
              FROM roots r ORDER BY r.name",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Root {
-                id: r.get(0)?,
-                path: PathBuf::from(r.get::<_, String>(1)?),
-                name: r.get(2)?,
-                online: r.get(3)?,
-                photos: r.get(4)?,
-                videos: r.get(5)?,
-            })
-        })?;
+        let rows = stmt.query_map([], |r| root_from_row(r, true))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
@@ -151,16 +142,8 @@ impl Library {
     pub fn root_of(&self, path: &Path) -> Result<Option<Root>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached("SELECT id, path, name, online FROM roots")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Root {
-                id: r.get(0)?,
-                path: PathBuf::from(r.get::<_, String>(1)?),
-                name: r.get(2)?,
-                online: r.get(3)?,
-                photos: 0,
-                videos: 0,
-            })
-        })?;
+        // No counts here: this runs for every file event.
+        let rows = stmt.query_map([], |r| root_from_row(r, false))?;
         for root in rows {
             let root = root?;
             if path.starts_with(&root.path) {
@@ -650,6 +633,19 @@ impl Library {
     fn remove_derived(&self, id: MediaId) {
         let _ = std::fs::remove_dir_all(self.inner.data_dir.join(format!("frames/{id}")));
     }
+}
+
+/// A root from `id, path, name, online[, photos, videos]`; counts are 0 when the query
+/// has none.
+fn root_from_row(r: &rusqlite::Row, with_counts: bool) -> rusqlite::Result<Root> {
+    Ok(Root {
+        id: r.get(0)?,
+        path: PathBuf::from(r.get::<_, String>(1)?),
+        name: r.get(2)?,
+        online: r.get(3)?,
+        photos: if with_counts { r.get(4)? } else { 0 },
+        videos: if with_counts { r.get(5)? } else { 0 },
+    })
 }
 
 /// Live media rows (id, path) for the file at `path` or anything inside the folder at

@@ -124,6 +124,7 @@ pub struct Frame {
     pub path: PathBuf,
     pub width: u32,
     pub height: u32,
+    #[serde(default)]
     pub reasons: serde_json::Value,
 }
 

@@ -50,18 +50,9 @@ pub struct ProbeResult {
     pub created_at: Option<i64>,
 }
 
-/// One chosen frame as the worker wrote it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct FrameResult {
-    pub rank: u32,
-    pub time: f64,
-    pub score: f64,
-    pub path: PathBuf,
-    pub width: u32,
-    pub height: u32,
-    #[serde(default)]
-    pub reasons: serde_json::Value,
-}
+/// One chosen frame as the worker wrote it: the same shape the index stores and the
+/// app shows ([`Frame`]), so one type serves both.
+pub type FrameResult = crate::model::Frame;
 
 /// A finished analysis: the video's facts, its picks and the quality curve.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
