@@ -29,7 +29,11 @@ pub(crate) fn write_image(img: &RgbImage, path: &Path, jpeg_quality: u8) -> Resu
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_else(|| "jpg".into());
-    let tmp = path.with_extension(format!("{ext}.part"));
+    // Unique per writer: two requests rendering the same image at once must not write
+    // into, or rename, each other's half-finished file.
+    static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("{ext}.{}-{n}.part", std::process::id()));
     let encode_err = |e: image::ImageError| EngineError::Encode { path: path.to_owned(), message: e.to_string() };
     let file = std::fs::File::create(&tmp).map_err(|source| EngineError::Io { path: tmp.clone(), source })?;
     let mut writer = std::io::BufWriter::new(file);

@@ -45,4 +45,5 @@ pub use model::{
     MediaKind, MediaQuery, MediaState, QueueProgress, Root, RootId, ScanProgress, ScanReport, SortOrder,
 };
 pub use scan::{is_ignored_name, media_kind};
+pub use util::lower_thread_priority;
 pub use watch::{Watcher, WatcherConfig};

@@ -212,6 +212,10 @@ impl Library {
         for (id, path) in fresh {
             self.scan_fresh_root(id, path, progress, &mut report, &mut emit)?;
         }
+        // A scan reads every row: let SQLite's page cache and the allocator give that
+        // memory back rather than hold it for the app's lifetime.
+        self.conn().execute_batch("PRAGMA shrink_memory")?;
+        crate::util::release_free_memory();
         Ok(report)
     }
 
@@ -510,12 +514,17 @@ impl Library {
         if !dest.is_file() {
             let source = self.image_path(full)?;
             crate::render::photo_thumbnail(&source, &dest)?;
+            // Older versions go; files being written (`.part`) are another request's.
             let stale = format!("tile-{label}-v");
             if let Ok(entries) = std::fs::read_dir(&dir) {
                 for e in entries.flatten() {
                     let name = e.file_name();
                     let name = name.to_string_lossy();
-                    if name.starts_with(&stale) && e.path() != dest {
+                    let older = name
+                        .strip_prefix(&stale)
+                        .and_then(|rest| rest.strip_suffix(".jpg"))
+                        .is_some_and(|v| v.parse::<i64>().is_ok_and(|v| v != version));
+                    if older {
                         let _ = std::fs::remove_file(e.path());
                     }
                 }

@@ -26,8 +26,9 @@ pub(crate) fn process_alive(pid: i64) -> bool {
 
 /// Background work (photo dates, engine workers) runs at a lower CPU priority (nice
 /// 10): it still uses every idle cycle, but yields to the window's scrolling and to
-/// whatever else the user is doing. Best effort: a refusal changes nothing else.
-pub(crate) fn lower_thread_priority() {
+/// whatever else the user is doing. Threads started by this one inherit it. Best
+/// effort: a refusal changes nothing else.
+pub fn lower_thread_priority() {
     #[cfg(target_os = "linux")]
     // SAFETY: gettid and setpriority touch only this thread's scheduling priority.
     unsafe {
@@ -40,3 +41,14 @@ pub(crate) fn lower_thread_priority() {
 
 /// The nice value of background work.
 pub(crate) const BACKGROUND_NICE: libc::c_int = 10;
+
+/// Hands memory freed by a big one-off job (a scan of 100k files builds lists of every
+/// path) back to the system. glibc keeps freed blocks of a thread's arena for reuse;
+/// in a long-running app that is tens of MB held for nothing until the next scan.
+pub(crate) fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of the allocator's own arenas.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

@@ -15,9 +15,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use notify::event::{EventKind, ModifyKind, RenameMode};
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
 use notify::RecursiveMode;
-use notify_debouncer_full::{new_debouncer, DebounceEventResult};
+use notify_debouncer_full::{new_debouncer_opt, DebounceEventResult, RecommendedCache};
 
 use crate::error::{LibraryError, Result};
 use crate::library::Library;
@@ -63,8 +63,14 @@ impl Watcher {
     ) -> Result<Watcher> {
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel::<DebounceEventResult>();
-        let mut debouncer =
-            new_debouncer(config.debounce, None, tx).map_err(|e| LibraryError::Watch(e.to_string()))?;
+        let mut debouncer = new_debouncer_opt::<_, ChangeWatcher, _>(
+            config.debounce,
+            None,
+            tx,
+            RecommendedCache::new(),
+            notify::Config::default(),
+        )
+        .map_err(|e| LibraryError::Watch(e.to_string()))?;
         let stop2 = stop.clone();
         let mut state = WatchState {
             library,
@@ -142,7 +148,49 @@ struct WatchState {
     last_root_check: Instant,
 }
 
-type Debouncer = notify_debouncer_full::Debouncer<notify::RecommendedWatcher, notify_debouncer_full::RecommendedCache>;
+type Debouncer = notify_debouncer_full::Debouncer<ChangeWatcher, RecommendedCache>;
+
+/// The platform watcher, minus events for files that were only read. notify 8 asks
+/// inotify for opens, so every file Keepsake reads itself (photo dates, thumbnails,
+/// analysis) came back as two events: reading the dates of a 100k-photo album queued
+/// 200k of them in the debouncer and kept two threads busy while the user scrolled.
+struct ChangeWatcher(notify::RecommendedWatcher);
+
+impl notify::Watcher for ChangeWatcher {
+    fn new<F: notify::EventHandler>(mut handler: F, config: notify::Config) -> notify::Result<Self> {
+        let filtered = move |event: notify::Result<notify::Event>| {
+            if !matches!(&event, Ok(e) if is_read_only(&e.kind)) {
+                handler.handle_event(event);
+            }
+        };
+        notify::RecommendedWatcher::new(filtered, config).map(ChangeWatcher)
+    }
+
+    fn watch(&mut self, path: &Path, recursive_mode: RecursiveMode) -> notify::Result<()> {
+        self.0.watch(path, recursive_mode)
+    }
+
+    fn unwatch(&mut self, path: &Path) -> notify::Result<()> {
+        self.0.unwatch(path)
+    }
+
+    fn configure(&mut self, option: notify::Config) -> notify::Result<bool> {
+        self.0.configure(option)
+    }
+
+    fn kind() -> notify::WatcherKind {
+        notify::RecommendedWatcher::kind()
+    }
+}
+
+/// Opening, reading or closing a file without writing it changes nothing.
+fn is_read_only(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(mode)) => *mode != AccessMode::Write,
+        EventKind::Access(_) => true,
+        _ => false,
+    }
+}
 
 fn stat(path: &Path) -> (Option<u64>, Option<i64>) {
     match std::fs::metadata(path) {
@@ -320,6 +368,35 @@ impl WatchState {
 mod tests {
     use super::*;
     use std::sync::Mutex;
+
+    /// Real inotify events: reading a file in a watched folder reports nothing, writing
+    /// it reports a change.
+    #[test]
+    fn reading_a_watched_file_is_not_a_change() {
+        use notify::Watcher as _;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("photo.jpg");
+        std::fs::write(&file, b"first").unwrap();
+        let (tx, rx) = mpsc::channel();
+        let mut watcher = ChangeWatcher::new(tx, notify::Config::default()).unwrap();
+        watcher.watch(dir.path(), RecursiveMode::Recursive).unwrap();
+        let quiet = |what: &str| {
+            let mut kinds = Vec::new();
+            while let Ok(event) = rx.recv_timeout(Duration::from_millis(300)) {
+                kinds.push(event.unwrap().kind);
+            }
+            assert!(kinds.iter().all(|k| !is_read_only(k)), "{what}: {kinds:?}");
+            kinds
+        };
+        quiet("after watch");
+        for _ in 0..3 {
+            assert_eq!(std::fs::read(&file).unwrap(), b"first");
+        }
+        assert_eq!(quiet("reading"), Vec::<EventKind>::new());
+        std::fs::write(&file, b"second").unwrap();
+        let kinds = quiet("writing");
+        assert!(kinds.iter().any(|k| matches!(k, EventKind::Modify(_))), "a write must be reported: {kinds:?}");
+    }
 
     /// The watch limit cannot be lowered for one test (it is system-wide), so the error
     /// inotify gives when it is reached is handed to the watcher as notify reports it;

@@ -157,4 +157,23 @@ fn images_are_served_from_the_data_dir_only_moment_covers_and_photo_thumbnails()
     assert_ne!(renewed, tile, "a new cover gets a new tile image");
     assert!(renewed.is_file() && !tile.exists(), "the old tile copy is removed");
     assert!(matches!(lib.image_path(&ImageKey::TileFrame(video.id, 1)), Err(LibraryError::NoImage(_))), "no picks before analysis");
+
+    // The window asks for the same new tile from several threads at once (a refresh
+    // while the first request renders): each gets the finished image, none an error.
+    lib.set_cover(video.id, CoverChoice::Time(1.5)).unwrap();
+    let served: Vec<_> = std::thread::scope(|s| {
+        let asks: Vec<_> = (0..8).map(|_| s.spawn(|| lib.image_path(&ImageKey::TileCover(video.id)))).collect();
+        asks.into_iter().map(|a| a.join().unwrap()).collect()
+    });
+    for path in served {
+        let path = path.expect("every concurrent request is served");
+        assert_eq!(image::image_dimensions(&path).unwrap(), (512, 288));
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(renewed.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("tile-cover"))
+        .collect();
+    assert_eq!(leftovers.len(), 1, "one tile copy, no half-written files: {leftovers:?}");
 }
