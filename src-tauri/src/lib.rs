@@ -12,9 +12,31 @@ mod state;
 
 use tauri::Manager;
 
+/// A one-page app needs no back/forward page cache and no cache of images no page shows:
+/// WebKit's "document viewer" model drops them, where the default browser model keeps up
+/// to 64 MB of dead images after a scroll through thousands of tiles
+/// (docs/bench-grid.md). Tiles stay cached on disk in the data directory.
+fn tune_web_view(app: &tauri::App) {
+    #[cfg(target_os = "linux")]
+    if let Some(window) = app.get_webview_window("main") {
+        let tuned = window.with_webview(|webview| {
+            use webkit2gtk::{WebContextExt, WebViewExt};
+            if let Some(context) = webview.inner().context() {
+                context.set_cache_model(webkit2gtk::CacheModel::DocumentViewer);
+            }
+        });
+        if let Err(e) = tuned {
+            tracing::debug!(error = %e, "could not tune the web view");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = app;
+}
+
 /// Starts the app: logging, state (data directory + library), protocol, commands,
 /// background services, then the window.
 pub fn run() {
+    let launched = std::time::Instant::now();
     let filter = tracing_subscriber::EnvFilter::try_from_env("KEEPSAKE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
@@ -23,16 +45,18 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .register_asynchronous_uri_scheme_protocol(protocol::SCHEME, |ctx, request, responder| {
             let app = ctx.app_handle().clone();
-            tauri::async_runtime::spawn_blocking(move || responder.respond(protocol::handle(&app, &request)));
+            protocol::submit(Box::new(move || responder.respond(protocol::handle(&app, &request))));
         })
-        .setup(|app| {
-            let state = state::AppState::open()?;
+        .setup(move |app| {
+            let state = state::AppState::open(launched)?;
+            tune_web_view(app);
             app.manage(state);
             services::start(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::system::app_info,
+            commands::system::window_ready,
             commands::albums::list_albums,
             commands::albums::add_album,
             commands::albums::remove_album,

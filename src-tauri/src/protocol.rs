@@ -8,7 +8,8 @@
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::{Condvar, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, Once};
 
 use keepsake_library::{ImageKey, MediaKind};
 use tauri::http::{header, Request, Response, StatusCode};
@@ -50,35 +51,49 @@ pub fn parse(path: &str) -> Option<Resource> {
 /// thumbnails, and rendering them all in parallel would starve the window.
 const MAX_CONCURRENT: usize = 4;
 
-static SLOTS: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+/// A request waiting for a protocol thread.
+pub type Job = Box<dyn FnOnce() + Send>;
 
-/// One of the [`MAX_CONCURRENT`] slots, released on drop.
-struct Slot;
+static PENDING: (Mutex<Vec<Job>>, Condvar) = (Mutex::new(Vec::new()), Condvar::new());
+static WORKERS: Once = Once::new();
+static STARTED: AtomicUsize = AtomicUsize::new(0);
 
-impl Slot {
-    fn take() -> Slot {
-        let (lock, cv) = &SLOTS;
-        let mut busy = lock.lock().unwrap_or_else(|p| p.into_inner());
-        while *busy >= MAX_CONCURRENT {
-            busy = cv.wait(busy).unwrap_or_else(|p| p.into_inner());
+/// Runs `job` on one of [`MAX_CONCURRENT`] protocol threads, newest request first:
+/// during a fast scroll the tiles now in view were asked for last, and those scrolled
+/// past can wait. A fixed pool, because a thread per waiting request (the async
+/// runtime's blocking pool) grew the app to 80 threads at every launch.
+pub fn submit(job: Job) {
+    WORKERS.call_once(|| {
+        for n in 0..MAX_CONCURRENT {
+            let spawned = std::thread::Builder::new().name(format!("keepsake-protocol-{n}")).spawn(|| loop {
+                let job = {
+                    let (lock, cv) = &PENDING;
+                    let mut pending = lock.lock().unwrap_or_else(|p| p.into_inner());
+                    loop {
+                        match pending.pop() {
+                            Some(job) => break job,
+                            None => pending = cv.wait(pending).unwrap_or_else(|p| p.into_inner()),
+                        }
+                    }
+                };
+                job();
+            });
+            match spawned {
+                Ok(_) => _ = STARTED.fetch_add(1, Ordering::SeqCst),
+                Err(e) => tracing::error!(error = %e, "could not start a protocol thread"),
+            }
         }
-        *busy += 1;
-        Slot
+    });
+    if STARTED.load(Ordering::SeqCst) == 0 {
+        return job();
     }
+    let (lock, cv) = &PENDING;
+    lock.lock().unwrap_or_else(|p| p.into_inner()).push(job);
+    cv.notify_one();
 }
 
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let (lock, cv) = &SLOTS;
-        let mut busy = lock.lock().unwrap_or_else(|p| p.into_inner());
-        *busy = busy.saturating_sub(1);
-        cv.notify_one();
-    }
-}
-
-/// Answers one request (runs on a blocking thread).
+/// Answers one request (runs on a protocol thread, see [`submit`]).
 pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
-    let _slot = Slot::take();
     let state = app.state::<AppState>();
     let Some(resource) = parse(request.uri().path()) else {
         return text(StatusCode::BAD_REQUEST, "not a Keepsake resource");

@@ -11,25 +11,80 @@ use tauri::{AppHandle, Manager};
 use crate::events::{emit_library, emit_shell, warn, ShellEvent};
 use crate::state::AppState;
 
-/// Starts everything; failures become notices, never a dead window.
+/// How long background work waits for the window's first grid paint before it starts
+/// anyway (a page that failed to load must not leave the library unwatched).
+const FIRST_PAINT_GRACE: Duration = Duration::from_secs(3);
+
+/// Starts what the first window needs at once (the first-launch demo album) and
+/// schedules the rest for when the grid has painted: see [`start_background`].
 pub fn start(app: &AppHandle) {
     let state = app.state::<AppState>();
     let folders: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).filter(|p| p.is_dir()).collect();
-    let wants_demo = folders.is_empty() && state.wants_demo();
+    if folders.is_empty() && state.wants_demo() {
+        let handle = app.clone();
+        let spawned = std::thread::Builder::new().name("keepsake-demo".into()).spawn(move || create_demo(&handle));
+        if let Err(e) = spawned {
+            warn(app, format!("Couldn't create the demo album: {e}"));
+        }
+    }
+    *state.pending_folders.lock().unwrap_or_else(|p| p.into_inner()) = folders;
+    let handle = app.clone();
+    let spawned = std::thread::Builder::new().name("keepsake-grace".into()).spawn(move || {
+        std::thread::sleep(FIRST_PAINT_GRACE);
+        start_background(&handle);
+    });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "could not schedule background work; starting it now");
+        start_background(app);
+    }
+}
+
+/// Starts the library's background work, once: albums named on the command line, the
+/// watcher, a catch-up scan for what changed while the app was closed, the analyzer and
+/// the progress ticker. Called when the window reports its first grid paint (or after
+/// [`FIRST_PAINT_GRACE`]): on a two-core machine the scan and the engine workers would
+/// otherwise compete with the web view for the first second of a launch.
+pub fn start_background(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    if state.background_started.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let folders = std::mem::take(&mut *state.pending_folders.lock().unwrap_or_else(|p| p.into_inner()));
     let handle = app.clone();
     std::thread::Builder::new()
         .name("keepsake-start".into())
         .spawn(move || {
+            // Background work: the watcher's threads (started here) inherit this.
+            keepsake_library::lower_thread_priority();
             add_folders(&handle, &folders);
-            if wants_demo {
-                create_demo(&handle);
-            }
+            // Watch first, then reconcile: a file that arrives during the scan is seen
+            // by one or the other (both is harmless).
             start_watcher(&handle);
+            catch_up(&handle);
         })
         .map_err(|e| tracing::error!(error = %e, "could not start the watcher thread"))
         .ok();
     start_analyzer(app);
     start_progress_ticker(app);
+}
+
+/// Reconciles every album with the disk: files added, changed, moved or deleted while
+/// the app was closed, and disks plugged in or out.
+fn catch_up(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    match state.library.scan_all(&|_| {}) {
+        Ok(report) => {
+            let changes = report.added + report.changed + report.moved + report.removed + report.missing + report.restored;
+            tracing::info!(changes, unchanged = report.unchanged, "caught up with changes made while the app was closed");
+            if changes > 0 {
+                emit_shell(app, ShellEvent::AlbumsChanged);
+            }
+            for root in &report.offline_roots {
+                warn(app, format!("{} is not connected: its photos and videos show as offline.", root.display()));
+            }
+        }
+        Err(e) => warn(app, format!("Couldn't check the albums for changes: {e}")),
+    }
 }
 
 /// Folders named on the command line ("Open with Keepsake", scripts, tests) become albums.

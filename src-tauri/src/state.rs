@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use keepsake_library::{Library, Root, Watcher};
 
@@ -18,17 +19,31 @@ pub struct AppState {
     pub watcher: Mutex<Option<Watcher>>,
     /// Tells the analyzer thread to stop when the app exits.
     pub stop: Arc<AtomicBool>,
+    /// When the app started, for the launch time in the log.
+    pub launched: Instant,
+    /// Set once the background services have started (see `services::start_background`).
+    pub background_started: AtomicBool,
+    /// Folders named on the command line, added when background work starts.
+    pub pending_folders: Mutex<Vec<PathBuf>>,
 }
 
 impl AppState {
     /// Resolves the data directory (`KEEPSAKE_DATA_DIR` overrides it) and opens the library.
-    pub fn open() -> anyhow::Result<Self> {
+    pub fn open(launched: Instant) -> anyhow::Result<Self> {
         let data_dir = keepsake_library::paths::data_dir()?;
         std::fs::create_dir_all(&data_dir)?;
         let data_dir = std::fs::canonicalize(&data_dir)?;
         tracing::info!(data_dir = %data_dir.display(), "data directory");
         let library = Library::open(&data_dir)?;
-        Ok(Self { library, data_dir, watcher: Mutex::new(None), stop: Arc::new(AtomicBool::new(false)) })
+        Ok(Self {
+            library,
+            data_dir,
+            watcher: Mutex::new(None),
+            stop: Arc::new(AtomicBool::new(false)),
+            launched,
+            background_started: AtomicBool::new(false),
+            pending_folders: Mutex::new(Vec::new()),
+        })
     }
 
     /// Whether `root` is the generated demo album.

@@ -129,9 +129,19 @@ test("album: tiles loop through three frames, covers can be overridden and persi
     await app.quit();
   }
 
-  // The chosen moment is still the cover after a restart.
+  // While the app is closed, a photo is added to the album and another deleted.
+  execFileSync("ffmpeg", ["-v", "error", "-y", "-i", join(MEDIA, "coffee.png"), "-vf", "scale=640:-2", join(album, "breakfast.jpg")]);
+  rmSync(join(album, "porch.jpg"));
+
+  // The chosen moment is still the cover after a restart, and the grid caught up with
+  // the disk: the new photo is there, the deleted one gone, nothing else changed.
   app = await launchApp({ env: { KEEPSAKE_DATA_DIR: dataDir } });
   try {
+    await until(
+      async () => JSON.stringify(await app.exec("return [...document.querySelectorAll('[data-testid=tile]')].map(t => t.title).sort()")) ===
+        JSON.stringify(["breakfast.jpg", "garden.mp4", "picnic.mp4"]),
+      { timeoutMs: 20000, what: "the grid to show breakfast.jpg instead of porch.jpg" },
+    );
     const tile = await app.waitFor(`[data-testid="tile"][data-media-id="${videoId}"]`, 30000);
     const src = await app.exec(`return document.querySelector('[data-testid=tile][data-media-id="${videoId}"] img')?.getAttribute('src')`);
     assert.match(src, new RegExp(`/tile/${videoId}/cover\\?`));

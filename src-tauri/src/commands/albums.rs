@@ -19,7 +19,7 @@ pub struct Album {
 }
 
 /// All albums with their photo and video counts.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn list_albums(state: State<'_, AppState>) -> Result<Vec<Album>, CommandError> {
     Ok(state.library.roots()?.into_iter().map(|root| Album { demo: state.is_demo(&root), root }).collect())
 }

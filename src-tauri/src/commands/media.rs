@@ -18,7 +18,7 @@ pub struct MediaPage {
 }
 
 /// A page of media matching the sidebar, search and sort.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn query_media(state: State<'_, AppState>, mut query: MediaQuery) -> Result<MediaPage, CommandError> {
     if query.limit == 0 || query.limit > MAX_PAGE {
         query.limit = MAX_PAGE;
@@ -32,7 +32,7 @@ pub fn query_media(state: State<'_, AppState>, mut query: MediaQuery) -> Result<
 }
 
 /// Everything the detail panel shows about one item.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn media_detail(state: State<'_, AppState>, id: i64) -> Result<MediaDetail, CommandError> {
     Ok(state.library.media_by_id(valid_id(id)?)?)
 }

@@ -1,6 +1,10 @@
 //! Commands the UI may invoke, one module per domain. Each is granted by name in
 //! `permissions/app.toml` + `capabilities/default.json`; nothing else is reachable from
 //! the web view. Commands validate their ids and paths, then call the library.
+//!
+//! Every command runs off the main thread (`#[tauri::command(async)]` or `async fn`): a
+//! plain command runs on the GTK thread, and one that waits for the database lock while
+//! a scan writes a batch would freeze the window.
 
 pub mod albums;
 pub mod covers;

@@ -7,13 +7,13 @@ use super::CommandError;
 use crate::state::AppState;
 
 /// Progress right now (the UI then follows `progress` events).
-#[tauri::command]
+#[tauri::command(async)]
 pub fn queue_progress(state: State<'_, AppState>) -> Result<QueueProgress, CommandError> {
     Ok(state.library.queue().progress()?)
 }
 
 /// Pauses or resumes analysis; returns the new progress.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn set_queue_paused(state: State<'_, AppState>, paused: bool) -> Result<QueueProgress, CommandError> {
     let queue = state.library.queue();
     if paused {

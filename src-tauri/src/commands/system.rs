@@ -1,7 +1,7 @@
 //! The app's own facts: version, engine set-up, data directory.
 
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, State};
 
 use super::CommandError;
 use crate::state::AppState;
@@ -16,7 +16,7 @@ pub struct AppInfo {
 }
 
 /// The engine's set-up as `keepsake doctor` sees it, plus the data directory.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
     let runtime = keepsake_engine::runtime::inspect().map_err(CommandError::from_display)?;
     Ok(AppInfo {
@@ -25,4 +25,15 @@ pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
         complete: runtime.complete(),
         runtime,
     })
+}
+
+/// The window has painted its first grid: start the background work that was held back
+/// so it would not compete with the launch (see `services::start_background`). Logs the
+/// launch time, which `tests/bench/grid.sh` reads.
+#[tauri::command(async)]
+pub fn window_ready(app: AppHandle, state: State<'_, AppState>) {
+    if !state.background_started.load(std::sync::atomic::Ordering::SeqCst) {
+        tracing::info!(ms = state.launched.elapsed().as_millis() as u64, "first grid painted");
+    }
+    crate::services::start_background(&app);
 }

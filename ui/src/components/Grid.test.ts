@@ -64,6 +64,25 @@ describe("Grid", () => {
     expect(offsets).toContain(Math.floor((targetRow * 5) / 120) * 120);
   });
 
+  it("reports its first paint once, after the first page shows", async () => {
+    const onpainted = vi.fn();
+    const { rerender } = render(Grid, { source, tileSize: 200, onpainted, refreshToken: 0 });
+    await waitFor(() => expect(onpainted).toHaveBeenCalledTimes(1));
+    expect(screen.getAllByTestId("tile").length).toBeGreaterThan(0);
+    await rerender({ source, tileSize: 200, onpainted, refreshToken: 1 });
+    await waitFor(() => expect(mockedInvoke).toHaveBeenCalledTimes(2));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(onpainted).toHaveBeenCalledTimes(1);
+  });
+
+  it("reports its first paint for an empty library too", async () => {
+    mockedInvoke.mockImplementation(async () => ({ items: [], total: 0 }));
+    const onpainted = vi.fn();
+    render(Grid, { source, tileSize: 200, onpainted });
+    await waitFor(() => expect(onpainted).toHaveBeenCalledTimes(1));
+    expect(screen.queryAllByTestId("tile")).toHaveLength(0);
+  });
+
   it("opens an item on click and selects with a modifier", async () => {
     const onopen = vi.fn();
     const onselect = vi.fn();

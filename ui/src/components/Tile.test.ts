@@ -109,4 +109,14 @@ describe("photo tile", () => {
     expect(tile.querySelector("img")?.getAttribute("src")).toBe("keepsake://localhost/photo/3?v=1");
     expect(tile.dataset.looping).toBe("false");
   });
+
+  it("lets go of its image when it leaves the grid", () => {
+    const { unmount } = render(Tile, { item: photo(3) });
+    const img = screen.getByTestId("tile").querySelector("img") as HTMLImageElement;
+    expect(img.getAttribute("src")).toBe("keepsake://localhost/photo/3?v=1");
+    unmount();
+    // A detached element that still pointed at the image would keep it decoded until
+    // the next garbage collection.
+    expect(img.hasAttribute("src")).toBe(false);
+  });
 });

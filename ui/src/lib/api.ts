@@ -181,6 +181,14 @@ export function resetCover(id: number): Promise<MediaDetail> {
   return invoke<MediaDetail>("reset_cover", { id });
 }
 
+/**
+ * Tells the app the window has painted its first grid, so it starts the background work
+ * (folder watching, the catch-up scan, analysis) it held back to keep the launch fast.
+ */
+export function windowReady(): Promise<void> {
+  return invoke<void>("window_ready");
+}
+
 /** The background engine's progress right now. */
 export function queueProgress(): Promise<QueueProgress> {
   return invoke<QueueProgress>("queue_progress");
