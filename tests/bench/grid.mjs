@@ -1,7 +1,7 @@
 // Grid benchmark driver (see grid.sh). The library is built by the app itself from a
 // folder of N photos (hard links to one small JPEG, so the tree costs almost no disk),
 // then the app is started again and measured.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,7 +26,18 @@ for (let d = 0; d * 1000 < N; d++) {
 }
 
 const ticks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
-const bootTime = Number(/btime (\d+)/.exec(readFileSync("/proc/stat", "utf8"))[1]);
+
+/**
+ * When process `pid` started, in wall-clock ms. Its start is kept in ticks since boot;
+ * /proc/stat's btime is whole seconds, which put starts up to a second early (0.3 s on
+ * the machine that found it), so the age is taken from /proc/uptime instead.
+ */
+function startedAtMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const startTicks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+  const uptime = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+  return Date.now() - (uptime - startTicks / ticks) * 1000;
+}
 
 /** The keepsake-app process (started by WebKitWebDriver) and all its descendants. */
 function processTree() {
@@ -61,6 +72,46 @@ function pssMiB(pid) {
   return Math.round(kb / 1024);
 }
 
+/**
+ * Launches the app as a user does (no WebDriver, whose automation session delays the
+ * page by up to a second) and returns the ms from process start to the app's "first
+ * grid painted" log line, which it writes when the window reports its first grid frame.
+ */
+async function timedLaunch() {
+  const child = spawn(process.env.KEEPSAKE_APP, [], {
+    env: { ...process.env, KEEPSAKE_DATA_DIR: dataDir, KEEPSAKE_LOG: "info", NO_COLOR: "1", ...VIEW_ENV },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const started = startedAtMs(child.pid);
+  const exited = new Promise((res) => child.once("exit", res));
+  try {
+    const painted = await new Promise((res, rej) => {
+      let buf = "";
+      const timer = setTimeout(() => rej(new Error("no 'first grid painted' line within 20 s")), 20000);
+      child.stderr.on("data", (chunk) => {
+        buf += chunk.toString();
+        const line = buf.split("\n").find((l) => l.includes("first grid painted"));
+        if (!line) return;
+        clearTimeout(timer);
+        const stamp = /(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z/.exec(line.replace(/\x1b\[[0-9;]*m/g, ""));
+        if (!stamp) return rej(new Error(`no time stamp in: ${line}`));
+        const page = /page_ms=(\d+)/.exec(line);
+        res({ at: Date.parse(`${stamp[1]}${(stamp[2] ?? ".000").slice(0, 4)}Z`), pageMs: page ? Number(page[1]) : null });
+      });
+      child.once("exit", (code) => rej(new Error(`the app exited (${code}) before painting`)));
+    });
+    return { ms: Math.round(painted.at - started), pageMs: painted.pageMs };
+  } finally {
+    child.kill("SIGTERM");
+    const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(killer);
+    await sleep(500); // its WebKit processes follow it out
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 const results = {};
 try {
   // 1. Index the folder (not measured): the app adds it from its command line.
@@ -68,29 +119,31 @@ try {
   await until(async () => Number(await app.exec("return document.querySelector('[data-testid=grid]')?.dataset.total || 0")) === N, { timeoutMs: 600000, intervalMs: 1000, what: `${N} items indexed` });
   await app.quit();
 
-  // 2. Launch on the indexed library and measure.
+  // 2. Launch time, as a user launches it: three launches, the median. The first also
+  //    catches up with the disk and renders the first screen of thumbnails.
+  const launches = [];
+  for (let i = 0; i < 3; i++) launches.push(await timedLaunch());
+  results.launchesMs = launches.map((l) => l.ms);
+  results.firstPaintMs = median(results.launchesMs);
+  // How much of each launch the page took, from its time origin to the painted grid.
+  results.pageMs = launches.map((l) => l.pageMs);
+
+  // 3. Scrolling and memory, measured inside the web view over WebDriver.
   app = await launchApp({ env: { KEEPSAKE_DATA_DIR: dataDir, ...VIEW_ENV } });
   try {
     await app.waitFor('[data-testid="tile"]', 30000);
-    const { app: proc } = processTree();
-    const startedMs = (bootTime + proc.start / ticks) * 1000;
-    // The mark is set in the animation frame after the first tiles render: wait for it.
-    let paintedMs = null;
-    await until(async () => (paintedMs = await app.exec("const m = performance.getEntriesByName('keepsake-grid-first-paint')[0]; return m ? performance.timeOrigin + m.startTime : null;")) != null, { timeoutMs: 10000, what: "the first-paint mark" });
-    results.firstPaintMs = Math.round(paintedMs - startedMs);
-    // How much of that is the web view starting (process start to the page's time origin).
-    const originMs = await app.exec("return performance.timeOrigin;");
-    results.webViewStartMs = Math.round(originMs - startedMs);
     results.total = Number(await app.exec("return document.querySelector('[data-testid=grid]').dataset.total"));
-
-    // Scroll through the grid for 4 s at a steady pace (~3 screens a second), counting frames.
     await sleep(1000);
-    results.scroll = await app.execAsync(`const done = arguments[arguments.length - 1];
+    results.pssBeforeScrollMiB = processTree().tree.reduce((sum, p) => sum + pssMiB(p.pid), 0);
+
+    // Three 4 s passes down the grid at a steady ~3 screens a second, counting frames;
+    // the median pass is the result (one pass swings by 10 fps on a shared 2-core VM).
+    const pass = `const done = arguments[arguments.length - 1];
       const grid = document.querySelector('[data-testid=grid]');
-      const times = []; const t0 = performance.now(); const speed = grid.clientHeight * 3 / 1000;
+      const from = grid.scrollTop; const times = []; const t0 = performance.now(); const speed = grid.clientHeight * 3 / 1000;
       function step(now) {
         times.push(now);
-        grid.scrollTop = (now - t0) * speed;
+        grid.scrollTop = from + (now - t0) * speed;
         if (now - t0 < 4000) requestAnimationFrame(step);
         else {
           const gaps = times.slice(1).map((t, i) => t - times[i]).sort((a, b) => a - b);
@@ -102,7 +155,13 @@ try {
                  scrolledPx: grid.scrollTop });
         }
       }
-      requestAnimationFrame(step);`);
+      requestAnimationFrame(step);`;
+    results.passes = [];
+    for (let i = 0; i < 3; i++) {
+      results.passes.push(await app.execAsync(pass));
+      await sleep(500);
+    }
+    results.scroll = [...results.passes].sort((a, b) => a.fps - b.fps)[1];
     await sleep(1500);
     const { tree } = processTree();
     const page = 4096;
@@ -121,15 +180,16 @@ const md = `# Grid benchmark
 
 Generated by \`tests/bench/grid.sh\` (\`make bench\`) on ${new Date().toISOString()}: a library of
 ${results.total.toLocaleString("en")} items, the release app under Xvfb (1280×800, software rendering),
-measured inside the web view over WebDriver.
+launched as a user launches it for the paint time, and driven over WebDriver for the scroll
+and memory measures.
 
 | measure | goal | result | |
 |---|---|---|---|
-| first grid paint after process start | ≤ 1000 ms | ${results.firstPaintMs} ms (the web view's own start, process start to the page's time origin: ${results.webViewStartMs} ms) | ${ok.paint ? "pass" : "FAIL"} |
-| scrolling (rAF frames during a 4 s scripted scroll at 3 screens/s) | ≥ 50 fps | ${results.scroll.fps.toFixed(1)} fps (p95 frame ${results.scroll.p95FrameMs.toFixed(1)} ms, worst ${results.scroll.maxFrameMs.toFixed(1)} ms) | ${ok.fps ? "pass" : "FAIL"} |
-| memory: app + WebKit processes (PSS: shared pages counted once) | < 300 MB | ${results.pssTotalMiB} MiB (plain RSS sum, shared libraries counted per process: ${results.rssTotalMiB} MiB) | ${ok.memory ? "pass" : "FAIL"} |
+| first grid paint after process start (median of 3 launches) | ≤ 1000 ms | ${results.firstPaintMs} ms (launches: ${results.launchesMs.join(", ")} ms, of which the page itself, from its time origin to the painted grid: ${results.pageMs.join(", ")} ms; the rest is the app and WebKit starting. The first launch also catches up with the disk and renders the first thumbnails) | ${ok.paint ? "pass" : "FAIL"} |
+| scrolling (rAF frames during 4 s scripted scrolls at 3 screens/s; median of 3 passes) | ≥ 50 fps | ${results.scroll.fps.toFixed(1)} fps (p95 frame ${results.scroll.p95FrameMs.toFixed(1)} ms, worst ${results.scroll.maxFrameMs.toFixed(1)} ms; passes: ${results.passes.map((p) => p.fps.toFixed(1)).join(", ")} fps) | ${ok.fps ? "pass" : "FAIL"} |
+| memory after the scrolls: app + WebKit processes (PSS: shared pages counted once) | < 300 MB | ${results.pssTotalMiB} MiB (before scrolling: ${results.pssBeforeScrollMiB} MiB; plain RSS sum, shared libraries counted per process: ${results.rssTotalMiB} MiB) | ${ok.memory ? "pass" : "FAIL"} |
 
-DOM during the scroll: ${results.scroll.rowsInDom} rows, ${results.scroll.tilesInDom} tiles (virtualized), ${Math.round(results.scroll.scrolledPx).toLocaleString("en")} px scrolled.
+DOM during the median pass: ${results.scroll.rowsInDom} rows, ${results.scroll.tilesInDom} tiles (virtualized), ${Math.round(results.scroll.scrolledPx).toLocaleString("en")} px scrolled.
 
 Processes (PSS / RSS): ${results.memory.map((p) => `${p.process} ${p.pssMiB} / ${p.rssMiB} MiB`).join(", ")}.
 `;

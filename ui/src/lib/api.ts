@@ -5,6 +5,50 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { open } from "@tauri-apps/plugin-dialog";
 
+/** How many items the grid asks for at a time. */
+export const GRID_PAGE = 120;
+
+/** Answers asked for before the window was built (see `warmStart`), each used once
+ * and only while fresh: a later call asks again. */
+const early = new Map<string, { answer: Promise<unknown>; at: number }>();
+const EARLY_FRESH_MS = 5000;
+
+/** A key for a command and its arguments that does not depend on key order. */
+function callKey(cmd: string, args?: Record<string, unknown>): string {
+  const sorted = (_k: string, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v;
+  return `${cmd} ${JSON.stringify(args ?? {}, sorted)}`;
+}
+
+/** Invokes a command, or takes the answer `warmStart` already asked for. */
+function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  const key = callKey(cmd, args);
+  const waiting = early.get(key);
+  if (waiting) {
+    early.delete(key);
+    if (performance.now() - waiting.at < EARLY_FRESH_MS) return waiting.answer as Promise<T>;
+  }
+  return invoke<T>(cmd, args);
+}
+
+/**
+ * Asks for what the first screen shows (the first grid page, the albums, the engine's
+ * progress) before the window is built, so the answers travel while the page lays
+ * itself out; the components then find them waiting. Saves a round trip at launch.
+ */
+export function warmStart(sort: SortOrder) {
+  const first: [string, Record<string, unknown> | undefined][] = [
+    ["query_media", { query: { root: null, kind: null, search: null, sort, offset: 0, limit: GRID_PAGE } }],
+    ["list_albums", undefined],
+    ["queue_progress", undefined],
+  ];
+  for (const [cmd, args] of first) {
+    const answer = invoke(cmd, args);
+    answer.catch(() => {}); // the component that takes it reports a failure
+    early.set(callKey(cmd, args), { answer, at: performance.now() });
+  }
+}
+
 export type AssetStatus = "ok" | "missing" | "checksum_mismatch";
 
 export interface RuntimeReport {
@@ -38,6 +82,19 @@ export type MediaKind = "photo" | "video";
 export type MediaState = "pending" | "ready" | "failed" | "missing";
 export type CoverKind = "auto" | "pick" | "time" | "image";
 export type SortOrder = "taken_desc" | "taken_asc" | "name";
+
+const SORT_KEY = "keepsake.sort";
+
+/** The grid order the user chose last time. */
+export function storedSort(): SortOrder {
+  const v = localStorage.getItem(SORT_KEY);
+  return v === "taken_asc" || v === "name" || v === "taken_desc" ? v : "taken_desc";
+}
+
+/** Remembers the grid order for the next launch. */
+export function storeSort(sort: SortOrder) {
+  localStorage.setItem(SORT_KEY, sort);
+}
 
 export interface MediaQuery {
   root?: number | null;
@@ -143,42 +200,42 @@ export type ExportFormat = "mp4" | "webp";
 
 /** Engine set-up and data directory, as `keepsake doctor` reports them. */
 export function appInfo(): Promise<AppInfo> {
-  return invoke<AppInfo>("app_info");
+  return call<AppInfo>("app_info");
 }
 
 /** Watched folders (and the demo album) with their counts, for the sidebar. */
 export function listAlbums(): Promise<Album[]> {
-  return invoke<Album[]>("list_albums");
+  return call<Album[]>("list_albums");
 }
 
 /** Starts watching a folder; its media appear through `library` events as the scan runs. */
 export function addAlbum(path: string): Promise<Album> {
-  return invoke<Album>("add_album", { path });
+  return call<Album>("add_album", { path });
 }
 
 /** Stops watching a folder (the user's files are untouched; the demo album is deleted). */
 export function removeAlbum(id: number): Promise<void> {
-  return invoke<void>("remove_album", { id });
+  return call<void>("remove_album", { id });
 }
 
 /** One page of the grid. */
 export function queryMedia(query: MediaQuery): Promise<MediaPage> {
-  return invoke<MediaPage>("query_media", { query });
+  return call<MediaPage>("query_media", { query });
 }
 
 /** Everything the detail panel shows about one item. */
 export function mediaDetail(id: number): Promise<MediaDetail> {
-  return invoke<MediaDetail>("media_detail", { id });
+  return call<MediaDetail>("media_detail", { id });
 }
 
 /** Replaces a video's cover with a pick, a moment or an image; returns the new detail. */
 export function setCover(id: number, choice: CoverChoice): Promise<MediaDetail> {
-  return invoke<MediaDetail>("set_cover", { id, choice });
+  return call<MediaDetail>("set_cover", { id, choice });
 }
 
 /** Goes back to the engine's own first pick. */
 export function resetCover(id: number): Promise<MediaDetail> {
-  return invoke<MediaDetail>("reset_cover", { id });
+  return call<MediaDetail>("reset_cover", { id });
 }
 
 /**
@@ -186,22 +243,22 @@ export function resetCover(id: number): Promise<MediaDetail> {
  * (folder watching, the catch-up scan, analysis) it held back to keep the launch fast.
  */
 export function windowReady(): Promise<void> {
-  return invoke<void>("window_ready");
+  return call<void>("window_ready", { pageMs: performance.now() });
 }
 
 /** The background engine's progress right now. */
 export function queueProgress(): Promise<QueueProgress> {
-  return invoke<QueueProgress>("queue_progress");
+  return call<QueueProgress>("queue_progress");
 }
 
 /** Pauses or resumes background analysis. */
 export function setQueuePaused(paused: boolean): Promise<QueueProgress> {
-  return invoke<QueueProgress>("set_queue_paused", { paused });
+  return call<QueueProgress>("set_queue_paused", { paused });
 }
 
 /** Encodes a slideshow of the given media to MP4 or animated WebP; returns the file written. */
 export function exportSlideshow(ids: number[], format: ExportFormat): Promise<string> {
-  return invoke<string>("export_slideshow", { ids, format });
+  return call<string>("export_slideshow", { ids, format });
 }
 
 /** Subscribes to library events; returns the unsubscribe function. */
