@@ -38,6 +38,8 @@ beforeEach(() => {
         albums = [...albums, a];
         return a;
       }
+      case "window_ready":
+        return null;
       case "set_queue_paused":
         return { done: 0, total: 1, failed: 0, queued: 1, running: [], eta_s: null, paused: (args as { paused: boolean }).paused };
       default:
@@ -52,6 +54,17 @@ describe("App", () => {
     await waitFor(() => expect(screen.getByTestId("demo-banner")).toBeTruthy());
     expect(screen.getByTestId("album").textContent).toContain("Demo");
     await waitFor(() => expect(screen.getAllByTestId("tile")).toHaveLength(2));
+  });
+
+  it("tells the app once that the window has painted, so background work can start", async () => {
+    render(App);
+    await waitFor(() => expect(mockedInvoke.mock.calls.filter((c) => c[0] === "window_ready")).toHaveLength(1));
+    const [, args] = mockedInvoke.mock.calls.find((c) => c[0] === "window_ready")!;
+    expect((args as { pageMs: number }).pageMs).toBeGreaterThanOrEqual(0);
+    // A refresh rebuilds the grid's pages but is not a second first paint.
+    emit({ type: "media_added", id: 3, path: "/data/Demo album/new.mp4" });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(mockedInvoke.mock.calls.filter((c) => c[0] === "window_ready")).toHaveLength(1);
   });
 
   it("shows new files without a reload when the watcher reports them", async () => {
