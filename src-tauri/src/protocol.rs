@@ -4,7 +4,8 @@
 //!
 //! URLs (`keepsake://localhost/…` on Linux/macOS, `http://keepsake.localhost/…` on Windows):
 //! `cover/<id>`, `frame/<id>/<rank>`, `photo/<id>`, `tile/<id>/<rank>` and `tile/<id>/cover`
-//! (grid-size copies for tiles), `moment/<id>/<milliseconds>`, `video/<id>`.
+//! (grid-size copies for tiles; `small/` before `photo` or `tile` asks for a 256-px copy),
+//! `moment/<id>/<milliseconds>`, `video/<id>`.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -43,6 +44,13 @@ pub fn parse(path: &str) -> Option<Resource> {
         ["tile", i, r] => Some(Resource::Image(ImageKey::TileFrame(id(i)?, r.parse::<u32>().ok().filter(|r| (1..=16).contains(r))?))),
         ["moment", i, ms] => Some(Resource::Moment { id: id(i)?, millis: ms.parse().ok().filter(|m| *m < 48 * 3600 * 1000)? }),
         ["video", i] => Some(Resource::Video(id(i)?)),
+        // `small/photo/<id>`, `small/tile/<id>/<rank>`, `small/tile/<id>/cover`.
+        ["small", "photo" | "tile", ..] => match parse(&parts[1..].join("/"))? {
+            Resource::Image(key @ (ImageKey::Photo(_) | ImageKey::TileFrame(..) | ImageKey::TileCover(_))) => {
+                Some(Resource::Image(ImageKey::Small(Box::new(key))))
+            }
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -228,6 +236,11 @@ mod tests {
         assert_eq!(parse("/photo/9"), Some(Resource::Image(ImageKey::Photo(9))));
         assert_eq!(parse("/tile/4/3"), Some(Resource::Image(ImageKey::TileFrame(4, 3))));
         assert_eq!(parse("/tile/4/cover"), Some(Resource::Image(ImageKey::TileCover(4))));
+        assert_eq!(parse("/small/tile/4/3"), Some(Resource::Image(ImageKey::Small(Box::new(ImageKey::TileFrame(4, 3))))));
+        assert_eq!(parse("/small/photo/9"), Some(Resource::Image(ImageKey::Small(Box::new(ImageKey::Photo(9))))));
+        assert_eq!(parse("/small/cover/9"), None, "only grid images have small copies");
+        assert_eq!(parse("/small/small/photo/9"), None);
+        assert_eq!(parse("/small/tile/0/1"), None);
         assert_eq!(parse("/tile/4/17"), None);
         assert_eq!(parse("/tile/4/../../etc"), None);
         assert_eq!(parse("/moment/4/7250"), Some(Resource::Moment { id: 4, millis: 7250 }));

@@ -43,6 +43,7 @@ pub use library::Library;
 pub use model::{
     Cover, CoverChoice, CoverKind, Frame, ImageKey, JobInfo, JobState, LibraryEvent, MediaDetail, MediaId, MediaItem,
     MediaKind, MediaQuery, MediaState, QueueProgress, Root, RootId, ScanProgress, ScanReport, SortOrder,
+    SMALL_TILE_SIDE,
 };
 pub use scan::{is_ignored_name, media_kind};
 pub use util::lower_thread_priority;

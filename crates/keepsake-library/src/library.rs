@@ -496,6 +496,26 @@ impl Library {
             }
             ImageKey::TileFrame(id, rank) => Some(self.tile_image(*id, &ImageKey::Frame(*id, *rank), &rank.to_string())?),
             ImageKey::TileCover(id) => Some(self.tile_image(*id, &ImageKey::Cover(*id), "cover")?),
+            ImageKey::Small(inner) => {
+                if !matches!(**inner, ImageKey::Photo(_) | ImageKey::TileFrame(..) | ImageKey::TileCover(_)) {
+                    return Err(LibraryError::NoImage(format!("no small copy of {inner:?}")));
+                }
+                // Made from the grid-size copy (cheap), named after it, so a new cover
+                // version gets a new small copy too.
+                let source = self.image_path(inner)?;
+                let name = source.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let dest = source.with_file_name(format!("{name}-{SMALL_TILE_SIDE}.jpg"));
+                if !dest.is_file() {
+                    // A tile crops its image to a square, so the *short* side must
+                    // reach SMALL_TILE_SIDE or the tile would show an upscaled, soft
+                    // picture: 455x256 for a 16:9 frame, 341x256 for a 4:3 photo.
+                    let (w, h) = image::image_dimensions(&source).map_err(|e| LibraryError::NoImage(format!("{inner:?}: {e}")))?;
+                    let (long, short) = (w.max(h).max(1), w.min(h).max(1));
+                    let side = (u64::from(SMALL_TILE_SIDE) * u64::from(long)).div_ceil(u64::from(short));
+                    crate::render::thumbnail(&source, &dest, side.min(u64::from(long)) as u32)?;
+                }
+                Some(dest)
+            }
         };
         let path = path.ok_or_else(|| LibraryError::NoImage(format!("{key:?}")))?;
         if !path.starts_with(&self.inner.data_dir) || !path.is_file() {
@@ -520,9 +540,11 @@ impl Library {
                 for e in entries.flatten() {
                     let name = e.file_name();
                     let name = name.to_string_lossy();
+                    // `tile-1-v3.jpg`, or its small copy `tile-1-v3-256.jpg`.
                     let older = name
                         .strip_prefix(&stale)
                         .and_then(|rest| rest.strip_suffix(".jpg"))
+                        .map(|rest| rest.split_once('-').map_or(rest, |(v, _)| v))
                         .is_some_and(|v| v.parse::<i64>().is_ok_and(|v| v != version));
                     if older {
                         let _ = std::fs::remove_file(e.path());

@@ -179,7 +179,14 @@ pub enum ImageKey {
     TileFrame(MediaId, u32),
     /// The cover at grid size.
     TileCover(MediaId),
+    /// A grid image (`Photo`, `TileFrame` or `TileCover`) whose short side is
+    /// [`SMALL_TILE_SIDE`] px, for tiles that small: a 4:3 photo decodes to 341x256
+    /// instead of 512x384 (44 % fewer pixels) for every tile on screen.
+    Small(Box<ImageKey>),
 }
+
+/// Short side of [`ImageKey::Small`] images (a tile is square, so this is what counts).
+pub const SMALL_TILE_SIDE: u32 = 256;
 
 /// Scan progress, reported every few hundred files.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

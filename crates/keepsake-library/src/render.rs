@@ -33,7 +33,12 @@ pub(crate) fn render_moment(video: &Path, t: f64, dest: &Path) -> Result<()> {
 
 /// Renders an upright thumbnail of a photo into `dest`.
 pub(crate) fn photo_thumbnail(photo: &Path, dest: &Path) -> Result<()> {
+    thumbnail(photo, dest, THUMB_SIDE)
+}
+
+/// Renders an upright copy of an image no longer than `side` into `dest`.
+pub(crate) fn thumbnail(image: &Path, dest: &Path, side: u32) -> Result<()> {
     ensure_parent(dest)?;
-    engine().photo_thumbnail(photo, dest, THUMB_SIDE).map_err(|e| LibraryError::Engine(e.to_string()))?;
+    engine().photo_thumbnail(image, dest, side).map_err(|e| LibraryError::Engine(e.to_string()))?;
     Ok(())
 }

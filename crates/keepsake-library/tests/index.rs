@@ -176,4 +176,22 @@ fn images_are_served_from_the_data_dir_only_moment_covers_and_photo_thumbnails()
         .filter(|n| n.starts_with("tile-cover"))
         .collect();
     assert_eq!(leftovers.len(), 1, "one tile copy, no half-written files: {leftovers:?}");
+
+    // Small tiles get 256-px copies of the grid images, made from them and renewed with
+    // the cover; nothing else has a small copy.
+    let small = lib.image_path(&ImageKey::Small(Box::new(ImageKey::TileCover(video.id)))).unwrap();
+    assert!(small.starts_with(&data));
+    // A square tile crops it: the short side is what must reach 256 px (16:9 -> 456x256).
+    let (w, h) = image::image_dimensions(&small).unwrap();
+    assert!((256..=257).contains(&h) && (455..=456).contains(&w), "{w}x{h}");
+    let small_photo = lib.image_path(&ImageKey::Small(Box::new(ImageKey::Photo(photo.id)))).unwrap();
+    let (w, h) = image::image_dimensions(&small_photo).unwrap();
+    assert!((256..=257).contains(&w.min(h)), "{w}x{h}");
+    let (pw, ph) = image::image_dimensions(lib.image_path(&ImageKey::Photo(photo.id)).unwrap()).unwrap();
+    assert!(u64::from(w) * u64::from(h) < u64::from(pw) * u64::from(ph) * 3 / 4, "smaller than the 512-px copy");
+    assert!(lib.image_path(&ImageKey::Small(Box::new(ImageKey::Cover(video.id)))).is_err());
+    lib.set_cover(video.id, CoverChoice::Time(2.0)).unwrap();
+    let small_renewed = lib.image_path(&ImageKey::Small(Box::new(ImageKey::TileCover(video.id)))).unwrap();
+    assert_ne!(small_renewed, small);
+    assert!(small_renewed.is_file() && !small.exists(), "the old small copy goes with the old cover");
 }

@@ -64,6 +64,17 @@ describe("Grid", () => {
     expect(offsets).toContain(Math.floor((targetRow * 5) / 120) * 120);
   });
 
+  it("asks for small copies for small tiles and 512-px ones for large tiles", async () => {
+    const { unmount } = render(Grid, { source, tileSize: 200 });
+    await waitFor(() => expect(screen.getAllByTestId("tile").length).toBeGreaterThan(0));
+    // 1024 px wide, 200 px tiles: 5 columns of ~200 px, at a device pixel ratio of 1.
+    expect(screen.getAllByTestId("tile")[0].querySelector("img")?.getAttribute("src")).toMatch(/^keepsake:\/\/localhost\/small\/tile\/1\/1\?/);
+    unmount();
+    render(Grid, { source, tileSize: 300 });
+    await waitFor(() => expect(screen.getAllByTestId("tile").length).toBeGreaterThan(0));
+    expect(screen.getAllByTestId("tile")[0].querySelector("img")?.getAttribute("src")).toMatch(/^keepsake:\/\/localhost\/tile\/1\/1\?/);
+  });
+
   it("reports its first paint once, after the first page shows", async () => {
     const onpainted = vi.fn();
     const { rerender } = render(Grid, { source, tileSize: 200, onpainted, refreshToken: 0 });
@@ -107,7 +118,7 @@ describe("Grid", () => {
     await rerender({ source, tileSize: 200, refreshToken: 1 });
     await waitFor(() => {
       const first = screen.getAllByTestId("tile")[0].querySelector("img.active");
-      expect(first?.getAttribute("src")).toBe("keepsake://localhost/tile/1/cover?v=9");
+      expect(first?.getAttribute("src")).toBe("keepsake://localhost/small/tile/1/cover?v=9");
     });
   });
 });

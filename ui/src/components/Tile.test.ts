@@ -110,6 +110,11 @@ describe("photo tile", () => {
     expect(tile.dataset.looping).toBe("false");
   });
 
+  it("loads the 256-px copies when the tile is that small", () => {
+    render(Tile, { item: photo(3), small: true });
+    expect(screen.getByTestId("tile").querySelector("img")?.getAttribute("src")).toBe("keepsake://localhost/small/photo/3?v=1");
+  });
+
   it("lets go of its image when it leaves the grid", () => {
     const { unmount } = render(Tile, { item: photo(3) });
     const img = screen.getByTestId("tile").querySelector("img") as HTMLImageElement;

@@ -301,19 +301,31 @@ export function frameUrl(id: number, rank: number, version = 0): string {
   return `${protocolBase()}/frame/${id}/${rank}?v=${version}`;
 }
 
-/** A tile's copy of a pick (512 px): the grid never loads the full-size frames. */
-export function tileFrameUrl(id: number, rank: number, version = 0): string {
-  return `${protocolBase()}/tile/${id}/${rank}?v=${version}`;
+/** Short side of the small grid copies (`small/…` URLs); larger tiles get 512-px ones. */
+export const SMALL_TILE_SIDE = 256;
+
+/** Whether a tile this wide (CSS px) is sharp with the small copies on this screen. */
+export function smallTiles(tileWidth: number): boolean {
+  const ratio = typeof window !== "undefined" && window.devicePixelRatio > 0 ? window.devicePixelRatio : 1;
+  return tileWidth * ratio <= SMALL_TILE_SIDE;
 }
 
-/** A tile's copy of the cover (512 px). */
-export function tileCoverUrl(id: number, version: number): string {
-  return `${protocolBase()}/tile/${id}/cover?v=${version}`;
+const grid = (small: boolean) => `${protocolBase()}/${small ? "small/" : ""}`;
+
+/** A tile's copy of a pick (512 px long, or 256 px short side when `small`): the grid
+ * never loads the full-size frames. */
+export function tileFrameUrl(id: number, rank: number, version = 0, small = false): string {
+  return `${grid(small)}tile/${id}/${rank}?v=${version}`;
 }
 
-/** A photo's upright thumbnail. */
-export function photoUrl(id: number, version = 0): string {
-  return `${protocolBase()}/photo/${id}?v=${version}`;
+/** A tile's copy of the cover (512 px, or 256 when `small`). */
+export function tileCoverUrl(id: number, version: number, small = false): string {
+  return `${grid(small)}tile/${id}/cover?v=${version}`;
+}
+
+/** A photo's upright thumbnail (512 px, or 256 when `small`). */
+export function photoUrl(id: number, version = 0, small = false): string {
+  return `${grid(small)}photo/${id}?v=${version}`;
 }
 
 /** Any moment of a video, rendered on demand by the engine. */
