@@ -46,9 +46,7 @@ pub fn parse(path: &str) -> Option<Resource> {
         ["video", i] => Some(Resource::Video(id(i)?)),
         // `small/photo/<id>`, `small/tile/<id>/<rank>`, `small/tile/<id>/cover`.
         ["small", "photo" | "tile", ..] => match parse(&parts[1..].join("/"))? {
-            Resource::Image(key @ (ImageKey::Photo(_) | ImageKey::TileFrame(..) | ImageKey::TileCover(_))) => {
-                Some(Resource::Image(ImageKey::Small(Box::new(key))))
-            }
+            Resource::Image(key) => Some(Resource::Image(ImageKey::Small(Box::new(key)))),
             _ => None,
         },
         _ => None,

@@ -19,37 +19,41 @@ const FIRST_PAINT_GRACE: Duration = Duration::from_secs(3);
 /// schedules the rest for when the grid has painted: see [`start_background`].
 pub fn start(app: &AppHandle) {
     let state = app.state::<AppState>();
-    let folders: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).filter(|p| p.is_dir()).collect();
-    if folders.is_empty() && state.wants_demo() {
+    if command_line_folders().is_empty() && state.wants_demo() {
         let handle = app.clone();
         let spawned = std::thread::Builder::new().name("keepsake-demo".into()).spawn(move || create_demo(&handle));
         if let Err(e) = spawned {
             warn(app, format!("Couldn't create the demo album: {e}"));
         }
     }
-    *state.pending_folders.lock().unwrap_or_else(|p| p.into_inner()) = folders;
     let handle = app.clone();
     let spawned = std::thread::Builder::new().name("keepsake-grace".into()).spawn(move || {
         std::thread::sleep(FIRST_PAINT_GRACE);
-        start_background(&handle);
+        _ = start_background(&handle);
     });
     if let Err(e) = spawned {
         tracing::error!(error = %e, "could not schedule background work; starting it now");
-        start_background(app);
+        _ = start_background(app);
     }
+}
+
+/// Folders named on the command line ("Open with Keepsake", scripts, tests).
+fn command_line_folders() -> Vec<PathBuf> {
+    std::env::args_os().skip(1).map(PathBuf::from).filter(|p| p.is_dir()).collect()
 }
 
 /// Starts the library's background work, once: albums named on the command line, the
 /// watcher, a catch-up scan for what changed while the app was closed, the analyzer and
 /// the progress ticker. Called when the window reports its first grid paint (or after
 /// [`FIRST_PAINT_GRACE`]): on a two-core machine the scan and the engine workers would
-/// otherwise compete with the web view for the first second of a launch.
-pub fn start_background(app: &AppHandle) {
+/// otherwise compete with the web view for the first second of a launch. Returns whether
+/// this call started it.
+pub fn start_background(app: &AppHandle) -> bool {
     let state = app.state::<AppState>();
     if state.background_started.swap(true, Ordering::SeqCst) {
-        return;
+        return false;
     }
-    let folders = std::mem::take(&mut *state.pending_folders.lock().unwrap_or_else(|p| p.into_inner()));
+    let folders = command_line_folders();
     let handle = app.clone();
     std::thread::Builder::new()
         .name("keepsake-start".into())
@@ -66,6 +70,7 @@ pub fn start_background(app: &AppHandle) {
         .ok();
     start_analyzer(app);
     start_progress_ticker(app);
+    true
 }
 
 /// Reconciles every album with the disk: files added, changed, moved or deleted while

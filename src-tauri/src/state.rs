@@ -23,8 +23,6 @@ pub struct AppState {
     pub launched: Instant,
     /// Set once the background services have started (see `services::start_background`).
     pub background_started: AtomicBool,
-    /// Folders named on the command line, added when background work starts.
-    pub pending_folders: Mutex<Vec<PathBuf>>,
 }
 
 impl AppState {
@@ -42,7 +40,6 @@ impl AppState {
             stop: Arc::new(AtomicBool::new(false)),
             launched,
             background_started: AtomicBool::new(false),
-            pending_folders: Mutex::new(Vec::new()),
         })
     }
 

@@ -33,9 +33,9 @@ pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
 /// time origin), which `tests/bench/grid.sh` reads.
 #[tauri::command(async)]
 pub fn window_ready(app: AppHandle, state: State<'_, AppState>, page_ms: Option<f64>) {
-    if !state.background_started.load(std::sync::atomic::Ordering::SeqCst) {
+    let ms = state.launched.elapsed().as_millis() as u64;
+    if crate::services::start_background(&app) {
         let page_ms = page_ms.filter(|ms| ms.is_finite() && *ms >= 0.0).map(|ms| ms.round() as u64);
-        tracing::info!(ms = state.launched.elapsed().as_millis() as u64, page_ms, "first grid painted");
+        tracing::info!(ms, page_ms, "first grid painted");
     }
-    crate::services::start_background(&app);
 }
