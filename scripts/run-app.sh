@@ -2,8 +2,6 @@
 # Launch the Keepsake app; with HEADLESS=1, inside a virtual X display (Xvfb).
 set -euo pipefail
 app="$1"
-# WebKitGTK in containers and VMs: no GPU, no DMA-BUF; software paths are reliable.
-export WEBKIT_DISABLE_DMABUF_RENDERER=1 WEBKIT_DISABLE_COMPOSITING_MODE=1
 if [[ "${HEADLESS:-}" == 1 ]]; then
   echo "keepsake: running under Xvfb (HEADLESS=1); stop with Ctrl-C"
   exec xvfb-run -a -s "-screen 0 1600x1000x24" "$app"

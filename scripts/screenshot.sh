@@ -4,7 +4,6 @@
 set -euo pipefail
 app="$1"; out="$2"; wait_s="${3:-6}"
 mkdir -p "$(dirname "$out")"
-export WEBKIT_DISABLE_DMABUF_RENDERER=1 WEBKIT_DISABLE_COMPOSITING_MODE=1
 xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   "$1" & pid=$!
   sleep "$3"

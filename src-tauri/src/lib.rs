@@ -7,6 +7,8 @@ mod commands;
 mod events;
 mod preview;
 mod protocol;
+#[cfg(target_os = "linux")]
+mod rendering;
 mod services;
 mod state;
 
@@ -37,6 +39,8 @@ fn tune_web_view(app: &tauri::App) {
 /// background services, then the window.
 pub fn run() {
     let launched = std::time::Instant::now();
+    #[cfg(target_os = "linux")]
+    let rendering = rendering::choose();
     let filter = tracing_subscriber::EnvFilter::try_from_env("KEEPSAKE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
@@ -46,6 +50,8 @@ pub fn run() {
         eprintln!("keepsake-app: no display to open a window on (neither DISPLAY nor WAYLAND_DISPLAY is set); the `keepsake` command works without one");
         std::process::exit(1);
     }
+    #[cfg(target_os = "linux")]
+    tracing::info!(?rendering, "web view rendering");
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .register_asynchronous_uri_scheme_protocol(protocol::SCHEME, |ctx, request, responder| {

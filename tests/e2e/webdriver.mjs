@@ -147,8 +147,6 @@ export async function launchApp({ env = {}, args = [], app = appPath() } = {}) {
     {
       env: {
         ...process.env,
-        WEBKIT_DISABLE_DMABUF_RENDERER: "1",
-        WEBKIT_DISABLE_COMPOSITING_MODE: "1",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
