@@ -170,9 +170,22 @@ pub fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // Bulk scans touch the path index all over; 16 MB holds it for a 100k-file album
-    // (docs/bench-scan.md) and keeps the app small (docs/bench-grid.md).
-    conn.pragma_update(None, "cache_size", -16384)?;
+    set_cache_kib(conn, CACHE_KIB)?;
+    Ok(())
+}
+
+/// SQLite's page cache between scans. Everyday reads (a 120-row grid page, one item's
+/// detail) touch a few pages, and the OS caches the file as well; a bigger cache only
+/// fills up as the user scrolls through a large album and stays full (docs/bench-grid.md).
+pub const CACHE_KIB: i64 = 2048;
+
+/// SQLite's page cache while a scan reconciles a folder: the scan touches the path
+/// index all over, and 16 MB holds it for a 100k-file album (docs/bench-scan.md).
+pub const SCAN_CACHE_KIB: i64 = 16384;
+
+/// Sets the connection's page cache size.
+pub fn set_cache_kib(conn: &Connection, kib: i64) -> Result<()> {
+    conn.pragma_update(None, "cache_size", -kib)?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::covers::import_cover_image;
+use crate::db;
 use crate::error::{LibraryError, Result};
 use crate::jobs::JobQueue;
 use crate::media;
@@ -171,6 +172,7 @@ impl Library {
         progress: &dyn Fn(ScanProgress),
         on_event: &mut dyn FnMut(LibraryEvent),
     ) -> Result<ScanReport> {
+        let _cache = ScanCache::grow(self)?;
         let mut report = ScanReport::default();
         let mut new_files = Vec::new();
         let mut fresh = Vec::new();
@@ -212,10 +214,6 @@ impl Library {
         for (id, path) in fresh {
             self.scan_fresh_root(id, path, progress, &mut report, &mut emit)?;
         }
-        // A scan reads every row: let SQLite's page cache and the allocator give that
-        // memory back rather than hold it for the app's lifetime.
-        self.conn().execute_batch("PRAGMA shrink_memory")?;
-        crate::util::release_free_memory();
         Ok(report)
     }
 
@@ -688,4 +686,55 @@ fn media_at_or_under(conn: &rusqlite::Connection, path: &str) -> Result<Vec<(i64
     )?;
     let rows = stmt.query_map(params![path, prefix], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// A scan's larger SQLite page cache, for as long as the scan runs. Dropping it (the scan
+/// ended or failed) shrinks the cache back and hands the scan's memory (every row read,
+/// lists of every path) back to the system rather than hold it for the app's lifetime.
+struct ScanCache<'a>(&'a Library);
+
+impl<'a> ScanCache<'a> {
+    fn grow(library: &'a Library) -> Result<Self> {
+        db::set_cache_kib(&library.conn(), db::SCAN_CACHE_KIB)?;
+        Ok(Self(library))
+    }
+}
+
+impl Drop for ScanCache<'_> {
+    fn drop(&mut self) {
+        let conn = self.0.conn();
+        if let Err(e) = db::set_cache_kib(&conn, db::CACHE_KIB).and_then(|()| Ok(conn.execute_batch("PRAGMA shrink_memory")?)) {
+            tracing::warn!(error = %e, "could not shrink the database cache after a scan");
+        }
+        drop(conn);
+        crate::util::release_free_memory();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache_kib(library: &Library) -> i64 {
+        -library.conn().pragma_query_value(None, "cache_size", |r| r.get::<_, i64>(0)).unwrap()
+    }
+
+    #[test]
+    fn scans_get_a_big_page_cache_and_give_it_back() {
+        let data = tempfile::tempdir().unwrap();
+        let album = tempfile::tempdir().unwrap();
+        std::fs::write(album.path().join("a.jpg"), b"not really a photo").unwrap();
+        let library = Library::open(data.path()).unwrap();
+        assert_eq!(cache_kib(&library), db::CACHE_KIB, "a fresh connection");
+
+        library.add_root(album.path(), &|_| {}).unwrap();
+        assert_eq!(cache_kib(&library), db::CACHE_KIB, "after a first scan");
+
+        let during = Mutex::new(Vec::new());
+        library.scan_all(&|_| during.lock().unwrap().push(cache_kib(&library))).unwrap();
+        let during = during.into_inner().unwrap();
+        assert!(!during.is_empty(), "the rescan reported progress");
+        assert!(during.iter().all(|&kib| kib == db::SCAN_CACHE_KIB), "during the rescan: {during:?}");
+        assert_eq!(cache_kib(&library), db::CACHE_KIB, "after the rescan");
+    }
 }
