@@ -64,6 +64,31 @@ describe("Grid", () => {
     expect(offsets).toContain(Math.floor((targetRow * 5) / 120) * 120);
   });
 
+  it("builds its margin of rows ahead of the scroll, keeping one row behind", async () => {
+    render(Grid, { source, tileSize: 200 });
+    await waitFor(() => expect(screen.getAllByTestId("tile").length).toBeGreaterThan(0));
+    const grid = screen.getByTestId("grid");
+    const rowH = parseFloat(getComputedStyle(screen.getAllByTestId("tile")[0].parentElement as HTMLElement).height) + 6;
+    const viewH = window.innerHeight;
+    const rowsInDom = () => [...document.querySelectorAll<HTMLElement>(".row")].map((r) => Number(r.dataset.row));
+    const scrollToRow = async (row: number) => {
+      grid.scrollTop = row * rowH;
+      await act(() => grid.dispatchEvent(new Event("scroll")));
+    };
+    const lastInView = (row: number) => Math.ceil((row * rowH + viewH) / rowH);
+
+    await scrollToRow(100); // down
+    await waitFor(() => {
+      expect(Math.min(...rowsInDom())).toBe(99);
+      expect(Math.max(...rowsInDom())).toBe(lastInView(100) + 4);
+    });
+    await scrollToRow(90); // back up
+    await waitFor(() => {
+      expect(Math.min(...rowsInDom())).toBe(86);
+      expect(Math.max(...rowsInDom())).toBe(lastInView(90) + 1);
+    });
+  });
+
   it("asks for small copies for small tiles and 512-px ones for large tiles", async () => {
     const { unmount } = render(Grid, { source, tileSize: 200 });
     await waitFor(() => expect(screen.getAllByTestId("tile").length).toBeGreaterThan(0));
