@@ -63,13 +63,29 @@ describe("Slideshow", () => {
     expect(mockedInvoke).toHaveBeenLastCalledWith("plugin:window|set_fullscreen", { label: "main", value: false });
   });
 
-  it("shows an override cover first, and exports through the app", async () => {
-    mockedInvoke.mockImplementation(async (cmd) => (cmd === "export_slideshow" ? "/data/exports/slideshow.mp4" : undefined));
+  it("shows an override cover first, and exports through the app's save dialog", async () => {
+    mockedInvoke.mockImplementation(async (cmd) => (cmd === "export_slideshow" ? "/home/a/Videos/Summer slideshow.mp4" : undefined));
     const onnotice = vi.fn();
-    render(Slideshow, { items: [video(5, { cover_kind: "image", cover_version: 3 })], onnotice });
+    render(Slideshow, { items: [video(5, { cover_kind: "image", cover_version: 3 })], title: "Summer", onnotice });
     expect(slide()).toBe("keepsake://localhost/cover/5?v=3");
     await fireEvent.click(screen.getByTestId("export-mp4"));
-    await vi.waitFor(() => expect(onnotice).toHaveBeenCalledWith("Slideshow saved to /data/exports/slideshow.mp4"));
-    expect(mockedInvoke).toHaveBeenCalledWith("export_slideshow", { ids: [5], format: "mp4" });
+    await vi.waitFor(() => expect(onnotice).toHaveBeenCalledWith("Slideshow saved to /home/a/Videos/Summer slideshow.mp4"));
+    expect(mockedInvoke).toHaveBeenCalledWith("export_slideshow", { ids: [5], format: "mp4", title: "Summer" });
+  });
+
+  it("says nothing when the save dialog is cancelled, and shows why an export failed", async () => {
+    let answer: () => Promise<string | null> = async () => null;
+    mockedInvoke.mockImplementation(async (cmd) => (cmd === "export_slideshow" ? answer() : undefined));
+    const onnotice = vi.fn();
+    render(Slideshow, { items: [video(5)], onnotice });
+    await fireEvent.click(screen.getByTestId("export-webp"));
+    await vi.waitFor(() => expect(mockedInvoke).toHaveBeenCalledWith("export_slideshow", expect.objectContaining({ format: "webp" })));
+    await vi.advanceTimersByTimeAsync(20);
+    expect(onnotice).not.toHaveBeenCalled();
+    answer = async () => {
+      throw "the file is in one of your albums";
+    };
+    await fireEvent.click(screen.getByTestId("export-webp"));
+    await vi.waitFor(() => expect(onnotice).toHaveBeenCalledWith("Export failed: the file is in one of your albums"));
   });
 });

@@ -256,9 +256,13 @@ export function setQueuePaused(paused: boolean): Promise<QueueProgress> {
   return call<QueueProgress>("set_queue_paused", { paused });
 }
 
-/** Encodes a slideshow of the given media to MP4 or animated WebP; returns the file written. */
-export function exportSlideshow(ids: number[], format: ExportFormat): Promise<string> {
-  return call<string>("export_slideshow", { ids, format });
+/**
+ * Encodes a slideshow of the given media to MP4 or animated WebP, into a file the user
+ * names in the native save dialog (suggested from `title`); returns the file written, or
+ * null if they cancelled.
+ */
+export function exportSlideshow(ids: number[], format: ExportFormat, title: string): Promise<string | null> {
+  return call<string | null>("export_slideshow", { ids, format, title });
 }
 
 /** Subscribes to library events; returns the unsubscribe function. */
