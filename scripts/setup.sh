@@ -17,7 +17,8 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 # ---- Debian packages -----------------------------------------------------------------
 # Build: FFmpeg's libraries + clang (ffmpeg-next's bindgen), WebKitGTK 4.1 (Tauri).
 # Run/test: ffmpeg CLI (fixtures), Xvfb + WebKitWebDriver (headless app, end-to-end),
-# ffmpegthumbnailer (the benchmark's reference), python3-pip (registry fetches).
+# xdotool (the end-to-end test answers the native save dialog), ffmpegthumbnailer (the
+# benchmark's reference), python3-pip (registry fetches).
 apt_packages=(
   build-essential pkg-config clang libclang-dev curl file
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev
@@ -27,7 +28,7 @@ apt_packages=(
   xvfb xauth x11-apps imagemagick
   python3 python3-pip
 )
-[[ "$purpose" == test || "$purpose" == bench ]] && apt_packages+=(webkit2gtk-driver)
+[[ "$purpose" == test || "$purpose" == bench ]] && apt_packages+=(webkit2gtk-driver xdotool)
 [[ "$purpose" == bench ]] && apt_packages+=(ffmpegthumbnailer)
 
 missing=()

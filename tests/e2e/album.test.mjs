@@ -2,14 +2,15 @@
 // folder of videos generated here with the ffmpeg CLI. The folder is given to the app on
 // its command line (the native folder dialog can't be driven over WebDriver; the same
 // `add_root` runs either way). Custom-cover upload uses the detail panel's "type a path"
-// field, which calls the same `set_cover` command as the native dialog.
+// field, which calls the same `set_cover` command as the native dialog. The slideshow's
+// save dialog is answered through X11 with xdotool (`answerSaveDialog`).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launchApp, sleep, until } from "./webdriver.mjs";
+import { answerSaveDialog, launchApp, sleep, until } from "./webdriver.mjs";
 
 const SHOTS = "docs/screenshots";
 let work, album, dataDir;
@@ -57,7 +58,7 @@ const activeFrames = (app) =>
     return [t.dataset.mediaId, img ? img.getAttribute('src') : null, img ? img.naturalWidth : 0];
   });`);
 
-test("album: tiles loop through three frames, covers can be overridden and persist, slideshow advances", async () => {
+test("album: tiles loop through three frames, covers can be overridden and persist, slideshow advances and exports where the user says", async () => {
   let app = await launchApp({ env: { KEEPSAKE_DATA_DIR: dataDir }, args: [album] });
   let videoId;
   try {
@@ -124,6 +125,22 @@ test("album: tiles loop through three frames, covers can be overridden and persi
     await until(async () => (await app.attr(show, "data-index")) !== first, { timeoutMs: 10000, what: "the slideshow to advance" });
     await sleep(1200);
     await app.screenshot(`${SHOTS}/slideshow.png`);
+
+    // Export asks where to save, in the native dialog, and writes an animated WebP there
+    // (the name typed without its extension gets one).
+    const exported = join(work, "shared", "Family show");
+    mkdirSync(join(work, "shared"));
+    await app.exec("document.querySelector('[data-testid=export-webp]').click()");
+    await answerSaveDialog("Export slideshow", exported);
+    await until(async () => (await app.exec("return document.body.innerText")).includes(`Slideshow saved to ${exported}.webp`), {
+      timeoutMs: 60000,
+      what: "the export to finish",
+    });
+    const webp = readFileSync(`${exported}.webp`);
+    assert.equal(webp.subarray(0, 4).toString("latin1"), "RIFF");
+    assert.equal(webp.subarray(8, 12).toString("latin1"), "WEBP");
+    assert.ok(webp.toString("latin1").split("ANMF").length - 1 >= 2, "an animation of several frames");
+    assert.ok(!existsSync(`${exported}.partial.webp`), "no half-written file left behind");
     await app.exec("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))");
     await until(async () => (await app.findAll('[data-testid="slideshow"]')).length === 0, { what: "the slideshow to close" });
   } finally {

@@ -5,7 +5,7 @@
 //   const app = await launchApp({ dataDir });   // spawns tauri-driver + the app
 //   const el = await app.waitFor('[data-testid="tile"]');
 //   await app.quit();
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createServer, connect } from "node:net";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -65,6 +65,21 @@ export async function until(fn, { timeoutMs = 15000, intervalMs = 150, what = "c
 }
 
 /** One WebDriver session against a running keepsake-app. */
+/**
+ * Answers the app's native save dialog (titled `title`) with `path`, as a user would type
+ * it: WebDriver only reaches the web page, so this goes through X11 with xdotool.
+ */
+export async function answerSaveDialog(title, path) {
+  const xdo = (...args) => execFileSync("xdotool", args, { encoding: "utf8" }).trim();
+  const window = await until(() => xdo("search", "--name", title).split("\n")[0], { timeoutMs: 15000, what: `the "${title}" dialog` });
+  await sleep(500); // the dialog lays itself out before it takes keys
+  xdo("windowfocus", "--sync", window);
+  xdo("key", "--window", window, "ctrl+a");
+  xdo("type", "--window", window, "--delay", "15", path);
+  await sleep(200);
+  xdo("key", "--window", window, "Return");
+}
+
 export class AppSession {
   constructor(base, sessionId, driver) {
     this.base = base;

@@ -80,7 +80,9 @@ fn choose_destination(app: &AppHandle, format: OutputFormat, title: Option<&str>
         .set_title("Export slideshow")
         .set_file_name(format!("{}.{}", suggested_name(title), format.extension()))
         .add_filter(label, &[format.extension()]);
-    if let Some(folder) = folder.ok().filter(|f| f.is_dir()) {
+    // Without a Videos (or Pictures) folder, the home folder rather than wherever the app
+    // was started from.
+    if let Some(folder) = folder.ok().filter(|f| f.is_dir()).or_else(|| app.path().home_dir().ok()) {
         dialog = dialog.set_directory(folder);
     }
     let Some(chosen) = dialog.blocking_save_file() else {
