@@ -23,8 +23,10 @@ pub enum Rendering {
     Software,
 }
 
-/// Chooses before GTK starts. Must run while the process has one thread (it sets
-/// environment variables), that is, first thing in `main`.
+/// Chooses before GTK starts. It sets environment variables, so it must run first thing
+/// in `main`, before GTK or any thread of the app's own starts (the only other thread by
+/// then is JavaScriptCore's heap scavenger, started by a library constructor and asleep
+/// on its timer).
 pub fn choose() -> Rendering {
     if SWITCHES.iter().any(|name| std::env::var_os(name).is_some()) {
         return Rendering::UserChoice;
