@@ -50,7 +50,7 @@ impl AppState {
 
     /// Whether to create the demo album now: first launch, no folders, not dismissed.
     pub fn wants_demo(&self) -> bool {
-        !self.data_dir.join(DEMO_DISMISSED).exists() && self.library.roots().map(|r| r.is_empty()).unwrap_or(false)
+        !self.data_dir.join(DEMO_DISMISSED).exists() && self.library.has_roots().map(|any| !any).unwrap_or(false)
     }
 
     /// Remembers that the user removed the demo album.
@@ -63,6 +63,6 @@ impl AppState {
     /// Whether `path` lies inside one of the album roots (used before serving a video).
     pub fn inside_a_root(&self, path: &Path) -> bool {
         let Ok(path) = std::fs::canonicalize(path) else { return false };
-        self.library.roots().map(|roots| roots.iter().any(|r| path.starts_with(&r.path))).unwrap_or(false)
+        self.library.root_of(&path).map(|root| root.is_some()).unwrap_or(false)
     }
 }

@@ -139,6 +139,12 @@ impl Library {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    /// Whether any album folder is registered. Cheap, unlike [`Library::roots`], which
+    /// counts every album's photos and videos (a walk of the index on a 100k album).
+    pub fn has_roots(&self) -> Result<bool> {
+        Ok(self.conn().query_row("SELECT EXISTS (SELECT 1 FROM roots)", [], |r| r.get(0))?)
+    }
+
     /// The root containing `path`, if any.
     pub fn root_of(&self, path: &Path) -> Result<Option<Root>> {
         let conn = self.conn();

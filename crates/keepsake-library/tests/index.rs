@@ -20,7 +20,9 @@ fn scan_reconcile_finds_new_changed_deleted_and_nested_roots_are_refused() {
     write(&album.join("x/b.mp4"), b"video b");
     write(&album.join("x/c.mov"), b"video c");
     let lib = Library::open(&tmp.path().join("data")).unwrap();
+    assert!(!lib.has_roots().unwrap(), "a new library has no albums");
     let (root, report) = lib.add_root(&album, &no_progress).unwrap();
+    assert!(lib.has_roots().unwrap());
     assert_eq!((root.photos, root.videos, report.added), (1, 2, 3));
     assert_eq!(lib.queue().progress().unwrap().queued, 2, "videos queued, photos not");
     assert!(matches!(lib.add_root(&album.join("x"), &no_progress), Err(LibraryError::NestedRoot(..))));
@@ -41,6 +43,7 @@ fn scan_reconcile_finds_new_changed_deleted_and_nested_roots_are_refused() {
     // Forgetting the root never touches the files.
     lib.remove_root(root.id).unwrap();
     assert_eq!(lib.media_count(&MediaQuery::default()).unwrap(), 0);
+    assert!(!lib.has_roots().unwrap());
     assert!(album.join("x/b.mp4").is_file());
 }
 
