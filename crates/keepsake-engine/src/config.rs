@@ -46,7 +46,7 @@ impl EngineConfig {
             models_dir: runtime::asset_root().join("models"),
             analysis_threads: 0,
             analysis_side: 256,
-            max_photo_pixels: 200_000_000,
+            max_photo_pixels: keepsake_imaging::DEFAULT_MAX_PIXELS,
             faces_enabled: false,
         }
     }

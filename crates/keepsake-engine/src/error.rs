@@ -79,3 +79,20 @@ impl EngineError {
         full.strip_prefix(&prefix).map(str::to_owned).unwrap_or(full)
     }
 }
+
+/// A photo or image file refused or not written by `keepsake-imaging`: the same kinds,
+/// named the engine's way.
+impl From<keepsake_imaging::ImagingError> for EngineError {
+    fn from(e: keepsake_imaging::ImagingError) -> Self {
+        use keepsake_imaging::ImagingError as I;
+        match e {
+            I::NotFound { path } => EngineError::NotFound { path },
+            I::Empty { path } => EngineError::Empty { path },
+            I::NotImage { path, reason } => EngineError::NotMedia { path, reason },
+            I::Undecodable { path, reason } => EngineError::Undecodable { path, reason },
+            I::TooLarge { path, width, height, limit } => EngineError::TooLarge { path, width, height, limit },
+            I::Io { path, source } => EngineError::Io { path, source },
+            I::Encode { path, message } => EngineError::Encode { path, message },
+        }
+    }
+}
