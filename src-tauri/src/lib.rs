@@ -5,7 +5,6 @@
 
 mod commands;
 mod events;
-mod preview;
 mod protocol;
 #[cfg(target_os = "linux")]
 mod rendering;

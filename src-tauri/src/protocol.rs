@@ -115,16 +115,16 @@ pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> 
             Ok(path) => file_response(&path, "max-age=31536000, immutable"),
             Err(e) => text(StatusCode::NOT_FOUND, &e.to_string()),
         },
-        Resource::Moment { id, millis } => match crate::preview::moment(&state, id, millis) {
+        Resource::Moment { id, millis } => match state.library.moment_preview(id, millis) {
             Ok(path) => file_response(&path, "max-age=3600"),
-            Err(e) => text(StatusCode::NOT_FOUND, &e),
+            Err(e) => text(StatusCode::NOT_FOUND, &e.to_string()),
         },
         Resource::Video(id) => {
             let detail = match state.library.media_by_id(id) {
                 Ok(d) => d,
                 Err(e) => return text(StatusCode::NOT_FOUND, &e.to_string()),
             };
-            if detail.item.kind != MediaKind::Video || !state.inside_a_root(&detail.item.path) {
+            if detail.item.kind != MediaKind::Video || !state.library.in_an_album(&detail.item.path).unwrap_or(false) {
                 return text(StatusCode::FORBIDDEN, "not a video inside an album");
             }
             let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);

@@ -19,7 +19,7 @@ const FIRST_PAINT_GRACE: Duration = Duration::from_secs(3);
 /// schedules the rest for when the grid has painted: see [`start_background`].
 pub fn start(app: &AppHandle) {
     let state = app.state::<AppState>();
-    if command_line_folders().is_empty() && state.wants_demo() {
+    if command_line_folders().is_empty() && state.library.wants_demo().unwrap_or(false) {
         let handle = app.clone();
         let spawned = std::thread::Builder::new().name("keepsake-demo".into()).spawn(move || create_demo(&handle));
         if let Err(e) = spawned {
@@ -109,10 +109,7 @@ fn add_folders(app: &AppHandle, folders: &[PathBuf]) {
 fn create_demo(app: &AppHandle) {
     let state = app.state::<AppState>();
     tracing::info!("first launch: generating the demo album");
-    let result = keepsake_slideshow::demo::generate(&state.data_dir)
-        .map_err(|e| e.to_string())
-        .and_then(|dir| state.library.add_root(&dir, &|_| {}).map_err(|e| e.to_string()));
-    match result {
+    match state.library.create_demo() {
         Ok((root, report)) => {
             tracing::info!(root = %root.path.display(), added = report.added, "demo album ready");
             emit_shell(app, ShellEvent::AlbumsChanged);

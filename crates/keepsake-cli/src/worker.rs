@@ -1,12 +1,14 @@
-//! `keepsake worker`: the engine in its own process. Reads one JSON request per line
-//! on stdin, answers one JSON line on stdout, until stdin closes. The library's
-//! analyzer supervises it: if decoding or inference crashes, hangs or runs out of
-//! memory, only this process dies and only that job fails.
+//! `keepsake worker`: the engine (and the slideshow encoder) in its own process. Reads
+//! one JSON request per line on stdin, answers one JSON line on stdout, until stdin
+//! closes. The library's analyzer supervises it for analysis, and the library's helper
+//! for the app's renders, exports and demo album: if decoding or inference crashes,
+//! hangs or runs out of memory, only this process dies and only that request fails.
 //!
 //! Test-only fault switch (honoured here and nowhere else):
 //! `KEEPSAKE_WORKER_TEST_FAULT=abort:NEEDLE`, `hang:NEEDLE` or `oom:NEEDLE`
 //! (comma-separated rules) makes `analyze` of any video whose path contains NEEDLE abort
-//! the process, hang, or allocate until the worker's memory limit stops it.
+//! the process, hang, or allocate until the worker's memory limit stops it; so does
+//! `render_moment` of such a video.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -21,7 +23,7 @@ pub const TEST_FAULT_ENV: &str = "KEEPSAKE_WORKER_TEST_FAULT";
 pub fn run() -> Result<ExitCode> {
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
-    let mut engine = crate::worker_engine::WorkerEngine::new();
+    let mut engine = crate::worker_engine::WorkerEngine::default();
     for line in stdin.lock().lines() {
         let line = line?;
         if line.trim().is_empty() {
@@ -51,6 +53,25 @@ fn handle(engine: &mut crate::worker_engine::WorkerEngine, req: WorkerRequest) -
                 Err(e) => WorkerResponse::failure(e),
             }
         }
+        WorkerRequest::RenderMoment { video, time, out, max_side } => {
+            injected_fault(&video);
+            match engine.render_moment(&video, time, &out, max_side) {
+                Ok(()) => WorkerResponse { ok: true, ..Default::default() },
+                Err(e) => WorkerResponse::failure(e),
+            }
+        }
+        WorkerRequest::ExportSlideshow { images, out, format } => match crate::worker_engine::export_slideshow(&images, &out, format) {
+            Ok(export) => WorkerResponse { ok: true, export: Some(export), ..Default::default() },
+            Err(e) => WorkerResponse::failure(e),
+        },
+        WorkerRequest::CreateDemo { dir } => match crate::worker_engine::create_demo(&dir) {
+            Ok(()) => WorkerResponse { ok: true, ..Default::default() },
+            Err(e) => WorkerResponse::failure(e),
+        },
+        WorkerRequest::InspectRuntime => match crate::worker_engine::inspect_runtime() {
+            Ok(runtime) => WorkerResponse { ok: true, runtime: Some(runtime), ..Default::default() },
+            Err(e) => WorkerResponse::failure(e),
+        },
     }
 }
 

@@ -1,14 +1,20 @@
-//! The worker's bridge to the engine's public API: engine types in, protocol types out.
+//! The worker's bridge to the engine's and the slideshow crate's public APIs: their
+//! types in, protocol types out.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use keepsake_engine::{AnalyzeOptions, Engine, EngineConfig, VideoInfo};
-use keepsake_library::protocol::{AnalysisResult, FrameResult, ProbeResult};
+use keepsake_library::protocol::{AnalysisResult, ExportResult, FrameResult, ProbeResult, RuntimeResult, SlideshowFormat};
+use keepsake_slideshow::{OutputFormat, SlideshowOptions};
 
-/// The engine as the worker uses it: created once per worker process (loading the
-/// face model once), reused for every request.
+/// The engine as the worker uses it: created on first use and reused for every request.
+/// Analysis loads the face model (once per process); a worker that only renders
+/// moments or encodes a slideshow for the app never does.
+#[derive(Default)]
 pub struct WorkerEngine {
-    engine: Engine,
+    analysis: OnceLock<Engine>,
+    plain: OnceLock<Engine>,
 }
 
 fn probe_result(info: &VideoInfo) -> ProbeResult {
@@ -23,18 +29,22 @@ fn probe_result(info: &VideoInfo) -> ProbeResult {
 }
 
 impl WorkerEngine {
-    pub fn new() -> Self {
-        WorkerEngine { engine: Engine::new(EngineConfig::discover()) }
+    fn analysis(&self) -> &Engine {
+        self.analysis.get_or_init(|| Engine::new(EngineConfig::discover()))
+    }
+
+    fn plain(&self) -> &Engine {
+        self.plain.get_or_init(|| Engine::new(EngineConfig::without_faces()))
     }
 
     pub fn probe(&mut self, video: &Path) -> Result<ProbeResult, String> {
-        self.engine.probe(video).map(|i| probe_result(&i)).map_err(|e| e.to_string())
+        self.analysis().probe(video).map(|i| probe_result(&i)).map_err(|e| e.to_string())
     }
 
     pub fn analyze(&mut self, video: &Path, out_dir: &Path, count: u32) -> Result<AnalysisResult, String> {
         let mut opts = AnalyzeOptions::new(out_dir);
         opts.count = count.max(1) as usize;
-        let sel = self.engine.analyze(video, &opts).map_err(|e| e.to_string())?;
+        let sel = self.analysis().analyze(video, &opts).map_err(|e| e.to_string())?;
         Ok(AnalysisResult {
             info: probe_result(&sel.info),
             frames: sel
@@ -53,4 +63,30 @@ impl WorkerEngine {
             curve: serde_json::to_value(&sel.curve).unwrap_or_default(),
         })
     }
+
+    pub fn render_moment(&mut self, video: &Path, time: f64, out: &Path, max_side: u32) -> Result<(), String> {
+        self.plain().render_moment(video, time, out, Some(max_side)).map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
+/// Encodes a slideshow with the slideshow crate's defaults for `format`.
+pub fn export_slideshow(images: &[PathBuf], out: &Path, format: SlideshowFormat) -> Result<ExportResult, String> {
+    let format = match format {
+        SlideshowFormat::Mp4 => OutputFormat::Mp4,
+        SlideshowFormat::Webp => OutputFormat::WebP,
+    };
+    let report = keepsake_slideshow::export_slideshow(images, out, &SlideshowOptions::for_format(format)).map_err(|e| e.to_string())?;
+    Ok(ExportResult { path: report.path, slides: report.slides, skipped: report.skipped })
+}
+
+/// Generates the demo album into `dir`.
+pub fn create_demo(dir: &Path) -> Result<(), String> {
+    keepsake_slideshow::demo::generate(dir).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// The engine's set-up, as `keepsake doctor --json` reports it.
+pub fn inspect_runtime() -> Result<RuntimeResult, String> {
+    let report = keepsake_engine::runtime::inspect().map_err(|e| e.to_string())?;
+    let complete = report.complete();
+    Ok(RuntimeResult { complete, report: serde_json::to_value(&report).map_err(|e| e.to_string())? })
 }

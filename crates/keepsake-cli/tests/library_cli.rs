@@ -88,6 +88,25 @@ fn worker_abort_hang_and_oom_fail_only_their_job_with_the_reason() {
 }
 
 #[test]
+fn a_worker_crashing_on_a_chosen_moment_fails_that_request_only() {
+    let mut env = Env::new();
+    make_video(&env.album.join("crashme.mp4"), "testsrc2", 2.0);
+    make_video(&env.album.join("fine.mp4"), "smptebars", 2.0);
+    env.ok(&["add", env.album.to_str().unwrap()]);
+    env.extra_env = vec![("KEEPSAKE_WORKER_TEST_FAULT".into(), "abort:crashme".into())];
+    let crash = env.album.join("crashme.mp4");
+    let out = env.run(&["cover", "set", crash.to_str().unwrap(), "--time", "1"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("worker aborted"), "{stderr}");
+    assert_eq!(env.item("crashme.mp4").unwrap()["cover"]["kind"], "auto", "nothing recorded");
+    // Another video's moment still renders, in a new worker.
+    let fine = env.album.join("fine.mp4");
+    env.ok(&["cover", "set", fine.to_str().unwrap(), "--time", "1"]);
+    assert_eq!(env.item("fine.mp4").unwrap()["cover"]["kind"], "time");
+}
+
+#[test]
 fn moving_a_video_under_a_new_name_keeps_picks_and_override_without_a_new_job() {
     let env = Env::new();
     make_video(&env.album.join("a/original.mp4"), "testsrc2", 2.0);

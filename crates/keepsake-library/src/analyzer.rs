@@ -12,11 +12,7 @@ use crate::jobs::ClaimedJob;
 use crate::library::Library;
 use crate::model::LibraryEvent;
 use crate::protocol::{WorkerRequest, WorkerResponse};
-use crate::worker_process::{WorkerFailure, WorkerProcess};
-
-/// Environment variable naming the worker executable (default: `keepsake` next to
-/// the current executable).
-pub const WORKER_ENV: &str = "KEEPSAKE_WORKER";
+use crate::worker_process::{env_num, worker_exe_from_env, worker_memory_from_env, WorkerFailure, WorkerProcess};
 
 /// How the analyzer runs. `from_env` reads the defaults and test overrides.
 #[derive(Debug, Clone)]
@@ -42,15 +38,11 @@ pub struct AnalyzerConfig {
     pub worker_memory_limit: Option<u64>,
 }
 
-fn env_num<T: std::str::FromStr>(name: &str) -> Option<T> {
-    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
-}
-
 impl AnalyzerConfig {
     /// Defaults, with environment overrides.
     pub fn from_env() -> AnalyzerConfig {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let worker_exe = std::env::var_os(WORKER_ENV).map(PathBuf::from).unwrap_or_else(default_worker_exe);
+        let worker_exe = worker_exe_from_env();
         AnalyzerConfig {
             workers: env_num("KEEPSAKE_WORKERS").unwrap_or(cores.saturating_sub(1)).max(1),
             worker_exe,
@@ -59,35 +51,9 @@ impl AnalyzerConfig {
             max_attempts: env_num("KEEPSAKE_JOB_ATTEMPTS").unwrap_or(3u32).max(1),
             retry_backoff: Duration::from_millis(env_num("KEEPSAKE_RETRY_BACKOFF_MS").unwrap_or(2000)),
             frames: 3,
-            worker_memory_limit: Some(
-                env_num::<u64>("KEEPSAKE_WORKER_MEMORY_MB").map(|mb| mb << 20).unwrap_or_else(default_worker_memory),
-            ),
+            worker_memory_limit: Some(worker_memory_from_env()),
         }
     }
-}
-
-/// Half the machine's memory, between 1 and 4 GiB: plenty for decoding 4K (a few
-/// hundred MB), small enough that a runaway worker cannot starve the desktop.
-fn default_worker_memory() -> u64 {
-    const GIB: u64 = 1 << 30;
-    let total = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or(8 * GIB);
-    (total / 2).clamp(GIB, 4 * GIB)
-}
-
-/// `keepsake` next to the running executable (the CLI itself, or the app's sidecar).
-fn default_worker_exe() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join("keepsake")))
-        .unwrap_or_else(|| PathBuf::from("keepsake"))
 }
 
 /// Runs the queue of one library.

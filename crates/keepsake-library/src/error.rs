@@ -29,10 +29,13 @@ pub enum LibraryError {
     NoSuchRoot(i64),
     #[error("{0}")]
     InvalidCover(String),
+    #[error("{0}")]
+    InvalidSlideshow(String),
     #[error("no image for {0}")]
     NoImage(String),
-    #[error("engine: {0}")]
-    Engine(String),
+    /// A photo or image could not be read or a thumbnail written.
+    #[error("{0}")]
+    Image(#[from] keepsake_imaging::ImagingError),
     #[error("worker: {0}")]
     Worker(String),
     #[error("watcher: {0}")]

@@ -6,19 +6,23 @@
 //! processes) → picks and covers → [`Library::media`] for the grid.
 //!
 //! Public surface:
-//! - [`Library`]: open a data directory; roots, scan, media queries, covers, images.
+//! - [`Library`]: open a data directory; roots, scan, media queries, covers, images,
+//!   timeline previews, slideshow export, the first-launch demo album.
 //! - [`JobQueue`] (via [`Library::queue`]): priorities, pause/resume/cancel, retries, progress.
 //! - [`Analyzer`] + [`AnalyzerConfig`]: runs the queue with bounded worker processes.
 //! - [`Watcher`] + [`WatcherConfig`]: live folder watching, reported as [`LibraryEvent`]s.
-//! - [`protocol`]: the JSON-lines protocol spoken to `keepsake worker`.
+//! - [`protocol`]: the JSON-lines protocol spoken to `keepsake worker`, which does all
+//!   FFmpeg and ONNX work: the library itself never links the engine.
 //! - [`model`]: the serde types the CLI prints and the app sends to the UI.
 //! - [`paths`]: where Keepsake keeps its derived data.
 
 mod analyzer;
 mod covers;
 pub mod db;
+mod demo;
 mod error;
 pub mod fingerprint;
+mod helper;
 mod jobs;
 mod library;
 mod media;
@@ -27,6 +31,7 @@ pub mod paths;
 pub mod protocol;
 mod render;
 mod scan;
+mod slideshow;
 pub mod taken;
 mod util;
 mod watch;
@@ -35,8 +40,12 @@ mod worker_process;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-pub use analyzer::{Analyzer, AnalyzerConfig, RunSummary, WORKER_ENV};
+pub use analyzer::{Analyzer, AnalyzerConfig, RunSummary};
+pub use worker_process::WORKER_ENV;
 pub use covers::{import_cover_image, MAX_COVER, MAX_PIXELS};
+pub use demo::DEMO_FOLDER;
+pub use slideshow::MAX_SLIDESHOW_ITEMS;
+pub use protocol::{ExportResult, RuntimeResult, SlideshowFormat};
 pub use error::LibraryError;
 pub use jobs::JobQueue;
 pub use library::Library;

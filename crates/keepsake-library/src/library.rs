@@ -9,10 +9,11 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::covers::import_cover_image;
 use crate::db;
 use crate::error::{LibraryError, Result};
+use crate::helper::HelperWorker;
 use crate::jobs::JobQueue;
 use crate::media;
 use crate::model::*;
-use crate::protocol::{AnalysisResult, ProbeResult};
+use crate::protocol::{AnalysisResult, ProbeResult, RuntimeResult, WorkerRequest};
 use crate::scan::{self, FoundFile, Inserted};
 use crate::util::{lock, now_ms};
 
@@ -28,6 +29,8 @@ struct Inner {
     queue: JobQueue,
     /// Highest media id whose photo date [`Library::fill_photo_dates`] has looked at.
     dates_cursor: std::sync::atomic::AtomicI64,
+    /// Runs the FFmpeg work asked of the library outside analysis (moments, exports).
+    helper: HelperWorker,
 }
 
 impl std::fmt::Debug for Library {
@@ -43,11 +46,19 @@ fn path_str(path: &Path) -> Result<&str> {
 impl Library {
     /// Opens the library in `data_dir` (created if needed), upgrading its database.
     pub fn open(data_dir: &Path) -> Result<Library> {
+        Library::open_with_worker(data_dir, None)
+    }
+
+    /// Opens the library with `worker` as the `keepsake worker` executable that renders
+    /// moments, exports slideshows and makes the demo album (default: [`crate::WORKER_ENV`],
+    /// else `keepsake` next to the running program).
+    pub fn open_with_worker(data_dir: &Path, worker: Option<PathBuf>) -> Result<Library> {
         std::fs::create_dir_all(data_dir).map_err(|e| LibraryError::io(data_dir, e))?;
         let conn = crate::db::open(&data_dir.join(crate::db::DB_FILE))?;
         let db = Arc::new(Mutex::new(conn));
         let queue = JobQueue::new(db.clone());
-        Ok(Library { inner: Arc::new(Inner { data_dir: data_dir.to_path_buf(), db, queue, dates_cursor: Default::default() }) })
+        let helper = HelperWorker::new(worker);
+        Ok(Library { inner: Arc::new(Inner { data_dir: data_dir.to_path_buf(), db, queue, dates_cursor: Default::default(), helper }) })
     }
 
     /// Opens the library in [`crate::paths::data_dir`].
@@ -63,6 +74,18 @@ impl Library {
     /// The analysis queue.
     pub fn queue(&self) -> &JobQueue {
         &self.inner.queue
+    }
+
+    pub(crate) fn helper(&self) -> &HelperWorker {
+        &self.inner.helper
+    }
+
+    /// What the engine can use on this machine (ONNX Runtime, face models), as
+    /// `keepsake doctor` reports it, asked of a worker: the app shows it in its About
+    /// panel without loading the engine itself.
+    pub fn engine_setup(&self) -> Result<RuntimeResult> {
+        let response = self.helper().request(&WorkerRequest::InspectRuntime, std::time::Duration::from_secs(30))?;
+        response.runtime.ok_or_else(|| LibraryError::Worker("the worker sent no runtime report".into()))
     }
 
     pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -143,6 +166,14 @@ impl Library {
     /// counts every album's photos and videos (a walk of the index on a 100k album).
     pub fn has_roots(&self) -> Result<bool> {
         Ok(self.conn().query_row("SELECT EXISTS (SELECT 1 FROM roots)", [], |r| r.get(0))?)
+    }
+
+    /// Whether the file at `path` (followed through links) lies inside one of the album
+    /// folders: checked before a video is served or a moment of it rendered (the index
+    /// could be stale), and before a file is replaced.
+    pub fn in_an_album(&self, path: &Path) -> Result<bool> {
+        let Ok(path) = std::fs::canonicalize(path) else { return Ok(false) };
+        Ok(self.root_of(&path)?.is_some())
     }
 
     /// The root containing `path`, if any.
@@ -403,8 +434,8 @@ impl Library {
 
     // ---- covers -----------------------------------------------------------------------
 
-    /// Chooses the cover of a video: another pick, a moment (rendered now by the
-    /// engine), or a custom image (validated and re-encoded; the original is never
+    /// Chooses the cover of a video: another pick, a moment (rendered now by a
+    /// worker), or a custom image (validated and re-encoded; the original is never
     /// referenced again). Survives re-analysis.
     pub fn set_cover(&self, id: MediaId, choice: CoverChoice) -> Result<Cover> {
         let detail = self.media_by_id(id)?;
@@ -434,7 +465,7 @@ impl Library {
                 }
                 let rel = format!("covers/{id}-time-{}.jpg", now_ms());
                 let dest = self.inner.data_dir.join(&rel);
-                crate::render::render_moment(&detail.item.path, *t, &dest)?;
+                self.render_cover_moment(&detail.item.path, *t, &dest)?;
                 ("time", None, Some(*t), Some(rel))
             }
             CoverChoice::Image(src) => {

@@ -1,6 +1,8 @@
 //! The worker protocol: one JSON object per line on the worker's stdin (a request) and
-//! stdout (its response). The library speaks it to `keepsake worker` processes so a
-//! crash, hang or out-of-memory in decoding or inference never takes the app down.
+//! stdout (its response). The library speaks it to `keepsake worker` processes for all
+//! FFmpeg and ONNX work (analysis, and the renders, exports and checks the app asks
+//! for), so a crash, hang or out-of-memory in decoding or inference never takes the app
+//! down, and the app's own process never loads FFmpeg.
 
 use std::path::PathBuf;
 
@@ -14,6 +16,44 @@ pub enum WorkerRequest {
     Probe { video: PathBuf },
     /// Choose `count` frames and write their images into `out_dir`.
     Analyze { video: PathBuf, out_dir: PathBuf, count: u32 },
+    /// Write the frame at `time` seconds, upright, no longer than `max_side`, as a JPEG
+    /// at `out` (a cover chosen on the timeline, a scrubber preview).
+    RenderMoment { video: PathBuf, time: f64, out: PathBuf, max_side: u32 },
+    /// Encode `images`, in order, as a cross-faded slideshow file at `out`.
+    ExportSlideshow { images: Vec<PathBuf>, out: PathBuf, format: SlideshowFormat },
+    /// Generate the first-launch demo album into the folder `dir`.
+    CreateDemo { dir: PathBuf },
+    /// What the engine can use on this machine, as `keepsake doctor` reports it.
+    InspectRuntime,
+}
+
+/// The file types a slideshow can be exported as.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SlideshowFormat {
+    /// H.264 in MP4: plays everywhere, TVs included.
+    Mp4,
+    /// Looping animated WebP: small, shareable in chats and web pages.
+    Webp,
+}
+
+impl SlideshowFormat {
+    /// The format named by `name` ("mp4", "webp"; any case), as the app and CLI take it.
+    pub fn parse(name: &str) -> Option<SlideshowFormat> {
+        match name.to_ascii_lowercase().as_str() {
+            "mp4" => Some(SlideshowFormat::Mp4),
+            "webp" => Some(SlideshowFormat::Webp),
+            _ => None,
+        }
+    }
+
+    /// The file extension of this format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            SlideshowFormat::Mp4 => "mp4",
+            SlideshowFormat::Webp => "webp",
+        }
+    }
 }
 
 /// A worker's answer to one request: `ok` with a result, or `error` with a reason.
@@ -26,6 +66,10 @@ pub struct WorkerResponse {
     pub probe: Option<ProbeResult>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<AnalysisResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<ExportResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<RuntimeResult>,
 }
 
 impl WorkerResponse {
@@ -61,4 +105,22 @@ pub struct AnalysisResult {
     pub frames: Vec<FrameResult>,
     #[serde(default)]
     pub curve: serde_json::Value,
+}
+
+/// A written slideshow, and the images it had to leave out.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ExportResult {
+    pub path: PathBuf,
+    pub slides: usize,
+    /// Unreadable images with the reason; the export went on without them.
+    #[serde(default)]
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// The engine's set-up (`keepsake doctor --json`'s report) and whether it is complete;
+/// passed through as JSON so the library need not link the engine to show it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RuntimeResult {
+    pub complete: bool,
+    pub report: serde_json::Value,
 }

@@ -1,35 +1,23 @@
-//! Single images rendered in-process with the engine: a chosen moment of a video (a
-//! cover) and photo thumbnails. One frame each, so no worker process is needed, and
-//! no face model is loaded (none is needed to render).
+//! Images the library renders. Photo and tile thumbnails are made in this process (still
+//! images only, through `keepsake-imaging`: the grid asks for them by the hundred);
+//! moments of videos need FFmpeg, so a helper worker renders them ([`crate::helper`]).
 
-use std::path::Path;
-
-use keepsake_engine::{Engine, EngineConfig};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::error::{LibraryError, Result};
+use crate::library::Library;
+use crate::model::{MediaId, MediaKind};
+use crate::protocol::WorkerRequest;
 
 /// Longest side of covers rendered from a moment.
 const COVER_SIDE: u32 = 1920;
 /// Longest side of photo thumbnails for the grid.
 const THUMB_SIDE: u32 = 512;
-
-fn engine() -> Engine {
-    Engine::new(EngineConfig::without_faces())
-}
-
-fn ensure_parent(dest: &Path) -> Result<()> {
-    if let Some(dir) = dest.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| LibraryError::io(dir, e))?;
-    }
-    Ok(())
-}
-
-/// Renders the frame at `t` seconds of `video` into `dest` (JPEG, upright).
-pub(crate) fn render_moment(video: &Path, t: f64, dest: &Path) -> Result<()> {
-    ensure_parent(dest)?;
-    engine().render_moment(video, t, dest, Some(COVER_SIDE)).map_err(|e| LibraryError::Engine(e.to_string()))?;
-    Ok(())
-}
+/// Longest side of a timeline scrubber preview.
+const PREVIEW_SIDE: u32 = 960;
+/// Longest a worker may take to render one moment (a seek and one decoded frame).
+const MOMENT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Renders an upright thumbnail of a photo into `dest`.
 pub(crate) fn photo_thumbnail(photo: &Path, dest: &Path) -> Result<()> {
@@ -38,7 +26,46 @@ pub(crate) fn photo_thumbnail(photo: &Path, dest: &Path) -> Result<()> {
 
 /// Renders an upright copy of an image no longer than `side` into `dest`.
 pub(crate) fn thumbnail(image: &Path, dest: &Path, side: u32) -> Result<()> {
-    ensure_parent(dest)?;
-    engine().photo_thumbnail(image, dest, side).map_err(|e| LibraryError::Engine(e.to_string()))?;
+    keepsake_imaging::thumbnail(image, dest, side, keepsake_imaging::DEFAULT_MAX_PIXELS)?;
     Ok(())
+}
+
+impl Library {
+    /// Renders the frame at `t` seconds of `video` into `dest` as a cover (JPEG, upright).
+    pub(crate) fn render_cover_moment(&self, video: &Path, t: f64, dest: &Path) -> Result<()> {
+        self.render_moment(video, t, dest, COVER_SIDE)
+    }
+
+    fn render_moment(&self, video: &Path, time: f64, out: &Path, max_side: u32) -> Result<()> {
+        let req = WorkerRequest::RenderMoment { video: video.to_owned(), time, out: out.to_owned(), max_side };
+        self.helper().request(&req, MOMENT_TIMEOUT)?;
+        if !out.is_file() {
+            return Err(LibraryError::Worker(format!("the worker reported {} written, but it is not there", out.display())));
+        }
+        Ok(())
+    }
+
+    /// A preview of any moment of video `id` for the timeline scrubber (at most 960 px),
+    /// rendered on first request and kept in the data directory's `previews/` folder.
+    /// Times are rounded to tenths of a second, so dragging back and forth reuses them.
+    pub fn moment_preview(&self, id: MediaId, millis: u64) -> Result<PathBuf> {
+        let item = self.media_by_id(id)?.item;
+        if item.kind != MediaKind::Video {
+            return Err(LibraryError::NoImage(format!("a moment of {}: it is a photo", item.path.display())));
+        }
+        let t = millis as f64 / 1000.0;
+        if item.duration.is_some_and(|d| t > d + 0.5) {
+            return Err(LibraryError::NoImage(format!("{t:.1} s of {}: past its end", item.path.display())));
+        }
+        if !self.in_an_album(&item.path)? {
+            return Err(LibraryError::NotInLibrary(item.path));
+        }
+        let dir = self.data_dir().join("previews");
+        let out = dir.join(format!("{id}-{}-{}.jpg", item.size, millis / 100));
+        if !out.is_file() {
+            std::fs::create_dir_all(&dir).map_err(|e| LibraryError::io(&dir, e))?;
+            self.render_moment(&item.path, t, &out, PREVIEW_SIDE)?;
+        }
+        Ok(out)
+    }
 }

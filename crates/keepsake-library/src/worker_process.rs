@@ -3,7 +3,7 @@
 //! with a reason a user can read; the process is then dropped and replaced.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,48 @@ pub(crate) struct WorkerProcess {
 }
 
 const STDERR_TAIL: usize = 2000;
+
+/// Environment variable naming the worker executable (default: `keepsake` next to
+/// the current executable).
+pub const WORKER_ENV: &str = "KEEPSAKE_WORKER";
+
+/// The worker executable: [`WORKER_ENV`], else `keepsake` next to the running executable
+/// (the CLI itself, or the app's sidecar).
+pub(crate) fn worker_exe_from_env() -> PathBuf {
+    std::env::var_os(WORKER_ENV).map(PathBuf::from).unwrap_or_else(|| {
+        std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|d| d.join("keepsake")))
+            .unwrap_or_else(|| PathBuf::from("keepsake"))
+    })
+}
+
+/// Most memory one worker may allocate: `KEEPSAKE_WORKER_MEMORY_MB`, else
+/// [`default_worker_memory`].
+pub(crate) fn worker_memory_from_env() -> u64 {
+    env_num::<u64>("KEEPSAKE_WORKER_MEMORY_MB").map(|mb| mb << 20).unwrap_or_else(default_worker_memory)
+}
+
+/// A number from the environment, if set and well-formed.
+pub(crate) fn env_num<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+/// Half the machine's memory, between 1 and 4 GiB: plenty for decoding 4K (a few
+/// hundred MB), small enough that a runaway worker cannot starve the desktop.
+fn default_worker_memory() -> u64 {
+    const GIB: u64 = 1 << 30;
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(8 * GIB);
+    (total / 2).clamp(GIB, 4 * GIB)
+}
 
 impl WorkerProcess {
     /// Starts `exe worker`, allowed at most `memory_limit` bytes of data (heap,
@@ -119,7 +161,7 @@ impl WorkerProcess {
                 Err(RecvTimeoutError::Timeout) => {
                     self.kill();
                     return Err(WorkerFailure(format!(
-                        "worker hung: no answer within {:.0} s (timeout scaled by the video's duration); it was stopped",
+                        "worker hung: no answer within {:.0} s; it was stopped",
                         timeout.as_secs_f64()
                     )));
                 }

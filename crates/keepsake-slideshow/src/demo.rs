@@ -1,16 +1,14 @@
 //! The first-launch demo album: a few short generated videos (each with a black
 //! opening, a fade and three distinct scenes, so the engine has real choices to make)
-//! and a few photos, written into a folder of the data directory. Nothing here comes
-//! from the user, and deleting the folder removes it all.
+//! and a few photos, written into a folder the caller names (the library keeps it in the
+//! data directory). Nothing here comes from the user, and deleting the folder removes it
+//! all.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::SlideshowError;
 use crate::paint::{darken, landscape, PALETTES};
 use crate::writer::{OutputFormat, VideoWriter};
-
-/// The folder name, which is also the album name the sidebar shows.
-pub const DEMO_FOLDER: &str = "Demo album";
 
 const W: u32 = 640;
 const H: u32 = 360;
@@ -38,11 +36,13 @@ const PHOTOS: [(&str, usize, f32, u64); 3] = [
     ("First snow.jpg", 3, 5.5, 1_701_000_000),
 ];
 
-/// Writes the demo album into `data_dir/Demo album` (replacing a partial one) and
-/// returns its folder.
-pub fn generate(data_dir: &Path) -> Result<PathBuf, SlideshowError> {
-    let dir = data_dir.join(DEMO_FOLDER);
-    let staging = data_dir.join(format!(".{DEMO_FOLDER}.partial"));
+/// Writes the demo album into the folder `dir` (replacing an earlier or partial one; it
+/// is built beside it and renamed into place, so a crash never leaves half an album)
+/// and returns it.
+pub fn generate(dir: &Path) -> Result<PathBuf, SlideshowError> {
+    let dir = dir.to_path_buf();
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "demo".into());
+    let staging = dir.with_file_name(format!(".{name}.partial"));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|source| SlideshowError::Io { path: staging.clone(), source })?;
     for v in &VIDEOS {
@@ -93,13 +93,6 @@ fn set_mtime(path: &Path, unix: u64) {
     }
 }
 
-/// Whether `dir` is the demo album of `data_dir`.
-pub fn is_demo_folder(data_dir: &Path, dir: &Path) -> bool {
-    let demo = data_dir.join(DEMO_FOLDER);
-    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    canon(dir) == canon(&demo)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,8 +101,8 @@ mod tests {
     #[test]
     fn writes_three_decodable_videos_and_three_photos() {
         let data = tempfile::tempdir().unwrap();
-        let dir = generate(data.path()).unwrap();
-        assert!(is_demo_folder(data.path(), &dir));
+        let dir = generate(&data.path().join("Demo album")).unwrap();
+        assert_eq!(dir, data.path().join("Demo album"));
         let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         names.sort();
         assert_eq!(names, ["Beach day.mp4", "First snow.jpg", "Golden hour.jpg", "Lake view.jpg", "Morning walk.mp4", "Winter trip.mp4"]);
@@ -128,6 +121,6 @@ mod tests {
         let a = landscape(64, 36, &PALETTES[1], 2.3, 0.0);
         let b = landscape(64, 36, &PALETTES[0], 2.3 + 2.0 * 1.9, 0.0);
         assert_ne!(a, b);
-        assert!(!data.path().join(format!(".{DEMO_FOLDER}.partial")).exists());
+        assert!(!data.path().join(".Demo album.partial").exists());
     }
 }

@@ -5,7 +5,7 @@
 //! Public surface:
 //! - [`VideoWriter`]: RGB frames in, an H.264 MP4 or animated WebP out (FFmpeg).
 //! - [`export_slideshow`] + [`SlideshowOptions`]: images → a cross-faded slideshow file.
-//! - [`demo::generate`]: a small, clearly labelled album of synthetic videos and photos.
+//! - [`demo::generate`]: a small album of synthetic videos and photos, for a first launch.
 
 pub mod demo;
 mod error;

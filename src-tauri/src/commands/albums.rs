@@ -21,7 +21,7 @@ pub struct Album {
 /// All albums with their photo and video counts.
 #[tauri::command(async)]
 pub fn list_albums(state: State<'_, AppState>) -> Result<Vec<Album>, CommandError> {
-    Ok(state.library.roots()?.into_iter().map(|root| Album { demo: state.is_demo(&root), root }).collect())
+    Ok(state.library.roots()?.into_iter().map(|root| Album { demo: state.library.is_demo(&root), root }).collect())
 }
 
 /// Adds a folder the user chose: indexes it and queues its videos.
@@ -42,7 +42,7 @@ pub async fn add_album(app: AppHandle, path: String) -> Result<Album, CommandErr
             return Err(CommandError(format!("{} holds Keepsake's own data; choose a folder of photos and videos", canon.display())));
         }
         let (root, _report) = state.library.add_root(&canon, &|_| {})?;
-        Ok(Album { demo: state.is_demo(&root), root })
+        Ok(Album { demo: state.library.is_demo(&root), root })
     })
     .await?;
     emit_shell(&app, ShellEvent::AlbumsChanged);
@@ -58,14 +58,7 @@ pub async fn remove_album(app: AppHandle, id: i64) -> Result<(), CommandError> {
     blocking(move || {
         let state = handle.state::<AppState>();
         let root = state.library.roots()?.into_iter().find(|r| r.id == id).ok_or_else(|| CommandError(format!("no album {id}")))?;
-        state.library.remove_root(id)?;
-        if state.is_demo(&root) {
-            state.dismiss_demo();
-            if let Err(e) = std::fs::remove_dir_all(&root.path) {
-                tracing::warn!(error = %e, "could not delete the demo album's files");
-            }
-        }
-        Ok(())
+        Ok(state.library.remove_album(&root)?)
     })
     .await?;
     emit_shell(&app, ShellEvent::AlbumsChanged);

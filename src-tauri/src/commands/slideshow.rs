@@ -1,18 +1,14 @@
-//! Slideshow export: the chosen media's images, by date taken, encoded by
-//! `keepsake-slideshow` into a file the user names in the native save dialog.
+//! Slideshow export: the library gathers the chosen media's images and a worker encodes
+//! them into a file the user names in the native save dialog.
 
 use std::path::PathBuf;
 
-use keepsake_library::{ImageKey, MediaKind};
-use keepsake_slideshow::{export_slideshow as encode, OutputFormat, SlideshowOptions};
+use keepsake_library::SlideshowFormat;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_dialog::DialogExt;
 
 use super::{blocking, valid_id, CommandError};
 use crate::state::AppState;
-
-/// The most media one export may include (a 400-item slideshow is already ~20 minutes).
-const MAX_ITEMS: usize = 400;
 
 /// Encodes a slideshow of `ids` as `format` ("mp4" or "webp") into a file the user names
 /// in the native save dialog (the name suggested from `title`, in their Videos or
@@ -21,58 +17,27 @@ const MAX_ITEMS: usize = 400;
 /// replaced.
 #[tauri::command]
 pub async fn export_slideshow(app: AppHandle, ids: Vec<i64>, format: String, title: Option<String>) -> Result<Option<String>, CommandError> {
-    let format = match format.as_str() {
-        "mp4" => OutputFormat::Mp4,
-        "webp" => OutputFormat::WebP,
-        other => return Err(CommandError(format!("unknown slideshow format {other:?}; use mp4 or webp"))),
-    };
-    if ids.is_empty() {
-        return Err(CommandError("nothing to put in the slideshow".into()));
-    }
-    if ids.len() > MAX_ITEMS {
-        return Err(CommandError(format!("a slideshow can hold at most {MAX_ITEMS} items; select fewer")));
-    }
+    let format = SlideshowFormat::parse(&format)
+        .ok_or_else(|| CommandError(format!("unknown slideshow format {format:?}; use mp4 or webp")))?;
     let ids = ids.into_iter().map(valid_id).collect::<Result<Vec<_>, _>>()?;
     blocking(move || {
         let state = app.state::<AppState>();
-        let mut items = ids.iter().map(|id| state.library.media_by_id(*id)).collect::<Result<Vec<_>, _>>()?;
-        items.sort_by(|a, b| a.item.taken_at.cmp(&b.item.taken_at).then_with(|| a.item.name.cmp(&b.item.name)));
-        let mut images = Vec::new();
-        for d in &items {
-            let keys: Vec<ImageKey> = match d.item.kind {
-                MediaKind::Photo => vec![ImageKey::Photo(d.item.id)],
-                MediaKind::Video => {
-                    let mut keys = vec![ImageKey::Cover(d.item.id)];
-                    let cover_rank = d.cover.rank;
-                    keys.extend(d.frames.iter().filter(|f| Some(f.rank) != cover_rank).take(2).map(|f| ImageKey::Frame(d.item.id, f.rank)));
-                    keys
-                }
-            };
-            images.extend(keys.iter().filter_map(|k| state.library.image_path(k).ok()));
-        }
-        if images.is_empty() {
-            return Err(CommandError("none of these items has an image yet; wait for their covers".into()));
-        }
+        // Checked before the dialog: nobody should name a file for an export that cannot run.
+        let images = state.library.slideshow_images(&ids)?;
         let Some(out) = choose_destination(&app, format, title.as_deref())? else {
             return Ok(None);
         };
-        if out.exists() && state.inside_a_root(&out) {
-            return Err(CommandError(format!(
-                "{} is in one of your albums, and Keepsake never replaces your photos and videos; choose another name",
-                out.display()
-            )));
-        }
-        let report = encode(&images, &out, &SlideshowOptions::for_format(format)).map_err(CommandError::from_display)?;
+        let report = state.library.export_slideshow(&images, &out, format)?;
         Ok(Some(report.path.to_string_lossy().into_owned()))
     })
     .await
 }
 
 /// Asks the user where to save, in the native dialog. `None` when they cancel.
-fn choose_destination(app: &AppHandle, format: OutputFormat, title: Option<&str>) -> Result<Option<PathBuf>, CommandError> {
+fn choose_destination(app: &AppHandle, format: SlideshowFormat, title: Option<&str>) -> Result<Option<PathBuf>, CommandError> {
     let (label, folder) = match format {
-        OutputFormat::Mp4 => ("MP4 video", app.path().video_dir()),
-        OutputFormat::WebP => ("Animated WebP", app.path().picture_dir()),
+        SlideshowFormat::Mp4 => ("MP4 video", app.path().video_dir()),
+        SlideshowFormat::Webp => ("Animated WebP", app.path().picture_dir()),
     };
     let mut dialog = app
         .dialog()
@@ -114,7 +79,7 @@ fn suggested_name(title: Option<&str>) -> String {
 
 /// `path` ending in the format's extension: a name typed without it ("Summer") or with
 /// dots of its own ("Summer.2024") gets it added.
-fn with_extension(path: PathBuf, format: OutputFormat) -> PathBuf {
+fn with_extension(path: PathBuf, format: SlideshowFormat) -> PathBuf {
     let ext = format.extension();
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext)) {
         return path;
@@ -142,9 +107,9 @@ mod tests {
     #[test]
     fn the_chosen_file_ends_in_the_format_extension() {
         let p = |s: &str| PathBuf::from(s);
-        assert_eq!(with_extension(p("/home/a/Videos/Summer"), OutputFormat::Mp4), p("/home/a/Videos/Summer.mp4"));
-        assert_eq!(with_extension(p("/home/a/Videos/Summer.2024"), OutputFormat::Mp4), p("/home/a/Videos/Summer.2024.mp4"));
-        assert_eq!(with_extension(p("/home/a/Videos/Summer.MP4"), OutputFormat::Mp4), p("/home/a/Videos/Summer.MP4"));
-        assert_eq!(with_extension(p("/home/a/Pictures/loop.mp4"), OutputFormat::WebP), p("/home/a/Pictures/loop.mp4.webp"));
+        assert_eq!(with_extension(p("/home/a/Videos/Summer"), SlideshowFormat::Mp4), p("/home/a/Videos/Summer.mp4"));
+        assert_eq!(with_extension(p("/home/a/Videos/Summer.2024"), SlideshowFormat::Mp4), p("/home/a/Videos/Summer.2024.mp4"));
+        assert_eq!(with_extension(p("/home/a/Videos/Summer.MP4"), SlideshowFormat::Mp4), p("/home/a/Videos/Summer.MP4"));
+        assert_eq!(with_extension(p("/home/a/Pictures/loop.mp4"), SlideshowFormat::Webp), p("/home/a/Pictures/loop.mp4.webp"));
     }
 }

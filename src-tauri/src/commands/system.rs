@@ -11,19 +11,20 @@ use crate::state::AppState;
 pub struct AppInfo {
     pub version: &'static str,
     pub data_dir: String,
-    pub runtime: keepsake_engine::RuntimeReport,
+    /// `keepsake doctor --json`'s report, from a worker (the app never loads the engine).
+    pub runtime: serde_json::Value,
     pub complete: bool,
 }
 
 /// The engine's set-up as `keepsake doctor` sees it, plus the data directory.
 #[tauri::command(async)]
 pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
-    let runtime = keepsake_engine::runtime::inspect().map_err(CommandError::from_display)?;
+    let setup = state.library.engine_setup()?;
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         data_dir: state.data_dir.to_string_lossy().into_owned(),
-        complete: runtime.complete(),
-        runtime,
+        complete: setup.complete,
+        runtime: setup.report,
     })
 }
 

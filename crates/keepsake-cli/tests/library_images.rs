@@ -1,0 +1,217 @@
+//! The library's images through the real `keepsake worker`: photo and tile thumbnails
+//! (made in the calling process), moments rendered as covers and as timeline previews,
+//! slideshow export, the demo album and the engine's set-up (made in a worker, so the
+//! app's process never loads FFmpeg).
+
+use std::path::{Path, PathBuf};
+
+use keepsake_library::*;
+
+fn worker() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_keepsake"))
+}
+
+fn no_progress(_: ScanProgress) {}
+
+/// A real H.264 clip from one of FFmpeg's test sources.
+fn make_clip(path: &Path, source: &str, seconds: u32) {
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-y", "-v", "error", "-f", "lavfi", "-i", source, "-t", &seconds.to_string(), "-pix_fmt", "yuv420p"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// An album of one clip and one photo, indexed.
+fn album_with_clip_and_photo(tmp: &Path) -> (Library, PathBuf, MediaItem, MediaItem) {
+    let album = tmp.join("album");
+    std::fs::create_dir_all(&album).unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/coffee.png"), album.join("coffee.png")).unwrap();
+    make_clip(&album.join("clip.mp4"), "testsrc2=size=640x360:rate=10", 3);
+    let lib = Library::open_with_worker(&tmp.join("data"), Some(worker())).unwrap();
+    lib.add_root(&album, &no_progress).unwrap();
+    let by_name = |n: &str| lib.media(&MediaQuery { search: Some(n.into()), ..Default::default() }).unwrap()[0].clone();
+    let (clip, photo) = (by_name("clip.mp4"), by_name("coffee.png"));
+    (lib, album, clip, photo)
+}
+
+#[test]
+fn images_are_served_from_the_data_dir_only_moment_covers_and_photo_thumbnails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let album = tmp.path().join("album");
+    std::fs::create_dir_all(&album).unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/coffee.png"), album.join("coffee.png")).unwrap();
+    make_clip(&album.join("clip.mp4"), "testsrc2=size=1280x720:rate=10", 2);
+    let data = tmp.path().join("data");
+    let lib = Library::open_with_worker(&data, Some(worker())).unwrap();
+    lib.add_root(&album, &no_progress).unwrap();
+    let by_name = |n: &str| lib.media(&MediaQuery { search: Some(n.into()), ..Default::default() }).unwrap()[0].clone();
+    let photo = by_name("coffee.png");
+    let thumb = lib.image_path(&ImageKey::Photo(photo.id)).unwrap();
+    assert!(thumb.starts_with(&data) && thumb.is_file());
+    let (w, h) = image::image_dimensions(&thumb).unwrap();
+    assert!(w.max(h) <= 512 && w > h, "{w}x{h}");
+
+    let video = by_name("clip.mp4");
+    assert!(matches!(lib.image_path(&ImageKey::Cover(video.id)), Err(LibraryError::NoImage(_))), "no cover before analysis");
+    assert!(matches!(lib.set_cover(video.id, CoverChoice::Pick(2)), Err(LibraryError::InvalidCover(_))));
+    let cover = lib.set_cover(video.id, CoverChoice::Time(1.0)).unwrap();
+    assert_eq!(cover.kind, CoverKind::Time);
+    assert_eq!(cover.time, Some(1.0));
+    let served = lib.image_path(&ImageKey::Cover(video.id)).unwrap();
+    assert!(served.starts_with(&data) && served.is_file());
+    assert!(lib.media_by_id(video.id).unwrap().item.cover_version > video.cover_version, "cache-busting version moved");
+    assert!(lib.image_path(&ImageKey::Photo(video.id)).is_err(), "a video has no photo thumbnail");
+
+    // Tiles get a grid-size copy of the cover, renewed when the cover changes.
+    assert_eq!(image::image_dimensions(&served).unwrap(), (1280, 720));
+    let tile = lib.image_path(&ImageKey::TileCover(video.id)).unwrap();
+    assert!(tile.starts_with(&data) && tile != served);
+    assert_eq!(image::image_dimensions(&tile).unwrap(), (512, 288));
+    lib.set_cover(video.id, CoverChoice::Time(0.5)).unwrap();
+    let renewed = lib.image_path(&ImageKey::TileCover(video.id)).unwrap();
+    assert_ne!(renewed, tile, "a new cover gets a new tile image");
+    assert!(renewed.is_file() && !tile.exists(), "the old tile copy is removed");
+    assert!(matches!(lib.image_path(&ImageKey::TileFrame(video.id, 1)), Err(LibraryError::NoImage(_))), "no picks before analysis");
+
+    // The window asks for the same new tile from several threads at once (a refresh
+    // while the first request renders): each gets the finished image, none an error.
+    lib.set_cover(video.id, CoverChoice::Time(1.5)).unwrap();
+    let served: Vec<_> = std::thread::scope(|s| {
+        let asks: Vec<_> = (0..8).map(|_| s.spawn(|| lib.image_path(&ImageKey::TileCover(video.id)))).collect();
+        asks.into_iter().map(|a| a.join().unwrap()).collect()
+    });
+    for path in served {
+        let path = path.expect("every concurrent request is served");
+        assert_eq!(image::image_dimensions(&path).unwrap(), (512, 288));
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(renewed.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("tile-cover"))
+        .collect();
+    assert_eq!(leftovers.len(), 1, "one tile copy, no half-written files: {leftovers:?}");
+
+    // Small tiles get 256-px copies of the grid images, made from them and renewed with
+    // the cover; nothing else has a small copy.
+    let small = lib.image_path(&ImageKey::Small(Box::new(ImageKey::TileCover(video.id)))).unwrap();
+    assert!(small.starts_with(&data));
+    // A square tile crops it: the short side is what must reach 256 px (16:9 -> 456x256).
+    let (w, h) = image::image_dimensions(&small).unwrap();
+    assert!((256..=257).contains(&h) && (455..=456).contains(&w), "{w}x{h}");
+    let small_photo = lib.image_path(&ImageKey::Small(Box::new(ImageKey::Photo(photo.id)))).unwrap();
+    let (w, h) = image::image_dimensions(&small_photo).unwrap();
+    assert!((256..=257).contains(&w.min(h)), "{w}x{h}");
+    let (pw, ph) = image::image_dimensions(lib.image_path(&ImageKey::Photo(photo.id)).unwrap()).unwrap();
+    assert!(u64::from(w) * u64::from(h) < u64::from(pw) * u64::from(ph) * 3 / 4, "smaller than the 512-px copy");
+    assert!(lib.image_path(&ImageKey::Small(Box::new(ImageKey::Cover(video.id)))).is_err());
+    lib.set_cover(video.id, CoverChoice::Time(2.0)).unwrap();
+    let small_renewed = lib.image_path(&ImageKey::Small(Box::new(ImageKey::TileCover(video.id)))).unwrap();
+    assert_ne!(small_renewed, small);
+    assert!(small_renewed.is_file() && !small.exists(), "the old small copy goes with the old cover");
+}
+
+#[test]
+fn timeline_previews_are_rendered_once_per_tenth_and_only_for_videos_in_an_album() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (lib, album, clip, photo) = album_with_clip_and_photo(tmp.path());
+    let a = lib.moment_preview(clip.id, 1_230).unwrap();
+    assert!(a.starts_with(lib.data_dir()) && a.is_file());
+    assert_eq!(image::image_dimensions(&a).unwrap(), (640, 360), "no larger than the video");
+    // testsrc2 draws a moving pattern: two different moments are two different pictures.
+    let b = lib.moment_preview(clip.id, 2_500).unwrap();
+    assert_ne!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    // Within the same tenth of a second, the first render is reused.
+    let written = std::fs::metadata(&a).unwrap().modified().unwrap();
+    assert_eq!(lib.moment_preview(clip.id, 1_260).unwrap(), a);
+    assert_eq!(std::fs::metadata(&a).unwrap().modified().unwrap(), written);
+
+    assert!(matches!(lib.moment_preview(photo.id, 0), Err(LibraryError::NoImage(_))), "a photo has no moments");
+    // Once analysed, the clip's duration is known and times past its end are refused.
+    let config = AnalyzerConfig { worker_exe: worker(), workers: 1, ..AnalyzerConfig::from_env() };
+    assert_eq!(Analyzer::new(lib.clone(), config).run_until_empty(&|_| {}).unwrap().analysed, 1);
+    assert!(matches!(lib.moment_preview(clip.id, 9_000), Err(LibraryError::NoImage(_))), "past the end");
+    assert!(lib.moment_preview(clip.id, 3_000).is_ok(), "the last moment");
+    assert!(matches!(lib.moment_preview(999_999, 0), Err(LibraryError::NoSuchMedia(_))));
+    // The file went away (moved out of the album): nothing is opened.
+    std::fs::rename(album.join("clip.mp4"), tmp.path().join("elsewhere.mp4")).unwrap();
+    assert!(matches!(lib.moment_preview(clip.id, 500), Err(LibraryError::NotInLibrary(_))));
+}
+
+#[test]
+fn slideshows_export_in_date_order_and_never_replace_an_album_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (lib, album, clip, photo) = album_with_clip_and_photo(tmp.path());
+    // The clip has no picks yet: its cover is a moment, so it has an image.
+    lib.set_cover(clip.id, CoverChoice::Time(1.0)).unwrap();
+    let images = lib.slideshow_images(&[clip.id, photo.id]).unwrap();
+    assert_eq!(images.len(), 2, "{images:?}");
+    assert!(images.iter().all(|p| p.starts_with(lib.data_dir())));
+    assert!(matches!(lib.slideshow_images(&[]), Err(LibraryError::InvalidSlideshow(_))));
+    assert!(matches!(lib.slideshow_images(&vec![photo.id; MAX_SLIDESHOW_ITEMS + 1]), Err(LibraryError::InvalidSlideshow(_))));
+
+    let out = tmp.path().join("out/Summer.mp4");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let report = lib.export_slideshow(&images, &out, SlideshowFormat::Mp4).unwrap();
+    assert_eq!((report.path.as_path(), report.slides, report.skipped.len()), (out.as_path(), 2, 0));
+    let probe = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&probe.stdout).trim(), "h264,1280,720");
+    let webp = tmp.path().join("out/Summer.webp");
+    lib.export_slideshow(&images, &webp, SlideshowFormat::Webp).unwrap();
+    assert_eq!(&std::fs::read(&webp).unwrap()[..4], b"RIFF");
+
+    // A name that is one of the user's own files is refused, and the file is untouched.
+    let original = std::fs::read(album.join("clip.mp4")).unwrap();
+    let err = lib.export_slideshow(&images, &album.join("clip.mp4"), SlideshowFormat::Mp4).unwrap_err();
+    assert!(err.to_string().contains("never replaces your photos and videos"), "{err}");
+    assert_eq!(std::fs::read(album.join("clip.mp4")).unwrap(), original);
+    // An image that vanished is an error naming the reason, not a crash.
+    let err = lib.export_slideshow(&[tmp.path().join("gone.jpg")], &tmp.path().join("out/x.mp4"), SlideshowFormat::Mp4).unwrap_err();
+    assert!(matches!(err, LibraryError::Worker(_)), "{err:?}");
+}
+
+#[test]
+fn the_demo_album_is_generated_by_a_worker_and_once_removed_stays_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = Library::open_with_worker(&tmp.path().join("data"), Some(worker())).unwrap();
+    assert!(lib.wants_demo().unwrap());
+    let (root, report) = lib.create_demo().unwrap();
+    assert!(lib.is_demo(&root));
+    assert_eq!(root.path, std::fs::canonicalize(lib.demo_dir()).unwrap());
+    assert_eq!(root.name, DEMO_FOLDER);
+    assert_eq!((report.added, root.videos, root.photos), (6, 3, 3));
+    assert!(!lib.wants_demo().unwrap(), "there is an album now");
+
+    // Removing another album leaves its files alone; removing the demo deletes its files.
+    let other = tmp.path().join("mine");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("keep.jpg"), b"not really a photo").unwrap();
+    let (mine, _) = lib.add_root(&other, &no_progress).unwrap();
+    assert!(!lib.is_demo(&mine));
+    lib.remove_album(&mine).unwrap();
+    assert!(other.join("keep.jpg").is_file());
+    lib.remove_album(&root).unwrap();
+    assert!(!root.path.exists());
+    assert!(!lib.has_roots().unwrap());
+    assert!(!lib.wants_demo().unwrap(), "not made again once removed");
+}
+
+#[test]
+fn the_engine_setup_comes_from_a_worker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = Library::open_with_worker(&tmp.path().join("data"), Some(worker())).unwrap();
+    let setup = lib.engine_setup().unwrap();
+    assert!(setup.complete, "{:#}", setup.report);
+    assert_eq!(setup.report["onnxruntime_version"], "1.31.1");
+    assert!(setup.report["ffmpeg"]["avcodec"].as_str().is_some_and(|v| v.starts_with("59.")), "{:#}", setup.report);
+
+    let missing = Library::open_with_worker(&tmp.path().join("data2"), Some(tmp.path().join("no-such-keepsake"))).unwrap();
+    let err = missing.engine_setup().unwrap_err();
+    assert!(err.to_string().contains("cannot start the worker"), "{err}");
+}

@@ -1,0 +1,147 @@
+//! [`HelperWorker`]: the FFmpeg work the library does besides analysis (a moment of a
+//! video rendered as a cover or a scrubber preview, a slideshow encoded, the demo album
+//! generated, the engine's set-up checked) runs in a `keepsake worker` process, like
+//! analysis does. So the app's own process never loads FFmpeg (about 60 shared
+//! libraries and 13 MiB of its memory), and a video that crashes the decoder fails
+//! that one request instead of closing the window.
+//!
+//! One worker is kept for [`KEEP_IDLE`] after a request, so dragging the timeline's
+//! scrubber pays for starting a process once, not for every preview.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::error::{LibraryError, Result};
+use crate::protocol::{WorkerRequest, WorkerResponse};
+use crate::util::lock;
+use crate::worker_process::{worker_exe_from_env, worker_memory_from_env, WorkerProcess};
+
+/// How long an idle helper worker is kept for the next request.
+pub(crate) const KEEP_IDLE: Duration = Duration::from_secs(20);
+/// How often the idle worker is checked.
+const REAP_EVERY: Duration = Duration::from_secs(2);
+
+/// Runs one-off requests in a `keepsake worker`.
+pub(crate) struct HelperWorker {
+    exe: PathBuf,
+    memory_limit: u64,
+    keep_idle: Duration,
+    slot: Arc<Mutex<Slot>>,
+}
+
+#[derive(Default)]
+struct Slot {
+    /// The worker kept between requests, and when it was last used.
+    idle: Option<(WorkerProcess, Instant)>,
+    /// Whether a reaper thread is watching `idle`.
+    reaper: bool,
+}
+
+impl HelperWorker {
+    /// A helper running `exe` (see [`crate::WORKER_ENV`] for the default).
+    pub fn new(exe: Option<PathBuf>) -> HelperWorker {
+        HelperWorker {
+            exe: exe.unwrap_or_else(worker_exe_from_env),
+            memory_limit: worker_memory_from_env(),
+            keep_idle: KEEP_IDLE,
+            slot: Arc::new(Mutex::new(Slot::default())),
+        }
+    }
+
+    /// Sends `req` and waits up to `timeout` for the answer. A refusal (`ok: false`)
+    /// and a worker that crashed, hung or ran out of memory are both errors that say
+    /// why, as [`LibraryError::Worker`].
+    pub fn request(&self, req: &WorkerRequest, timeout: Duration) -> Result<WorkerResponse> {
+        let parked = lock(&self.slot).idle.take().map(|(w, _)| w);
+        let mut worker = match parked {
+            Some(w) => w,
+            None => WorkerProcess::spawn(&self.exe, Some(self.memory_limit)).map_err(|f| LibraryError::Worker(f.0))?,
+        };
+        let response = worker.request(req, timeout).map_err(|f| LibraryError::Worker(f.0))?;
+        self.park(worker);
+        if response.ok {
+            Ok(response)
+        } else {
+            Err(LibraryError::Worker(response.error.unwrap_or_else(|| "the worker refused without a reason".into())))
+        }
+    }
+
+    /// Keeps a healthy worker for the next request; a reaper thread ends it after
+    /// [`KEEP_IDLE`]. If another is already kept (two requests at once), this one ends.
+    fn park(&self, worker: WorkerProcess) {
+        let mut slot = lock(&self.slot);
+        if slot.idle.is_some() {
+            return;
+        }
+        slot.idle = Some((worker, Instant::now()));
+        if slot.reaper {
+            return;
+        }
+        let watched = Arc::downgrade(&self.slot);
+        let keep_idle = self.keep_idle;
+        let spawned = std::thread::Builder::new().name("keepsake-helper-reaper".into()).spawn(move || loop {
+            std::thread::sleep(REAP_EVERY.min(keep_idle / 2));
+            let Some(slot) = watched.upgrade() else { return };
+            let mut slot = lock(&slot);
+            match &slot.idle {
+                Some((_, since)) if since.elapsed() < keep_idle => continue,
+                Some(_) => {
+                    // Dropping the worker closes its stdin and waits for it to exit.
+                    slot.idle = None;
+                }
+                None => {}
+            }
+            slot.reaper = false;
+            return;
+        });
+        match spawned {
+            Ok(_) => slot.reaper = true,
+            // Without a reaper, keep nothing: a worker idling forever would waste memory.
+            Err(_) => slot.idle = None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A stand-in worker that answers every request `ok` and names its process id: real
+    /// process management, without FFmpeg.
+    fn echo_worker(dir: &std::path::Path) -> PathBuf {
+        let exe = dir.join("worker.sh");
+        std::fs::write(&exe, "#!/bin/sh\n# $1 is `worker`\nwhile read line; do echo '{\"ok\":true,\"error\":\"'$$'\"}'; done\n").unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        exe
+    }
+
+    fn pid_of(r: WorkerResponse) -> String {
+        r.error.unwrap()
+    }
+
+    #[test]
+    fn one_worker_serves_requests_in_a_row_and_ends_when_idle() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut helper = HelperWorker::new(Some(echo_worker(dir.path())));
+        helper.keep_idle = Duration::from_millis(600);
+        let t = Duration::from_secs(10);
+        let first = pid_of(helper.request(&WorkerRequest::InspectRuntime, t).unwrap());
+        let second = pid_of(helper.request(&WorkerRequest::InspectRuntime, t).unwrap());
+        assert_eq!(first, second, "the kept worker answered again");
+        assert!(std::path::Path::new(&format!("/proc/{first}")).exists());
+        std::thread::sleep(Duration::from_millis(2000));
+        assert!(lock(&helper.slot).idle.is_none(), "the idle worker was let go");
+        assert!(!std::path::Path::new(&format!("/proc/{first}")).exists(), "and its process ended");
+        let third = pid_of(helper.request(&WorkerRequest::InspectRuntime, t).unwrap());
+        assert_ne!(third, first, "a new worker after the idle one ended");
+    }
+
+    #[test]
+    fn a_worker_that_cannot_start_is_an_error_saying_so() {
+        let helper = HelperWorker::new(Some(PathBuf::from("/nonexistent/keepsake")));
+        let err = helper.request(&WorkerRequest::InspectRuntime, Duration::from_secs(5)).unwrap_err();
+        assert!(err.to_string().contains("cannot start the worker /nonexistent/keepsake"), "{err}");
+    }
+}
