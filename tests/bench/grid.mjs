@@ -112,6 +112,37 @@ async function timedLaunch() {
   }
 }
 
+/**
+ * CPU ticks so far: the machine's (busy, and stolen by the hypervisor: time this VM
+ * wanted to run and could not) and the app tree's own. Taken around each scroll pass, so
+ * a slow pass can be told apart: the app working harder, or the machine being busy.
+ */
+function cpuTicks(tree) {
+  const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu;
+  let app = 0;
+  let web = 0;
+  for (const p of tree) {
+    try {
+      const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const used = Number(fields[11]) + Number(fields[12]);
+      if (p.comm.startsWith("WebKit")) web += used;
+      else app += used;
+    } catch {
+      // Ended during the pass (a worker): its time is lost, a few ticks at most.
+    }
+  }
+  return { busy: user + nice + system + irq + softirq, steal, app, web, at: Date.now() };
+}
+
+/** Cores' worth of CPU between two `cpuTicks` readings, by whom. */
+function cpuBetween(a, b) {
+  const cores = (t) => Math.round((t / ticks / ((b.at - a.at) / 1000)) * 100) / 100;
+  const mine = b.app - a.app + (b.web - a.web);
+  return { appCores: cores(b.app - a.app), webCores: cores(b.web - a.web), otherCores: cores(b.busy - a.busy - mine), stolenCores: cores(b.steal - a.steal) };
+}
+
 /** The middle element of `xs` ranked by `key` (for an even count, the upper middle). */
 const medianBy = (xs, key) => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)];
 const median = (xs) => medianBy(xs, (x) => x);
@@ -163,7 +194,10 @@ try {
       requestAnimationFrame(step);`;
     results.passes = [];
     for (let i = 0; i < 3; i++) {
-      results.passes.push(await app.execAsync(pass));
+      const { tree } = processTree();
+      const before = cpuTicks(tree);
+      const measured = await app.execAsync(pass);
+      results.passes.push({ ...measured, cpu: cpuBetween(before, cpuTicks(tree)) });
       await sleep(500);
     }
     results.scroll = medianBy(results.passes, (p) => p.fps);
@@ -195,6 +229,8 @@ and memory measures.
 | memory after the scrolls: app + WebKit processes (PSS: shared pages counted once) | < 300 MB | ${results.pssTotalMiB} MiB (before scrolling: ${results.pssBeforeScrollMiB} MiB; plain RSS sum, shared libraries counted per process: ${results.rssTotalMiB} MiB) | ${ok.memory ? "pass" : "FAIL"} |
 
 DOM during the median pass: ${results.scroll.rowsInDom} rows, ${results.scroll.tilesInDom} tiles (virtualized), ${Math.round(results.scroll.scrolledPx).toLocaleString("en")} px scrolled.
+
+CPU during each pass, in cores of this 2-core machine (the app and its workers / WebKit's processes / everything else here, mostly Xvfb / taken by the hypervisor for other machines): ${results.passes.map((p) => `${p.fps.toFixed(1)} fps: ${p.cpu.appCores} / ${p.cpu.webCores} / ${p.cpu.otherCores} / ${p.cpu.stolenCores}`).join("; ")}.
 
 Processes (PSS / RSS): ${results.memory.map((p) => `${p.process} ${p.pssMiB} / ${p.rssMiB} MiB`).join(", ")}.
 `;

@@ -43,6 +43,7 @@ fn images_are_served_from_the_data_dir_only_moment_covers_and_photo_thumbnails()
     std::fs::create_dir_all(&album).unwrap();
     std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/coffee.png"), album.join("coffee.png")).unwrap();
     make_clip(&album.join("clip.mp4"), "testsrc2=size=1280x720:rate=10", 2);
+    image::RgbImage::from_pixel(320, 240, image::Rgb([90, 120, 200])).save(album.join("tiny.jpg")).unwrap();
     let data = tmp.path().join("data");
     let lib = Library::open_with_worker(&data, Some(worker())).unwrap();
     lib.add_root(&album, &no_progress).unwrap();
@@ -107,6 +108,11 @@ fn images_are_served_from_the_data_dir_only_moment_covers_and_photo_thumbnails()
     let (pw, ph) = image::image_dimensions(lib.image_path(&ImageKey::Photo(photo.id)).unwrap()).unwrap();
     assert!(u64::from(w) * u64::from(h) < u64::from(pw) * u64::from(ph) * 3 / 4, "smaller than the 512-px copy");
     assert!(lib.image_path(&ImageKey::Small(Box::new(ImageKey::Cover(video.id)))).is_err());
+    // A photo no bigger than a small copy would be is its own small copy.
+    let tiny = by_name("tiny.jpg");
+    let tiny_grid = lib.image_path(&ImageKey::Photo(tiny.id)).unwrap();
+    assert_eq!(image::image_dimensions(&tiny_grid).unwrap(), (320, 240));
+    assert_eq!(lib.image_path(&ImageKey::Small(Box::new(ImageKey::Photo(tiny.id)))).unwrap(), tiny_grid);
     lib.set_cover(video.id, CoverChoice::Time(2.0)).unwrap();
     let small_renewed = lib.image_path(&ImageKey::Small(Box::new(ImageKey::TileCover(video.id)))).unwrap();
     assert_ne!(small_renewed, small);

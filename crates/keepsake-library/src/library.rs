@@ -540,16 +540,25 @@ impl Library {
                 let source = self.image_path(inner)?;
                 let name = source.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
                 let dest = source.with_file_name(format!("{name}-{SMALL_TILE_SIDE}.jpg"));
-                if !dest.is_file() {
+                if dest.is_file() {
+                    Some(dest)
+                } else {
                     // A tile crops its image to a square, so the *short* side must
                     // reach SMALL_TILE_SIDE or the tile would show an upscaled, soft
                     // picture: 455x256 for a 16:9 frame, 341x256 for a 4:3 photo.
                     let (w, h) = image::image_dimensions(&source).map_err(|e| LibraryError::NoImage(format!("{inner:?}: {e}")))?;
                     let (long, short) = (w.max(h).max(1), w.min(h).max(1));
                     let side = (u64::from(SMALL_TILE_SIDE) * u64::from(long)).div_ceil(u64::from(short));
-                    crate::render::thumbnail(&source, &dest, side.min(u64::from(long)) as u32)?;
+                    if side >= u64::from(long) {
+                        // A small picture (a 320x240 photo) is its own small copy:
+                        // decoding and re-encoding the same pixels would only cost the
+                        // first scroll past it time, and the disk a duplicate.
+                        Some(source)
+                    } else {
+                        crate::render::thumbnail(&source, &dest, side as u32)?;
+                        Some(dest)
+                    }
                 }
-                Some(dest)
             }
         };
         let path = path.ok_or_else(|| LibraryError::NoImage(format!("{key:?}")))?;
