@@ -110,6 +110,8 @@ pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> 
     let Some(resource) = parse(request.uri().path()) else {
         return text(StatusCode::BAD_REQUEST, "not a Keepsake resource");
     };
+    // The window is showing things: background passes hold off (`Library::note_viewing`).
+    state.library.note_viewing();
     match resource {
         Resource::Image(key) => match state.library.image_path(&key) {
             Ok(path) => file_response(&path, "max-age=31536000, immutable"),

@@ -14,6 +14,9 @@ use crate::model::LibraryEvent;
 use crate::protocol::{WorkerRequest, WorkerResponse};
 use crate::worker_process::{env_num, worker_exe_from_env, worker_memory_from_env, WorkerFailure, WorkerProcess};
 
+/// How long after the window last asked for something background passes wait.
+const VIEWING_HOLD_OFF: Duration = Duration::from_millis(500);
+
 /// How the analyzer runs. `from_env` reads the defaults and test overrides.
 #[derive(Debug, Clone)]
 pub struct AnalyzerConfig {
@@ -89,10 +92,15 @@ impl Analyzer {
         let summary = std::sync::Mutex::new(RunSummary::default());
         let first_error = std::sync::Mutex::new(None);
         std::thread::scope(|s| {
-            // Photo dates left for later by bulk scans, alongside the analysis.
+            // Photo dates left for later by bulk scans, alongside the analysis, holding
+            // off while the window is busy showing things (see `Library::note_viewing`).
             s.spawn(|| {
                 crate::util::lower_thread_priority();
                 while !stop.load(Ordering::Relaxed) {
+                    if self.library.viewed_within(VIEWING_HOLD_OFF) {
+                        std::thread::sleep(VIEWING_HOLD_OFF / 2);
+                        continue;
+                    }
                     match self.library.fill_photo_dates(500) {
                         Ok(0) | Err(_) => break,
                         Ok(_) => {}

@@ -31,6 +31,8 @@ struct Inner {
     dates_cursor: std::sync::atomic::AtomicI64,
     /// Runs the FFmpeg work asked of the library outside analysis (moments, exports).
     helper: HelperWorker,
+    /// When the window last asked for something to show (ms since the epoch).
+    last_viewed_ms: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for Library {
@@ -58,7 +60,8 @@ impl Library {
         let db = Arc::new(Mutex::new(conn));
         let queue = JobQueue::new(db.clone());
         let helper = HelperWorker::new(worker);
-        Ok(Library { inner: Arc::new(Inner { data_dir: data_dir.to_path_buf(), db, queue, dates_cursor: Default::default(), helper }) })
+        let inner = Inner { data_dir: data_dir.to_path_buf(), db, queue, dates_cursor: Default::default(), helper, last_viewed_ms: Default::default() };
+        Ok(Library { inner: Arc::new(inner) })
     }
 
     /// Opens the library in [`crate::paths::data_dir`].
@@ -74,6 +77,21 @@ impl Library {
     /// The analysis queue.
     pub fn queue(&self) -> &JobQueue {
         &self.inner.queue
+    }
+
+    /// Notes that the window just asked for something to show (a grid page, an image).
+    /// Background passes over the library (reading photo dates after an import) hold off
+    /// while this keeps happening: a scroll asks for images every few frames, and on two
+    /// cores those passes cost the first scroll after a big import several frames a
+    /// second. The app calls this; the CLI has no window and never does.
+    pub fn note_viewing(&self) {
+        self.inner.last_viewed_ms.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the window asked for something within the last `window`.
+    pub(crate) fn viewed_within(&self, window: std::time::Duration) -> bool {
+        let last = self.inner.last_viewed_ms.load(std::sync::atomic::Ordering::Relaxed);
+        last > 0 && now_ms().saturating_sub(last) < window.as_millis() as i64
     }
 
     pub(crate) fn helper(&self) -> &HelperWorker {

@@ -116,3 +116,39 @@ fn photo_dates_come_from_exif_in_the_background_else_mtime() {
     let mtime_s = mtime.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     assert_eq!(items[1].taken_at, mtime_s);
 }
+
+#[test]
+fn photo_dates_wait_while_the_window_is_showing_things() {
+    let tmp = tempfile::tempdir().unwrap();
+    let album = tmp.path().join("album");
+    write(&album.join("dated.jpg"), &jpeg_with_exif_date("2019:07:14 10:20:30"));
+    write(&album.join("other.jpg"), &jpeg_with_exif_date("2020:01:02 03:04:05"));
+    let data = tmp.path().join("data");
+    let lib = Library::open(&data).unwrap();
+    lib.add_root(&album, &no_progress).unwrap();
+    let unchecked = || -> i64 {
+        let db = rusqlite::Connection::open(data.join(db::DB_FILE)).unwrap();
+        db.query_row("SELECT COUNT(*) FROM media WHERE taken_source = 'unchecked'", [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(unchecked(), 2);
+
+    // The window keeps asking for images (a scroll) for a second.
+    let scrolling = std::sync::atomic::AtomicBool::new(true);
+    let while_scrolling = std::thread::scope(|s| {
+        s.spawn(|| {
+            while scrolling.load(std::sync::atomic::Ordering::Relaxed) {
+                lib.note_viewing();
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let analyzer = s.spawn(|| Analyzer::new(lib.clone(), AnalyzerConfig { workers: 1, ..AnalyzerConfig::from_env() }).run_until_empty(&|_| {}));
+        std::thread::sleep(std::time::Duration::from_millis(900));
+        let while_scrolling = unchecked();
+        scrolling.store(false, std::sync::atomic::Ordering::Relaxed);
+        analyzer.join().unwrap().unwrap();
+        while_scrolling
+    });
+    assert_eq!(while_scrolling, 2, "no photo read while the window was busy");
+    assert_eq!(unchecked(), 0, "all read once the window went quiet");
+}

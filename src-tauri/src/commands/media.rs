@@ -26,6 +26,7 @@ pub fn query_media(state: State<'_, AppState>, mut query: MediaQuery) -> Result<
     if let Some(root) = query.root {
         valid_id(root)?;
     }
+    state.library.note_viewing();
     let items = state.library.media(&query)?;
     let total = state.library.media_count(&query)?;
     Ok(MediaPage { items, total })
