@@ -20,8 +20,6 @@ pub struct EngineConfig {
     pub analysis_threads: usize,
     /// Longest side of frames decoded for analysis (features are computed at this size).
     pub analysis_side: u32,
-    /// Photos above this many pixels are refused (decompression-bomb guard).
-    pub max_photo_pixels: u64,
     /// Whether to try face detection at all.
     pub faces_enabled: bool,
 }
@@ -46,7 +44,6 @@ impl EngineConfig {
             models_dir: runtime::asset_root().join("models"),
             analysis_threads: 0,
             analysis_side: 256,
-            max_photo_pixels: keepsake_imaging::DEFAULT_MAX_PIXELS,
             faces_enabled: false,
         }
     }

@@ -66,10 +66,6 @@ impl Engine {
         crate::preview::preview(video, out, opts, self.config.analysis_threads, self.config.analysis_side)
     }
 
-    /// Writes an upright (EXIF-oriented) thumbnail of a JPEG/PNG/WebP photo.
-    pub fn photo_thumbnail(&self, photo: &Path, out: &Path, max_side: u32) -> Result<RenderedImage, EngineError> {
-        crate::photo::thumbnail(photo, out, max_side, self.config.max_photo_pixels)
-    }
     /// Writes a PNG contact sheet of every candidate of `selection` (scores, rejections,
     /// picks), to show why the picks won.
     pub fn contact_sheet(&self, selection: &Selection, out: &Path) -> Result<RenderedImage, EngineError> {

@@ -1,5 +1,6 @@
-//! Keepsake's thumbnail engine: turns a video into its best frames, and photos into
-//! upright thumbnails. Free of SQLite and Tauri so it builds, tests and benchmarks alone.
+//! Keepsake's thumbnail engine: turns a video into its best frames (photo thumbnails are
+//! `keepsake-imaging`'s, which needs no FFmpeg). Free of SQLite and Tauri so it builds,
+//! tests and benchmarks alone.
 //!
 //! # Public surface
 //! - [`Engine`]: built once from an [`EngineConfig`] (never fails; missing face models are
@@ -9,7 +10,6 @@
 //!     [`CurvePoint`]s along the timeline and every [`CandidateReport`],
 //!   - [`Engine::render_moment`] → any moment as an upright image (manual cover override),
 //!   - [`Engine::preview`] → a looping animated GIF/WebP of the best moments,
-//!   - [`Engine::photo_thumbnail`] → an EXIF-upright photo thumbnail.
 //! - [`EngineError`]: one variant per kind of unusable input, each naming the file.
 //! - [`runtime`]: what the engine can use on this machine, for `keepsake doctor`.
 //! - [`faces`]: [`FaceDetector`] finds faces in frames (BlazeFace on ONNX Runtime), so
@@ -29,7 +29,6 @@ mod error;
 mod face_scoring;
 pub mod faces;
 mod features;
-mod photo;
 mod preview;
 mod probe;
 mod render;

@@ -1,23 +1,9 @@
-//! Animated previews and contact sheets (photo thumbnails: `keepsake-imaging`'s tests),
-//! and the engine's mapping of a refused photo to its own error.
+//! Animated previews and contact sheets (photo thumbnails: `keepsake-imaging`'s tests).
 
 mod common;
 use common::*;
 
 use keepsake_engine::{AnalyzeOptions, EngineError, PreviewOptions};
-
-#[test]
-fn a_refused_photo_is_an_engine_error_naming_the_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = dir.path().join("fake.jpg");
-    std::fs::write(&text, "not a photo at all").unwrap();
-    let err = engine().photo_thumbnail(&text, &dir.path().join("x.jpg"), 64).unwrap_err();
-    assert!(matches!(err, EngineError::NotMedia { .. }), "{err:?}");
-    assert_eq!(err.path(), text);
-    let empty = dir.path().join("empty.png");
-    std::fs::write(&empty, b"").unwrap();
-    assert!(matches!(engine().photo_thumbnail(&empty, &dir.path().join("y.jpg"), 64), Err(EngineError::Empty { .. })));
-}
 
 #[test]
 fn preview_is_a_small_looping_gif() {
