@@ -41,37 +41,34 @@ pub fn run() -> Result<ExitCode> {
 }
 
 fn handle(engine: &mut crate::worker_engine::WorkerEngine, req: WorkerRequest) -> WorkerResponse {
+    use crate::worker_engine::{create_demo, export_slideshow, inspect_runtime};
     match req {
-        WorkerRequest::Probe { video } => match engine.probe(&video) {
-            Ok(p) => WorkerResponse { ok: true, probe: Some(p), ..Default::default() },
-            Err(e) => WorkerResponse::failure(e),
-        },
+        WorkerRequest::Probe { video } => reply(engine.probe(&video), |r, p| r.probe = Some(p)),
         WorkerRequest::Analyze { video, out_dir, count } => {
             injected_fault(&video);
-            match engine.analyze(&video, &out_dir, count) {
-                Ok(a) => WorkerResponse { ok: true, analysis: Some(a), ..Default::default() },
-                Err(e) => WorkerResponse::failure(e),
-            }
+            reply(engine.analyze(&video, &out_dir, count), |r, a| r.analysis = Some(a))
         }
         WorkerRequest::RenderMoment { video, time, out, max_side } => {
             injected_fault(&video);
-            match engine.render_moment(&video, time, &out, max_side) {
-                Ok(()) => WorkerResponse { ok: true, ..Default::default() },
-                Err(e) => WorkerResponse::failure(e),
-            }
+            reply(engine.render_moment(&video, time, &out, max_side), |_, ()| {})
         }
-        WorkerRequest::ExportSlideshow { images, out, format } => match crate::worker_engine::export_slideshow(&images, &out, format) {
-            Ok(export) => WorkerResponse { ok: true, export: Some(export), ..Default::default() },
-            Err(e) => WorkerResponse::failure(e),
-        },
-        WorkerRequest::CreateDemo { dir } => match crate::worker_engine::create_demo(&dir) {
-            Ok(()) => WorkerResponse { ok: true, ..Default::default() },
-            Err(e) => WorkerResponse::failure(e),
-        },
-        WorkerRequest::InspectRuntime => match crate::worker_engine::inspect_runtime() {
-            Ok(runtime) => WorkerResponse { ok: true, runtime: Some(runtime), ..Default::default() },
-            Err(e) => WorkerResponse::failure(e),
-        },
+        WorkerRequest::ExportSlideshow { images, out, format } => {
+            reply(export_slideshow(&images, &out, format), |r, e| r.export = Some(e))
+        }
+        WorkerRequest::CreateDemo { dir } => reply(create_demo(&dir), |_, ()| {}),
+        WorkerRequest::InspectRuntime => reply(inspect_runtime(), |r, rt| r.runtime = Some(rt)),
+    }
+}
+
+/// The answer to one request: `ok`, with what `fill` puts in it, or the failure's reason.
+fn reply<T>(result: Result<T, String>, fill: impl FnOnce(&mut WorkerResponse, T)) -> WorkerResponse {
+    match result {
+        Ok(value) => {
+            let mut response = WorkerResponse { ok: true, ..Default::default() };
+            fill(&mut response, value);
+            response
+        }
+        Err(e) => WorkerResponse::failure(e),
     }
 }
 

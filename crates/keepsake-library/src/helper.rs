@@ -87,7 +87,7 @@ impl HelperWorker {
             match &slot.idle {
                 Some((_, since)) if since.elapsed() < keep_idle => continue,
                 Some(_) => {
-                    // Dropping the worker closes its stdin and waits for it to exit.
+                    // Dropping the worker ends its process and reaps it.
                     slot.idle = None;
                 }
                 None => {}
