@@ -8,6 +8,8 @@ rules (a frame at 10 % like ffmpegthumbnailer; frames at 25/50/75 %) do on the s
 
 Usage: python3 tests/eval/evaluate.py --keepsake target/release/keepsake
        python3 tests/eval/evaluate.py --baselines-only        (no engine needed)
+       python3 tests/eval/evaluate.py --keepsake … --formats-only   (only the formats section,
+           tests/eval/formats.py; replaces that section of docs/eval.md) · --no-formats skips it
 Python 3 standard library + the ffmpeg/ffprobe CLI only.
 """
 from __future__ import annotations
@@ -26,9 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build_set  # noqa: E402
+import formats  # noqa: E402
 
 ROOT = build_set.ROOT
 RUNS = build_set.CACHE / "runs"
+FORMAT_RUNS = build_set.CACHE / "runs-formats"
 
 # A pick counts as bad when its time lies inside a bad stretch widened by MARGIN seconds on
 # each side (a cut is a stretch of length zero, so a pick within MARGIN of a cut is bad).
@@ -325,13 +329,22 @@ def main() -> int:
     ap.add_argument("--only", help="evaluate only videos whose name contains this")
     ap.add_argument("--keepsake-arg", action="append", default=[], metavar="ARG",
                     help="extra argument for `keepsake thumbs` (repeatable), e.g. --keepsake-arg=--candidates=24")
+    ap.add_argument("--formats-only", action="store_true",
+                    help="run only the formats section (tests/eval/formats.py); it replaces that "
+                         "section of the report file and leaves the rest as it is")
+    ap.add_argument("--no-formats", action="store_true", help="skip the formats section")
     args = ap.parse_args()
+    if args.formats_only and args.no_formats:
+        print("evaluate: --formats-only and --no-formats exclude each other", file=sys.stderr)
+        return 2
     if not args.baselines_only:
         if args.keepsake is None or not os.access(args.keepsake, os.X_OK):
             print(f"evaluate: keepsake binary not found or not executable: {args.keepsake} "
                   f"(build it with `cargo build --release -p keepsake-cli`, or pass --baselines-only)",
                   file=sys.stderr)
             return 2
+    if args.formats_only:
+        return formats_main(args)
     try:
         t0 = time.monotonic()
         set_dir = build_set.build()
@@ -368,6 +381,13 @@ def main() -> int:
             "machine": machine(), "commit": git_commit(),
             "agg": {m: aggregate(results, m) for m in methods}}
     text = report(results, methods, meta)
+    formats_miss = []
+    if not args.no_formats:
+        section, formats_miss, err = run_formats(args)
+        if err:
+            return err
+        if section:
+            text += "\n" + section
     if not args.no_write:  # written first, so a closed stdout (| head) cannot lose it
         args.write.parent.mkdir(parents=True, exist_ok=True)
         args.write.write_text(text)
@@ -376,11 +396,63 @@ def main() -> int:
         print(text)
     except BrokenPipeError:
         pass
+    status = 0
     if KEEPSAKE in methods:
         miss = misses(meta["agg"][KEEPSAKE])
         if miss:
             print("evaluate: Keepsake misses its targets: " + "; ".join(miss), file=sys.stderr)
-            return 1
+            status = 1
+    if formats_miss:
+        print("evaluate: Keepsake fails formats checks: " + "; ".join(formats_miss), file=sys.stderr)
+        status = 1
+    return status
+
+
+def run_formats(args) -> tuple[str, list[str], int]:
+    """The formats section (tests/eval/formats.py): (markdown, Keepsake's failed checks,
+    exit status when the corpus cannot be built, else 0)."""
+    log = lambda s: print(s, file=sys.stderr)  # noqa: E731
+    try:
+        t0 = time.monotonic()
+        corpus = formats.build(log=log)
+        log(f"formats corpus: {corpus} (ready in {time.monotonic() - t0:.1f} s)")
+    except (RuntimeError, subprocess.CalledProcessError) as e:
+        print(f"evaluate: cannot build the formats corpus: {e}", file=sys.stderr)
+        return "", [], 2
+    runner = None
+    if not args.baselines_only:
+        binary = args.keepsake.resolve()
+        runner = lambda video, out: run_keepsake(binary, video, out, args.timeout, args.keepsake_arg)  # noqa: E731
+    if FORMAT_RUNS.exists():
+        shutil.rmtree(FORMAT_RUNS)
+    t0 = time.monotonic()
+    results = formats.evaluate(corpus, FORMAT_RUNS, runner, log=log, only=args.only)
+    log(f"formats: checked in {time.monotonic() - t0:.1f} s")
+    if not results["files"]:
+        return "", [], 0
+    return formats.report(results, corpus), formats.misses(results), 0
+
+
+def formats_main(args) -> int:
+    """--formats-only: prints the formats section and puts it in place of the report file's
+    formats section (appended when it has none), leaving the rest of the report as it is."""
+    section, miss, err = run_formats(args)
+    if err:
+        return err
+    if not args.no_write and section:
+        old = args.write.read_text() if args.write.is_file() else ""
+        head = old.split("\n" + formats.SECTION_TITLE, 1)[0].rstrip("\n")
+        text = (head + "\n\n" if head else "") + section
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text(text)
+        print(f"wrote {args.write} (formats section)", file=sys.stderr)
+    try:
+        print(section)
+    except BrokenPipeError:
+        pass
+    if miss:
+        print("evaluate: Keepsake fails formats checks: " + "; ".join(miss), file=sys.stderr)
+        return 1
     return 0
 
 
