@@ -93,3 +93,47 @@ fn preview_writes_webp_and_gif() {
     assert_eq!(&webp[8..12], b"WEBP");
     assert!(webp.windows(4).any(|w| w == b"ANIM"), "animated WebP");
 }
+
+/// Damaged copies of a real video (truncated, header bytes flipped): each is refused with
+/// one line and exit status 1, or analysed (exit 0); never killed by a signal. Before the
+/// engine waited for its face loader on drop, about 1 run in 60 died of SIGSEGV after
+/// printing the right error (the process exited while ONNX Runtime was loading).
+#[test]
+fn damaged_videos_exit_with_a_status_never_a_signal() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read(media("bikes.mp4")).unwrap();
+    let mut damaged: Vec<(String, Vec<u8>)> = Vec::new();
+    for cut in [0.001, 0.01, 0.05, 0.3] {
+        damaged.push((format!("cut{cut}.mp4"), original[..(original.len() as f64 * cut) as usize].to_vec()));
+    }
+    for (k, at) in [4usize, 8, 40, 200].into_iter().enumerate() {
+        let mut bytes = original.clone();
+        for b in &mut bytes[at..at + 16] {
+            *b ^= 0xa5;
+        }
+        damaged.push((format!("flipped{k}.mp4"), bytes));
+    }
+    damaged.push(("text.mp4".into(), b"not a video at all\n".to_vec()));
+    let mut refused = 0;
+    for round in 0..4 {
+        for (name, bytes) in &damaged {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let out = dir.path().join(format!("out{round}"));
+            let o = keepsake().args(["thumbs", path.to_str().unwrap(), "--out", out.to_str().unwrap()]).output().unwrap();
+            assert_eq!(o.status.signal(), None, "{name}: killed by a signal; stderr: {}", String::from_utf8_lossy(&o.stderr));
+            match o.status.code() {
+                Some(0) => {}
+                Some(1) => {
+                    refused += 1;
+                    let err = String::from_utf8_lossy(&o.stderr);
+                    assert_eq!(err.trim_end().lines().count(), 1, "{name}: one line: {err}");
+                    assert!(err.starts_with("keepsake: ") && err.contains(name.as_str()), "{name}: {err}");
+                }
+                other => panic!("{name}: exit status {other:?}"),
+            }
+        }
+    }
+    assert!(refused >= 5 * 4, "the truncated and text copies are refused ({refused})");
+}
