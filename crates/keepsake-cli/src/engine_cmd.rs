@@ -113,6 +113,7 @@ fn contract_json(s: &Selection) -> serde_json::Value {
         "codec": s.info.codec,
         "frame_rate": s.info.frame_rate,
         "created_at": s.info.created_at,
+        "picture": s.info.picture,
         "frames": s.frames,
         "elapsed_ms": s.elapsed_ms,
         "low_confidence": s.low_confidence,
@@ -144,6 +145,9 @@ fn print_summary(s: &Selection) {
         s.candidates.len(),
         s.elapsed_ms
     );
+    if let Some(line) = picture_note(&s.info.picture) {
+        println!("  {line}");
+    }
     if s.low_confidence {
         println!("  low confidence: every candidate looked poor; consider choosing a cover by hand");
     }
@@ -163,9 +167,51 @@ fn print_summary(s: &Selection) {
     }
 }
 
+/// What the engine did to show the pictures right (HDR, fields, pixel shape), in one
+/// line; `None` for plain square-pixel progressive SDR video.
+fn picture_note(p: &keepsake_engine::PictureFormat) -> Option<String> {
+    use keepsake_engine::DynamicRange;
+    let mut parts = Vec::new();
+    match p.dynamic_range {
+        DynamicRange::Sdr => {}
+        hdr => parts.push(format!(
+            "{} HDR ({} primaries, peak {:.0} cd/m²) tone-mapped to SDR",
+            if hdr == DynamicRange::Hlg { "HLG" } else { "PQ" },
+            p.primaries,
+            p.peak_nits.unwrap_or(0.0)
+        )),
+    }
+    if p.interlaced {
+        parts.push("interlaced: deinterlaced".to_owned());
+    }
+    if p.pixel_aspect != [1, 1] {
+        parts.push(format!("pixel aspect {}:{}: stretched to the display aspect", p.pixel_aspect[0], p.pixel_aspect[1]));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!("picture: {}", parts.join("; ")))
+}
+
 fn explain(s: &Selection) -> String {
     use std::fmt::Write;
     let mut t = String::new();
+    let p = &s.info.picture;
+    let _ = writeln!(
+        t,
+        "picture: {:?}, primaries {}, transfer {}, matrix {}, {} range, {}, pixel aspect {}:{}",
+        p.dynamic_range,
+        p.primaries,
+        p.transfer,
+        p.matrix,
+        if p.full_range { "full" } else { "video" },
+        if p.interlaced { "interlaced (deinterlaced)" } else { "progressive" },
+        p.pixel_aspect[0],
+        p.pixel_aspect[1]
+    );
+    for a in &p.assumptions {
+        let _ = writeln!(t, "  assumed: {a}");
+    }
     let _ = writeln!(t, "{:>9} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}  verdict", "time", "qual", "luma", "sharp", "iso", "unif", "colr", "contr", "faces", "scene");
     for c in &s.candidates {
         let f = &c.features;

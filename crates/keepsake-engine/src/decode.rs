@@ -11,6 +11,7 @@ use ffmpeg::software::scaling;
 use ffmpeg::util::frame::Video as AvFrame;
 use image::RgbImage;
 
+use crate::colour::{ColourSpec, ToneMapper};
 use crate::probe::{open_input, ts_to_seconds, video_info, video_stream_index};
 use crate::{EngineError, VideoInfo};
 
@@ -37,21 +38,41 @@ pub(crate) struct VideoSource {
     pub info: VideoInfo,
 }
 
-/// Converts decoded frames to upright RGB at a chosen size, caching the swscale context.
-/// Separate from [`VideoSource`] so frames can be converted while the source decodes.
+/// Converts decoded frames to the upright SDR RGB picture a person would see, at a chosen
+/// size: the stream's own colour matrix and range, HDR tone-mapped (`colour.rs`),
+/// interlaced frames deinterlaced, non-square pixels stretched to the display aspect, and
+/// the rotation applied. Caches its swscale context and tone-mapping tables. Separate
+/// from [`VideoSource`] so frames can be converted while the source decodes.
 pub(crate) struct FrameConverter {
     path: PathBuf,
     rotation: i32,
+    colour: ColourSpec,
+    /// The stream says it is interlaced (frames may say so too, one by one).
+    interlaced: bool,
+    pixel_aspect: [u32; 2],
     scaler: Option<(ScalerKey, scaling::Context)>,
+    tone: Option<ToneMapper>,
 }
 
 #[derive(PartialEq, Eq, Clone, Copy)]
 struct ScalerKey {
     format: ffmpeg::format::Pixel,
     width: u32,
+    /// Rows read: the whole frame, or one field of an interlaced one.
     height: u32,
+    out_format: ffmpeg::format::Pixel,
     out_width: u32,
     out_height: u32,
+    matrix: i32,
+    full_range: bool,
+}
+
+/// Which rows of a frame are read.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Rows {
+    All,
+    /// One field of an interlaced frame: even rows (top) or odd rows (bottom).
+    Field { bottom: bool },
 }
 
 fn ffmpeg_err(path: &Path, e: ffmpeg::Error) -> EngineError {
@@ -295,46 +316,100 @@ impl VideoSource {
 impl FrameConverter {
     /// A converter for frames of `src`.
     pub fn for_source(src: &VideoSource) -> FrameConverter {
-        FrameConverter { path: src.path.clone(), rotation: src.info.rotation, scaler: None }
+        let p = &src.info.picture;
+        FrameConverter {
+            path: src.path.clone(),
+            rotation: src.info.rotation,
+            colour: ColourSpec::of_picture(p, src.info.coded_width, src.info.coded_height),
+            interlaced: p.interlaced,
+            pixel_aspect: p.pixel_aspect,
+            scaler: None,
+            tone: None,
+        }
     }
 
-    /// Scales a decoded frame to RGB so its longest (stored) side is at most `max_side`
-    /// (`None` = full size), then turns it upright.
+    /// Whether this frame is stored as two fields (then only its first field is read).
+    fn rows_of(&self, frame: &AvFrame) -> Rows {
+        let paletted = frame.format() == ffmpeg::format::Pixel::PAL8;
+        if paletted || frame.height() < 4 || !(frame.is_interlaced() || self.interlaced) {
+            return Rows::All;
+        }
+        // The field shown first: a moving edge is where it was at that instant.
+        let bottom = frame.is_interlaced() && !frame.is_top_first();
+        Rows::Field { bottom }
+    }
+
+    /// Scales a decoded frame to RGB so its longest (display) side is at most `max_side`
+    /// (`None` = full display size), then turns it upright.
+    ///
+    /// Interlaced frames are deinterlaced by reading one field and scaling it to the full
+    /// height (the two fields are ~20 ms apart, so weaving them combs every moving edge;
+    /// one field has none). Stills lose half their vertical detail at full size, which
+    /// the analysis sizes never see.
     pub fn to_rgb(&mut self, frame: &AvFrame, max_side: Option<u32>) -> Result<RgbImage, EngineError> {
         let (w, h) = (frame.width(), frame.height());
         if w == 0 || h == 0 {
             return Err(EngineError::Undecodable { path: self.path.clone(), reason: "empty frame".into() });
         }
-        let (ow, oh) = fit_within(w, h, max_side);
-        let key = ScalerKey { format: frame.format(), width: w, height: h, out_width: ow, out_height: oh };
+        let rows = self.rows_of(frame);
+        let in_height = if rows == Rows::All { h } else { h / 2 };
+        let aspect = if self.pixel_aspect == [1, 1] { frame_pixel_aspect(frame) } else { self.pixel_aspect };
+        let (dw, dh) = crate::probe::display_size(w, h, aspect);
+        let (ow, oh) = fit_within(dw, dh, max_side);
+        let hdr = self.colour.transfer.is_hdr();
+        let full_range = self.colour.full_range || is_full_range_format(frame.format()) || frame.color_range() == ffmpeg::util::color::Range::JPEG;
+        let key = ScalerKey {
+            format: frame.format(),
+            width: w,
+            height: in_height,
+            out_format: if hdr { ffmpeg::format::Pixel::RGB48LE } else { ffmpeg::format::Pixel::RGB24 },
+            out_width: ow,
+            out_height: oh,
+            matrix: self.colour.matrix,
+            full_range,
+        };
         let rebuild = !matches!(&self.scaler, Some((k, _)) if *k == key);
         if rebuild {
-            let ctx = scaling::Context::get(
+            let shrinking = u64::from(ow) * u64::from(oh) < u64::from(w) * u64::from(in_height);
+            let mut ctx = scaling::Context::get(
                 key.format,
                 w,
-                h,
-                ffmpeg::format::Pixel::RGB24,
+                in_height,
+                key.out_format,
                 ow,
                 oh,
-                if max_side.is_some() { scaling::Flags::AREA } else { scaling::Flags::BICUBIC },
+                if shrinking { scaling::Flags::AREA } else { scaling::Flags::BICUBIC },
             )
             .map_err(|e| ffmpeg_err(&self.path, e))?;
+            set_colour_matrix(&mut ctx, key.matrix, key.full_range);
             self.scaler = Some((key, ctx));
         }
-        let mut out = AvFrame::empty();
+        if hdr && self.tone.is_none() {
+            self.tone = Some(ToneMapper::new(&self.colour));
+        }
+        let mut out = AvFrame::new(key.out_format, ow, oh);
         if let Some((_, ctx)) = self.scaler.as_mut() {
-            ctx.run(frame, &mut out).map_err(|e| ffmpeg_err(&self.path, e))?;
+            scale_rows(ctx, frame, rows, in_height, &mut out).map_err(|message| EngineError::Ffmpeg { path: self.path.clone(), message })?;
         }
         let stride = out.stride(0);
         let data = out.data(0);
         let row = ow as usize * 3;
-        let mut buf = Vec::with_capacity(row * oh as usize);
-        for y in 0..oh as usize {
+        let mut buf = vec![0u8; row * oh as usize];
+        let mut wide: Vec<u16> = Vec::new();
+        for (y, dst) in buf.chunks_exact_mut(row).enumerate() {
             let start = y * stride;
-            let Some(line) = data.get(start..start + row) else {
+            let in_row = if hdr { row * 2 } else { row };
+            let Some(line) = data.get(start..start + in_row) else {
                 return Err(EngineError::Ffmpeg { path: self.path.clone(), message: "short scaled frame".into() });
             };
-            buf.extend_from_slice(line);
+            match &self.tone {
+                Some(tone) if hdr => {
+                    wide.clear();
+                    wide.extend(line.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])));
+                    tone.map_row(&wide, dst);
+                }
+                _ => dst.copy_from_slice(line),
+            }
         }
         let img = RgbImage::from_raw(ow, oh, buf).ok_or_else(|| EngineError::Ffmpeg {
             path: self.path.clone(),
@@ -342,6 +417,86 @@ impl FrameConverter {
         })?;
         Ok(crate::render::upright(img, self.rotation))
     }
+}
+
+/// The frame's own pixel aspect ratio (MPEG-2 and H.264 carry one per picture), when the
+/// container gave none.
+fn frame_pixel_aspect(frame: &AvFrame) -> [u32; 2] {
+    let r = frame.aspect_ratio();
+    let (n, d) = (r.numerator(), r.denominator());
+    if n > 0 && d > 0 && (0.25..=4.0).contains(&(f64::from(n) / f64::from(d))) {
+        [n as u32, d as u32]
+    } else {
+        [1, 1]
+    }
+}
+
+/// The deprecated `yuvj*` formats are full range whatever the frame's tag says.
+fn is_full_range_format(format: ffmpeg::format::Pixel) -> bool {
+    use ffmpeg::format::Pixel as P;
+    matches!(format, P::YUVJ420P | P::YUVJ422P | P::YUVJ444P | P::YUVJ440P | P::YUVJ411P)
+}
+
+/// Tells swscale which Y'CbCr matrix and range the input uses (its default is BT.601,
+/// video range, whatever the video says).
+fn set_colour_matrix(ctx: &mut scaling::Context, matrix: i32, full_range: bool) {
+    // SAFETY: `ctx` is a live, initialised SwsContext; sws_getCoefficients returns a
+    // pointer to a static table; sws_setColorspaceDetails only updates the context's
+    // conversion tables (it reports formats it cannot apply this to, which we ignore:
+    // RGB inputs need no matrix).
+    unsafe {
+        let inv = ffmpeg::ffi::sws_getCoefficients(matrix);
+        let table = ffmpeg::ffi::sws_getCoefficients(crate::colour::SWS_CS_ITU601);
+        ffmpeg::ffi::sws_setColorspaceDetails(ctx.as_mut_ptr(), inv, i32::from(full_range), table, 1, 0, 1 << 16, 1 << 16);
+    }
+}
+
+/// Runs swscale over the rows `rows` selects (all, or every other one from the first or
+/// second) into `out`.
+fn scale_rows(ctx: &mut scaling::Context, frame: &AvFrame, rows: Rows, in_height: u32, out: &mut AvFrame) -> Result<(), String> {
+    // SAFETY: `frame` is a decoded picture (its planes' pointers and line sizes valid for
+    // its height); selecting one field starts a plane at its second row and doubles its
+    // line size, which stays inside the plane for `in_height` = height / 2 rows (chroma
+    // planes of interlaced video interleave their fields the same way). `out` was
+    // allocated by av_frame_get_buffer for the scaler's output size and format.
+    let written = unsafe {
+        let src = &*frame.as_ptr();
+        let mut data: [*const u8; 4] = [std::ptr::null(); 4];
+        let mut stride: [std::os::raw::c_int; 4] = [0; 4];
+        for i in 0..4 {
+            let (d, ls) = (src.data[i], src.linesize[i]);
+            match rows {
+                Rows::All => {
+                    data[i] = d;
+                    stride[i] = ls;
+                }
+                Rows::Field { bottom } => {
+                    if d.is_null() {
+                        continue;
+                    }
+                    if ls <= 0 {
+                        return Err("interlaced frame with an unusual layout".into());
+                    }
+                    data[i] = if bottom { d.add(ls as usize) } else { d };
+                    stride[i] = ls * 2;
+                }
+            }
+        }
+        let dst = &mut *out.as_mut_ptr();
+        ffmpeg::ffi::sws_scale(
+            ctx.as_mut_ptr(),
+            data.as_ptr(),
+            stride.as_ptr(),
+            0,
+            in_height as std::os::raw::c_int,
+            dst.data.as_ptr(),
+            dst.linesize.as_ptr(),
+        )
+    };
+    if written <= 0 {
+        return Err(format!("swscale wrote no rows ({written})"));
+    }
+    Ok(())
 }
 
 /// The size that fits `w`×`h` into a `max_side` box keeping aspect (even, ≥ 2 px).

@@ -25,6 +25,10 @@ pub enum EngineError {
     /// A photo whose pixel count exceeds the engine's limit (decompression bomb guard).
     #[error("{}: image too large ({width}x{height} pixels, limit {limit} pixels)", path.display())]
     TooLarge { path: PathBuf, width: u32, height: u32, limit: u64 },
+    /// Media the engine recognises but cannot show correctly (e.g. Dolby Vision profile 5,
+    /// which has no standard picture layer): refused with the reason rather than shown wrong.
+    #[error("{}: {reason}", path.display())]
+    Unsupported { path: PathBuf, reason: String },
     /// Reading the input or writing an output failed.
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
@@ -48,6 +52,7 @@ impl EngineError {
             | EngineError::NotMedia { path, .. }
             | EngineError::NoVideoStream { path }
             | EngineError::Undecodable { path, .. }
+            | EngineError::Unsupported { path, .. }
             | EngineError::TooLarge { path, .. }
             | EngineError::Io { path, .. }
             | EngineError::Ffmpeg { path, .. }
@@ -64,6 +69,7 @@ impl EngineError {
             EngineError::NotMedia { .. } => "not_media",
             EngineError::NoVideoStream { .. } => "no_video_stream",
             EngineError::Undecodable { .. } => "undecodable",
+            EngineError::Unsupported { .. } => "unsupported",
             EngineError::TooLarge { .. } => "too_large",
             EngineError::Io { .. } => "io",
             EngineError::Ffmpeg { .. } => "ffmpeg",

@@ -22,6 +22,7 @@
 //! → decode the picks at full size, upright → JPEGs.
 
 mod analysis;
+mod colour;
 mod config;
 mod decode;
 mod engine;
@@ -44,7 +45,7 @@ pub use error::EngineError;
 pub use faces::{FaceBox, FaceDetector, FaceError};
 pub use runtime::{AssetStatus, ModelManifest, RuntimeReport};
 pub use types::{
-    AnalyzeOptions, CandidateReport, CurvePoint, FaceAvailability, Features, Pick,
-    PreviewOptions, Reasons, RejectReason, RenderedImage, RenderedPreview, Selection,
+    AnalyzeOptions, CandidateReport, CurvePoint, DynamicRange, FaceAvailability, Features, Pick,
+    PictureFormat, PreviewOptions, Reasons, RejectReason, RenderedImage, RenderedPreview, Selection,
     VideoInfo,
 };

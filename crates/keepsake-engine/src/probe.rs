@@ -9,8 +9,10 @@ use std::sync::Once;
 use ffmpeg_next as ffmpeg;
 use ffmpeg::format::context::Input;
 use ffmpeg::media::Type;
+use ffmpeg::util::color;
 
-use crate::{EngineError, VideoInfo};
+use crate::colour::{self, Transfer};
+use crate::{DynamicRange, EngineError, PictureFormat, VideoInfo};
 
 static INIT: Once = Once::new();
 
@@ -113,10 +115,12 @@ pub(crate) fn video_info(input: &Input, stream_index: usize, path: &Path) -> Res
         (p.width.max(0) as u32, p.height.max(0) as u32, params.id())
     };
     let rotation = rotation_of(&stream);
+    let picture = picture_format(input, &stream, coded_width, coded_height, path)?;
+    let (display_width, display_height) = display_size(coded_width, coded_height, picture.pixel_aspect);
     let (width, height) = if rotation == 90 || rotation == 270 {
-        (coded_height, coded_width)
+        (display_height, display_width)
     } else {
-        (coded_width, coded_height)
+        (display_width, display_height)
     };
     let stream_duration = if stream.duration() > 0 {
         ts_to_seconds(stream.duration(), stream.time_base())
@@ -154,5 +158,220 @@ pub(crate) fn video_info(input: &Input, stream_index: usize, path: &Path) -> Res
         coded_width,
         coded_height,
         has_audio,
+        picture,
     })
+}
+
+/// The size a stored `width`×`height` picture is shown at: its width stretched by the
+/// pixel aspect ratio (720×576 DV at 16:9 shows as 1024×576). Never narrower than stored.
+pub(crate) fn display_size(width: u32, height: u32, pixel_aspect: [u32; 2]) -> (u32, u32) {
+    let [num, den] = pixel_aspect;
+    if num == 0 || den == 0 || num == den {
+        return (width, height);
+    }
+    let stretched = (f64::from(width) * f64::from(num) / f64::from(den)).round();
+    if stretched >= f64::from(width) {
+        (stretched.min(16_384.0) as u32, height)
+    } else {
+        // Tall pixels: keep the width, grow the height, so no stored detail is thrown away.
+        let tall = (f64::from(height) * f64::from(den) / f64::from(num)).round().min(16_384.0);
+        (width, tall as u32)
+    }
+}
+
+/// A pixel aspect ratio worth honouring: positive, and not absurd (a damaged header can
+/// claim 1:1000).
+fn sane_pixel_aspect(r: ffmpeg::Rational) -> Option<[u32; 2]> {
+    let (n, d) = (r.numerator(), r.denominator());
+    if n <= 0 || d <= 0 {
+        return None;
+    }
+    let v = f64::from(n) / f64::from(d);
+    if !(0.25..=4.0).contains(&v) {
+        return None;
+    }
+    let g = gcd(n as u32, d as u32).max(1);
+    Some([n as u32 / g, d as u32 / g])
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// FFmpeg's name for a tag value, or `unknown`.
+fn tag_name(name: Option<&'static str>) -> String {
+    name.unwrap_or("unknown").to_owned()
+}
+
+/// Reads the stream's colour tags, field order, pixel aspect and HDR metadata, and says
+/// what it assumed. Dolby Vision without a standard base layer (profile 5) is refused:
+/// decoded as ordinary video its pictures are green and purple.
+fn picture_format(
+    input: &Input,
+    stream: &ffmpeg::format::stream::Stream,
+    width: u32,
+    height: u32,
+    path: &Path,
+) -> Result<PictureFormat, EngineError> {
+    // SAFETY: the stream's codec parameters and the format context are valid while
+    // `input` lives; these are plain field reads and a pure FFmpeg helper.
+    let (trc, prim, space, range, field_order, sar) = unsafe {
+        let p = &*stream.parameters().as_ptr();
+        let sar = ffmpeg::ffi::av_guess_sample_aspect_ratio(
+            input.as_ptr() as *mut _,
+            stream.as_ptr() as *mut _,
+            std::ptr::null_mut(),
+        );
+        (
+            color::TransferCharacteristic::from(p.color_trc),
+            color::Primaries::from(p.color_primaries),
+            color::Space::from(p.color_space),
+            color::Range::from(p.color_range),
+            p.field_order,
+            ffmpeg::Rational::from(sar),
+        )
+    };
+    let mut assumptions = Vec::new();
+    let dovi = dolby_vision(stream);
+    if let Some((profile, compat)) = dovi {
+        match compat {
+            1 | 6 => assumptions.push(format!("Dolby Vision profile {profile}: its HDR10 base layer is shown")),
+            4 => assumptions.push(format!("Dolby Vision profile {profile}: its HLG base layer is shown")),
+            2 => assumptions.push(format!("Dolby Vision profile {profile}: its SDR base layer is shown")),
+            _ if profile == 5 || compat == 0 => {
+                return Err(EngineError::Unsupported {
+                    path: path.to_owned(),
+                    reason: format!(
+                        "Dolby Vision profile {profile} has no standard picture layer (it needs a Dolby Vision decoder); \
+                         re-export it from the phone or editor as HDR10, HLG or SDR"
+                    ),
+                });
+            }
+            _ => assumptions.push(format!("Dolby Vision profile {profile}: its base layer is shown as tagged")),
+        }
+    }
+    let mut transfer = Transfer::from_ffmpeg(trc);
+    if transfer.is_none() {
+        transfer = match dovi.map(|(_, c)| c) {
+            Some(1) | Some(6) => {
+                assumptions.push("transfer not tagged: PQ, from the Dolby Vision base layer".into());
+                Some(Transfer::Pq)
+            }
+            Some(4) => {
+                assumptions.push("transfer not tagged: HLG, from the Dolby Vision base layer".into());
+                Some(Transfer::Hlg)
+            }
+            _ => None,
+        };
+    }
+    let transfer = transfer.unwrap_or_else(|| {
+        if trc == color::TransferCharacteristic::Unspecified && prim == color::Primaries::BT2020 {
+            assumptions.push("transfer not tagged on BT.2020 video: assumed SDR".into());
+        }
+        Transfer::Sdr
+    });
+    let matrix = colour::matrix_of(space).unwrap_or_else(|| {
+        let m = if prim == color::Primaries::BT2020 || transfer.is_hdr() {
+            colour::SWS_CS_BT2020
+        } else {
+            colour::default_matrix(width, height)
+        };
+        if !matches!(space, color::Space::RGB) {
+            assumptions.push(format!("colour matrix not tagged: assumed {}", colour::matrix_name(m)));
+        }
+        m
+    });
+    if transfer.is_hdr() && prim != color::Primaries::BT2020 {
+        if prim == color::Primaries::Unspecified {
+            assumptions.push("HDR without primaries: assumed BT.2020".into());
+        } else {
+            assumptions.push(format!(
+                "HDR with {} primaries (BT.2020 expected): colours taken as tagged",
+                tag_name(prim.name())
+            ));
+        }
+    }
+    let peak_nits = match transfer {
+        Transfer::Sdr => None,
+        Transfer::Hlg => Some(colour::DEFAULT_PEAK_NITS as f32),
+        Transfer::Pq => Some(content_peak(stream).unwrap_or_else(|| {
+            assumptions.push(format!("HDR peak brightness not tagged: assumed {} cd/m²", colour::DEFAULT_PEAK_NITS));
+            colour::DEFAULT_PEAK_NITS as f32
+        })),
+    };
+    use ffmpeg::ffi::AVFieldOrder as F;
+    let interlaced = matches!(
+        field_order,
+        F::AV_FIELD_TT | F::AV_FIELD_BB | F::AV_FIELD_TB | F::AV_FIELD_BT
+    );
+    let pixel_aspect = sane_pixel_aspect(sar).unwrap_or([1, 1]);
+    Ok(PictureFormat {
+        dynamic_range: match transfer {
+            Transfer::Sdr => DynamicRange::Sdr,
+            Transfer::Hlg => DynamicRange::Hlg,
+            Transfer::Pq => DynamicRange::Pq,
+        },
+        primaries: tag_name(prim.name()),
+        transfer: tag_name(trc.name()),
+        matrix: colour::matrix_name(matrix).to_owned(),
+        full_range: range == color::Range::JPEG,
+        peak_nits,
+        interlaced,
+        pixel_aspect,
+        assumptions,
+    })
+}
+
+/// (profile, base-layer compatibility id) of a Dolby Vision stream, from its
+/// `AVDOVIDecoderConfigurationRecord` (eight bytes: version major, minor, profile, level,
+/// three presence flags, compatibility id; libavutil/dovi_meta.h, not in the bindings).
+fn dolby_vision(stream: &ffmpeg::format::stream::Stream) -> Option<(u8, u8)> {
+    stream
+        .side_data()
+        .find(|sd| sd.kind() == ffmpeg::codec::packet::side_data::Type::DOVI_CONF)
+        .and_then(|sd| {
+            let d = sd.data();
+            (d.len() >= 8).then(|| (d[2], d[7]))
+        })
+}
+
+fn ne_u32(d: &[u8], at: usize) -> Option<u32> {
+    d.get(at..at + 4).and_then(|b| b.try_into().ok()).map(u32::from_ne_bytes)
+}
+
+fn ne_i32(d: &[u8], at: usize) -> Option<i32> {
+    d.get(at..at + 4).and_then(|b| b.try_into().ok()).map(i32::from_ne_bytes)
+}
+
+/// The content's peak light: MaxCLL (`AVContentLightMetadata`: MaxCLL, MaxFALL as
+/// unsigned ints), else the mastering display's peak (`AVMasteringDisplayMetadata`:
+/// nine rationals, primaries, white point, min and max luminance, then two flags).
+fn content_peak(stream: &ffmpeg::format::stream::Stream) -> Option<f32> {
+    use ffmpeg::codec::packet::side_data::Type;
+    let mut mastering = None;
+    for sd in stream.side_data() {
+        let d = sd.data();
+        match sd.kind() {
+            Type::ContentLightLevel => {
+                if let Some(max_cll) = ne_u32(d, 0).filter(|v| (100..=10_000).contains(v)) {
+                    return Some(max_cll as f32);
+                }
+            }
+            Type::MasteringDisplayMetadata => {
+                let (num, den, has) = (ne_i32(d, 72), ne_i32(d, 76), ne_i32(d, 84));
+                if let (Some(num), Some(den), Some(1..)) = (num, den, has) {
+                    let peak = if den > 0 { f64::from(num) / f64::from(den) } else { 0.0 };
+                    if (100.0..=10_000.0).contains(&peak) {
+                        mastering = Some(peak as f32);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    mastering
 }

@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 pub struct VideoInfo {
     /// Seconds; 0 when the container does not know and no frame could tell.
     pub duration: f64,
-    /// Display width after applying `rotation`.
+    /// Display width: the stored width stretched by the pixel aspect ratio (anamorphic
+    /// DV and DVD), then `rotation` applied.
     pub width: u32,
-    /// Display height after applying `rotation`.
+    /// Display height, `rotation` applied.
     pub height: u32,
     /// Clockwise degrees (0, 90, 180, 270) the stored frames must turn to be upright.
     pub rotation: i32,
@@ -31,6 +32,49 @@ pub struct VideoInfo {
     pub coded_height: u32,
     /// Whether the file has an audio stream (the UI shows a speaker icon).
     pub has_audio: bool,
+    /// How the pictures are encoded (colour, fields, pixel shape) and what the engine
+    /// does about it: tone mapping, deinterlacing, aspect correction.
+    #[serde(default)]
+    pub picture: PictureFormat,
+}
+
+/// A video's dynamic range, as its transfer function says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DynamicRange {
+    /// Standard dynamic range: shown as decoded.
+    #[default]
+    Sdr,
+    /// Hybrid log-gamma (phones' HDR): tone-mapped to SDR.
+    Hlg,
+    /// PQ / HDR10 (SMPTE ST 2084): tone-mapped to SDR.
+    Pq,
+}
+
+/// How the engine reads a video's pictures. Every picture it makes (analysis frames,
+/// picks, moments, previews, the contact sheet) follows this.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PictureFormat {
+    /// SDR, or the HDR kind that is tone-mapped to SDR (BT.2390, reference white 203 cd/m²).
+    pub dynamic_range: DynamicRange,
+    /// Colour primaries, e.g. `bt709`, `bt2020` (FFmpeg's names; `unknown` when untagged).
+    pub primaries: String,
+    /// Transfer function, e.g. `bt709`, `arib-std-b67`, `smpte2084`.
+    pub transfer: String,
+    /// Y'CbCr matrix used to make RGB, e.g. `BT.709`.
+    pub matrix: String,
+    /// Full-range (0–255) samples rather than video range.
+    pub full_range: bool,
+    /// Brightest light the content holds (cd/m²), HDR only: MaxCLL or the mastering
+    /// display's peak, else assumed.
+    pub peak_nits: Option<f32>,
+    /// Stored as interlaced fields: every picture is deinterlaced.
+    pub interlaced: bool,
+    /// Shape of a stored pixel, `[width, height]`; `[1, 1]` is square. Pictures are
+    /// stretched to the display aspect.
+    pub pixel_aspect: [u32; 2],
+    /// What the engine assumed where the file's tags were missing or contradictory.
+    pub assumptions: Vec<String>,
 }
 
 /// Why a candidate frame was refused as a cover. The UI colours the timeline with these.
