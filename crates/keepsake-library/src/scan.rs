@@ -14,8 +14,15 @@ use crate::model::{MediaKind, RootId, ScanProgress, ScanReport};
 use crate::taken::{exif_taken_at, TakenSource};
 use crate::util::now_ms;
 
-const VIDEO_EXT: &[&str] =
-    &["mp4", "mov", "m4v", "mkv", "avi", "webm", "3gp", "mts", "m2ts", "wmv", "mpg", "mpeg"];
+/// Every video extension a family album holds: phones (mp4, mov, 3gp, 3g2), camcorders
+/// (AVCHD mts/m2ts/m2t, JVC/Panasonic mod/tod, DV), DVDs (vob), broadcast captures (ts),
+/// and the web and PC formats of the 2000s (avi, divx, wmv, asf, flv, ogv, mpeg).
+/// `.ts` also names TypeScript sources, so it counts only when the file is an MPEG
+/// transport stream ([`looks_like_transport_stream`]).
+const VIDEO_EXT: &[&str] = &[
+    "mp4", "mov", "m4v", "qt", "mkv", "avi", "divx", "webm", "3gp", "3g2", "mts", "m2ts", "m2t", "ts",
+    "mod", "tod", "vob", "dv", "wmv", "asf", "flv", "f4v", "ogv", "mpg", "mpeg", "mpe", "m2v",
+];
 const PHOTO_EXT: &[&str] =
     &["jpg", "jpeg", "png", "webp", "gif", "heic", "heif", "tif", "tiff", "bmp", "avif"];
 /// Folder names that belong to the system or other apps, never to the album.
@@ -46,6 +53,36 @@ fn kind_of_name(name: &str) -> Option<MediaKind> {
     }
 }
 
+/// Whether a file whose extension is ambiguous really is media: a `.ts` file must be
+/// an MPEG transport stream (not TypeScript). Every other extension is taken at its word
+/// (a file that lies fails its own job with a reason on its tile).
+fn kind_confirmed(path: &Path) -> bool {
+    let is_ts = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("ts"));
+    !is_ts || looks_like_transport_stream(path)
+}
+
+/// An MPEG transport stream: sync byte 0x47 at the start of its first two 188-byte
+/// packets. Reads 189 bytes, from regular files only (a FIFO would block).
+pub(crate) fn looks_like_transport_stream(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(meta) = std::fs::metadata(path) else { return false };
+    if !meta.is_file() {
+        return false;
+    }
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    let mut head = [0u8; 189];
+    let mut read = 0;
+    let mut reader = file.take(189);
+    while read < head.len() {
+        match reader.read(&mut head[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(_) => return false,
+        }
+    }
+    read == 189 && head[0] == 0x47 && head[188] == 0x47
+}
+
 /// Hidden (dot) names and system folders are never part of an album.
 pub fn is_ignored_name(name: &str) -> bool {
     name.starts_with('.') || SYSTEM_DIRS.iter().any(|s| s.eq_ignore_ascii_case(name))
@@ -72,7 +109,7 @@ impl FoundFile {
     pub fn stat(path: &Path) -> Option<FoundFile> {
         let kind = media_kind(path)?;
         let meta = std::fs::metadata(path).ok()?;
-        if !meta.is_file() {
+        if !meta.is_file() || !kind_confirmed(path) {
             return None;
         }
         Some(FoundFile { path: path.to_str()?.to_owned(), kind, size: meta.len(), mtime_ms: mtime_ms(&meta) })
@@ -157,6 +194,9 @@ pub(crate) fn walk_batches(
                 continue;
             }
             let Some(kind) = kind_of_name(name_str) else { continue };
+            if !kind_confirmed(&entry.path()) {
+                continue;
+            }
             let Some(dir_str) = dir.to_str() else {
                 unreadable.push((entry.path(), "file name is not valid UTF-8".into()));
                 continue;
@@ -489,11 +529,36 @@ mod tests {
         assert_eq!(media_kind(Path::new("/a/B.MP4")), Some(MediaKind::Video));
         assert_eq!(media_kind(Path::new("/a/b.jpeg")), Some(MediaKind::Photo));
         assert_eq!(media_kind(Path::new("/a/b.txt")), None);
+        for ext in ["vob", "MOD", "tod", "m2t", "dv", "3g2", "flv", "ogv", "asf", "divx", "mpe", "mts"] {
+            assert_eq!(media_kind(Path::new(&format!("/a/clip.{ext}"))), Some(MediaKind::Video), "{ext}");
+        }
         assert!(is_ignored_name(".thumbnails"));
         assert!(is_ignored_name("@eaDir"));
         assert!(!is_ignored_name("Holidays 2024"));
         assert!(is_ignored_path(Path::new("/r"), Path::new("/r/.git/x.jpg")));
         assert!(!is_ignored_path(Path::new("/r"), Path::new("/r/a/x.jpg")));
+    }
+
+    #[test]
+    fn ts_files_count_only_when_they_are_transport_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let code = dir.path().join("app.ts");
+        std::fs::write(&code, "export const x: number = 1;\n".repeat(20)).unwrap();
+        let mut packets = vec![0u8; 188 * 3];
+        for k in 0..3 {
+            packets[k * 188] = 0x47;
+        }
+        let capture = dir.path().join("broadcast.ts");
+        std::fs::write(&capture, &packets).unwrap();
+        let short = dir.path().join("short.ts");
+        std::fs::write(&short, [0x47u8; 10]).unwrap();
+        assert!(FoundFile::stat(&code).is_none(), "TypeScript is not a video");
+        assert!(FoundFile::stat(&short).is_none());
+        assert_eq!(FoundFile::stat(&capture).map(|f| f.kind), Some(MediaKind::Video));
+        let mut unreadable = Vec::new();
+        let found = walk(dir.path(), &|_| {}, &mut unreadable);
+        let names: Vec<&str> = found.iter().map(|f| f.path.rsplit('/').next().unwrap()).collect();
+        assert_eq!(names, vec!["broadcast.ts"]);
     }
 
     #[test]
