@@ -20,8 +20,10 @@
 //!
 //! **Quality** (0..1) = 0.40 sharpness (relative to the video's p90) + 0.30 exposure
 //! (mid luma, no clipping) + 0.30 aesthetics (colourfulness, contrast), minus noise, plus
-//! a face bonus. **Rank** multiplies in the scene weight (0.75 + 0.25·√share) and a
-//! stability factor (0.8 next to a rejected candidate or a shot boundary).
+//! a face bonus. **Rank** multiplies in the scene weight (0.75 + 0.25·√share), a
+//! stability factor (0.8 next to a rejected candidate or a shot boundary) and sharpness
+//! within the scene (sharpness ÷ 75 % of the scene's sharpest frame, at most 1), so a
+//! frame half-smeared by a passing car loses to a sharp one of the same scene.
 //!
 //! **Picks**: the best candidate (the best with faces, when faces exist and are
 //! within 60 % of the best), then the best of each unused scene, then of unused shots,
@@ -56,6 +58,9 @@ pub(crate) struct Plan {
     #[allow(dead_code)]
     pub interior: Vec<bool>,
 }
+
+/// Share of its scene's sharpest frame from which a candidate's rank is not reduced.
+const SCENE_SHARPNESS_FULL: f32 = 0.75;
 
 fn percentile(values: &mut [f32], p: f32) -> f32 {
     if values.is_empty() {
@@ -212,13 +217,24 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
             1.0 - 0.4 * (prev.max(next) / 0.15).min(1.0)
         })
         .collect();
+    // Sharpness within the scene: a frame smeared by something passing through (half the
+    // picture blurred, so not blurred enough to reject) ranks below a sharp frame of the
+    // same scene a moment later. Full marks from 75 % of the scene's sharpest frame.
+    let mut scene_sharpest = vec![0f32; scenes.scene_count()];
+    for (i, s) in samples.iter().enumerate() {
+        if let Some(sc) = scenes.scene[i] {
+            scene_sharpest[sc] = scene_sharpest[sc].max(s.features.sharpness);
+        }
+    }
     let rank_score: Vec<f32> = (0..n)
         .map(|i| {
             let Some(sc) = scenes.scene[i] else { return 0.0 };
             let weight = 0.75 + 0.25 * scenes.weight[sc].sqrt();
             let neighbour_bad = |j: usize| rejected[j].is_some() || scenes.shot[j] != scenes.shot[i];
             let edge = (i > 0 && neighbour_bad(i - 1)) || (i + 1 < n && neighbour_bad(i + 1));
-            quality[i] * weight * stillness[i] * if edge { 0.8 } else { 1.0 }
+            let in_scene =
+                (samples[i].features.sharpness / (SCENE_SHARPNESS_FULL * scene_sharpest[sc]).max(1e-6)).min(1.0);
+            quality[i] * weight * stillness[i] * in_scene * if edge { 0.8 } else { 1.0 }
         })
         .collect();
 
