@@ -598,6 +598,7 @@ pub(crate) fn analyze(
         .map(|c| CurvePoint { time: c.time, quality: if c.rejected.is_some() { 0.0 } else { c.quality }, rejected: c.rejected })
         .collect();
     let mut info = src.info.clone();
+    info.picture.interlaced |= src.fields_seen();
     if info.duration <= 0.0 {
         info.duration = samples.last().map(|s| s.time).unwrap_or(0.0);
     }

@@ -36,6 +36,9 @@ pub(crate) struct VideoSource {
     decoder: ffmpeg::decoder::Video,
     threads: usize,
     pub info: VideoInfo,
+    /// Set by converters when a frame arrived as two fields, for streams whose header
+    /// does not say so (DV): the report then says the video was deinterlaced.
+    fields_seen: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Converts decoded frames to the upright SDR RGB picture a person would see, at a chosen
@@ -52,6 +55,7 @@ pub(crate) struct FrameConverter {
     pixel_aspect: [u32; 2],
     scaler: Option<(ScalerKey, scaling::Context)>,
     tone: Option<ToneMapper>,
+    fields_seen: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -122,7 +126,13 @@ impl VideoSource {
             decoder,
             threads,
             info,
+            fields_seen: Default::default(),
         })
+    }
+
+    /// Whether any frame of this source was converted from fields (interlaced).
+    pub fn fields_seen(&self) -> bool {
+        self.fields_seen.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn path(&self) -> &Path {
@@ -325,6 +335,7 @@ impl FrameConverter {
             pixel_aspect: p.pixel_aspect,
             scaler: None,
             tone: None,
+            fields_seen: src.fields_seen.clone(),
         }
     }
 
@@ -352,6 +363,9 @@ impl FrameConverter {
             return Err(EngineError::Undecodable { path: self.path.clone(), reason: "empty frame".into() });
         }
         let rows = self.rows_of(frame);
+        if rows != Rows::All {
+            self.fields_seen.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let in_height = if rows == Rows::All { h } else { h / 2 };
         let aspect = if self.pixel_aspect == [1, 1] { frame_pixel_aspect(frame) } else { self.pixel_aspect };
         let (dw, dh) = crate::probe::display_size(w, h, aspect);

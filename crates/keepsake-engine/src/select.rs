@@ -22,8 +22,9 @@
 //! (mid luma, no clipping) + 0.30 aesthetics (colourfulness, contrast), minus noise, plus
 //! a face bonus. **Rank** multiplies in the scene weight (0.75 + 0.25·√share), a
 //! stability factor (0.8 next to a rejected candidate or a shot boundary) and sharpness
-//! within the scene (sharpness ÷ 75 % of the scene's sharpest frame, at most 1), so a
-//! frame half-smeared by a passing car loses to a sharp one of the same scene.
+//! among its own (sharpness ÷ 75 % of the sharpest frame of its scene, or of the same
+//! palette within a second, at most 1), so a frame half-smeared by a passing car loses
+//! to a sharp one of the same place.
 //!
 //! **Picks**: the best candidate (the best with faces, when faces exist and are
 //! within 60 % of the best), then the best of each unused scene, then of unused shots,
@@ -59,8 +60,15 @@ pub(crate) struct Plan {
     pub interior: Vec<bool>,
 }
 
-/// Share of its scene's sharpest frame from which a candidate's rank is not reduced.
+/// Mean luma difference (of 32×18 thumbnails, 0..1) under which two candidates show the
+/// same picture.
+const SAME_PICTURE: f32 = 0.012;
+
+/// Share of the sharpest frame of its scene (or of the same place within
+/// [`NEAR_SECONDS`]) from which a candidate's rank is not reduced.
 const SCENE_SHARPNESS_FULL: f32 = 0.75;
+/// How far apart two candidates of the same place may be to compare their sharpness.
+const NEAR_SECONDS: f64 = 1.0;
 
 fn percentile(values: &mut [f32], p: f32) -> f32 {
     if values.is_empty() {
@@ -217,15 +225,27 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
             1.0 - 0.4 * (prev.max(next) / 0.15).min(1.0)
         })
         .collect();
-    // Sharpness within the scene: a frame smeared by something passing through (half the
-    // picture blurred, so not blurred enough to reject) ranks below a sharp frame of the
-    // same scene a moment later. Full marks from 75 % of the scene's sharpest frame.
+    // Sharpness among its own: a frame smeared by something passing through (most of the
+    // picture blurred, not enough to reject) ranks below a sharp frame of the same scene,
+    // or of the same place a moment later. The smear often reads as a shot change of its
+    // own (a spike in the picture), so neighbours within a second that keep the same
+    // palette count too. Full marks from 75 % of the sharpest of them.
     let mut scene_sharpest = vec![0f32; scenes.scene_count()];
     for (i, s) in samples.iter().enumerate() {
         if let Some(sc) = scenes.scene[i] {
             scene_sharpest[sc] = scene_sharpest[sc].max(s.features.sharpness);
         }
     }
+    let sharpest_near: Vec<f32> = (0..n)
+        .map(|i| {
+            let own = scenes.scene[i].map(|sc| scene_sharpest[sc]).unwrap_or(0.0);
+            (0..n)
+                .filter(|&j| include[j] && (samples[j].time - samples[i].time).abs() <= NEAR_SECONDS)
+                .filter(|&j| samples[j].sig.hist_distance(&samples[i].sig) < scenes::SHOT_BREAK)
+                .map(|j| samples[j].features.sharpness)
+                .fold(own, f32::max)
+        })
+        .collect();
     let rank_score: Vec<f32> = (0..n)
         .map(|i| {
             let Some(sc) = scenes.scene[i] else { return 0.0 };
@@ -233,7 +253,7 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
             let neighbour_bad = |j: usize| rejected[j].is_some() || scenes.shot[j] != scenes.shot[i];
             let edge = (i > 0 && neighbour_bad(i - 1)) || (i + 1 < n && neighbour_bad(i + 1));
             let in_scene =
-                (samples[i].features.sharpness / (SCENE_SHARPNESS_FULL * scene_sharpest[sc]).max(1e-6)).min(1.0);
+                (samples[i].features.sharpness / (SCENE_SHARPNESS_FULL * sharpest_near[i]).max(1e-6)).min(1.0);
             quality[i] * weight * stillness[i] * in_scene * if edge { 0.8 } else { 1.0 }
         })
         .collect();
@@ -283,10 +303,14 @@ fn choose(
     }
     let duration = samples.last().map(|s| s.time).unwrap_or(0.0) - samples.first().map(|s| s.time).unwrap_or(0.0);
     let min_gap = duration / (count.max(1) as f64 * 2.0);
-    // Passes, from most to least demanding; interior candidates in every pass first.
-    for pass in 0..8 {
+    // Passes, from most to least demanding; interior candidates in every pass first, and
+    // a picture that looks like one already picked only when nothing else is left (a
+    // still shot held for seconds is one moment, however many times it is sampled).
+    let same_picture = |a: usize, b: usize| samples[a].sig.pixel_distance(&samples[b].sig) < SAME_PICTURE;
+    for pass in 0..10 {
         let interior_only = pass < 4;
-        let pass = pass % 4;
+        let allow_lookalike = pass >= 8;
+        let pass = if allow_lookalike { 2 + pass % 2 } else { pass % 4 };
         for &i in &order {
             if interior_only && !interior[i] {
                 continue;
@@ -294,7 +318,7 @@ fn choose(
             if picks.len() >= count {
                 return picks;
             }
-            if picks.contains(&i) {
+            if picks.contains(&i) || (!allow_lookalike && picks.iter().any(|&p| same_picture(p, i))) {
                 continue;
             }
             let ok = match pass {
@@ -330,4 +354,83 @@ fn choose(
         }
     }
     picks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::measure;
+    use image::RgbImage;
+
+    /// A colourful, detailed picture (smooth colour areas under fine texture, as a street
+    /// has), shifted by `dx`; `seed` changes the picture.
+    fn street(dx: u32, seed: u32) -> RgbImage {
+        RgbImage::from_fn(160, 90, |x, y| {
+            let (u, v) = (x + dx, y);
+            let h = (u.wrapping_mul(73_856_093) ^ v.wrapping_mul(19_349_663) ^ seed.wrapping_mul(83_492_791)) % 61;
+            let texture = h as i32 - 30;
+            let base = [60 + (u * 120 / 170) as i32, 50 + (v * 140 / 90) as i32, 170 - ((u + v) * 100 / 260) as i32];
+            let seed_tint = (seed * 37 % 60) as i32;
+            image::Rgb(base.map(|c| (c + texture + seed_tint - 30).clamp(0, 255) as u8))
+        })
+    }
+
+    /// `img` with its lower two thirds smeared sideways (a vehicle passing close to the
+    /// camera).
+    fn smeared(img: &RgbImage) -> RgbImage {
+        let mut out = img.clone();
+        for y in img.height() / 3..img.height() {
+            for x in 0..img.width() {
+                let mut acc = [0u32; 3];
+                let xs: Vec<u32> = (x.saturating_sub(16)..(x + 16).min(img.width())).collect();
+                for &sx in &xs {
+                    for (a, c) in acc.iter_mut().zip(img.get_pixel(sx, y).0) {
+                        *a += u32::from(c);
+                    }
+                }
+                out.put_pixel(x, y, image::Rgb(acc.map(|a| (a / xs.len() as u32) as u8)));
+            }
+        }
+        out
+    }
+
+    fn sample(time: f64, img: &RgbImage) -> Sample {
+        let (features, sig) = measure(img);
+        Sample { time, features, sig }
+    }
+
+    #[test]
+    fn a_half_smeared_frame_ranks_below_sharp_frames_of_its_scene() {
+        let mut samples: Vec<Sample> = (0..9).map(|k| sample(k as f64, &street(k, 1))).collect();
+        samples[4] = sample(4.0, &smeared(&street(4, 1)));
+        let plan = plan(&samples, 1, false);
+        assert!(plan.rejected[4].is_none(), "half a picture smeared is not rejected outright");
+        let ratio = |i: usize| plan.rank_score[i] / plan.quality[i];
+        // Both sit next to a shot change (the smear reads as one), so both carry the same
+        // edge factor; only sharpness within the scene tells them apart.
+        assert!(ratio(4) < 0.7 * ratio(3), "smeared {} vs sharp {}", ratio(4), ratio(3));
+        assert_ne!(plan.picks[0], 4);
+    }
+
+    #[test]
+    fn picks_are_different_pictures_when_the_video_has_them() {
+        // A still held for six samples (nearly identical pictures), then a moving shot.
+        let mut samples: Vec<Sample> = (0..6).map(|k| sample(k as f64, &street(0, 7))).collect();
+        samples.extend((6..12).map(|k| sample(k as f64, &street(3 * k, 9))));
+        let plan = plan(&samples, 3, true);
+        assert_eq!(plan.picks.len(), 3);
+        for (a, &i) in plan.picks.iter().enumerate() {
+            for &j in &plan.picks[a + 1..] {
+                let d = samples[i].sig.pixel_distance(&samples[j].sig);
+                assert!(d >= 0.012, "picks {i} and {j} show the same picture ({d})");
+            }
+        }
+        // With nothing else to choose from, a still video still gets its three picks.
+        let still: Vec<Sample> = (0..10).map(|k| sample(k as f64, &street(0, 7))).collect();
+        assert_eq!(plan_picks(&still), 3);
+    }
+
+    fn plan_picks(samples: &[Sample]) -> usize {
+        plan(samples, 3, true).picks.len()
+    }
 }
