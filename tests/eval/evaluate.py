@@ -430,7 +430,12 @@ def run_formats(args) -> tuple[str, list[str], int]:
     log(f"formats: checked in {time.monotonic() - t0:.1f} s")
     if not results["files"]:
         return "", [], 0
-    return formats.report(results, corpus), formats.misses(results), 0
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "crates"],
+                           capture_output=True, text=True).stdout.strip()
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    who = (f"Keepsake `{args.keepsake}`" if runner else "baselines only") + \
+        f" · commit `{git_commit()}`" + (" + uncommitted engine changes" if dirty and runner else "")
+    return formats.report(results, corpus, f"{when} · {machine()} · {who}"), formats.misses(results), 0
 
 
 def formats_main(args) -> int:

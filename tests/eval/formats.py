@@ -362,7 +362,7 @@ def build(force: bool = False, jobs: int = 2, log=None) -> Path:
     return outdir
 
 
-def describe_facts(f: dict) -> str:
+def describe_facts(f: dict, container: bool = True) -> str:
     bits = [f["codec_name"] + (f" ({f['codec_tag_string']})" if f.get("codec_tag_string") not in
                                (None, "[0][0][0][0]") and f["codec_name"] == "mpeg4" else ""),
             f"{f['width']}x{f['height']}", f"SAR {f.get('sample_aspect_ratio') or '–'}",
@@ -380,7 +380,8 @@ def describe_facts(f: dict) -> str:
         bits.append(f"rotation {f['rotation']}")
     if f.get("start_time", 0) > 0.05:
         bits.append(f"start {f['start_time']:.2f} s")
-    bits.append(f"{f['format']}")
+    if container:
+        bits.append(f"{f['format']}")
     return ", ".join(b for b in bits if b)
 
 
@@ -567,7 +568,7 @@ def check_pick(entry: dict, corpus: Path, src: Source, t: float, image: Path) ->
     # colour and brightness against the source at the pick's moment (when the time check
     # failed: against the source frame the picture really is, so that the two are separate)
     ref = frames[k] if res["match"]["ok"] else frames[int(round(best_t * SRC_FPS))]
-    res["ref_at"] = t if res["match"]["ok"] else best_t
+    res["ref_at"] = st if res["match"]["ok"] else best_t  # source time of the references
     c_pick, c_ref = colourfulness(img), colourfulness(ref)
     b_pick, b_ref = brightness(img), brightness(ref)
     res["colour"] = {"value": c_pick / c_ref, "pick": c_pick, "ref": c_ref, "ok": within(c_pick, c_ref, TOL_COLOUR)}
@@ -582,9 +583,11 @@ def check_pick(entry: dict, corpus: Path, src: Source, t: float, image: Path) ->
     deint = ""
     if entry["interlaced"]:
         deint = f"bwdif=mode=send_frame:parity={entry['interlaced']}:deint=all,"
-    # decoded from the start and trimmed: -ss lands 0.2-0.4 s late in MPEG-PS (.vob)
+    # decoded from the start and trimmed: -ss lands 0.2-0.4 s late in MPEG-PS (.vob); at
+    # the moment the picture really shows when the time check failed (counted there)
+    ref_t = max(0.0, res["ref_at"] - entry["offset"])
     ref_gray = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(corpus / entry["name"]), "-vf",
-                               f"trim=start={max(0.0, t):.3f},{deint}scale={W}:{H}:flags=bicubic,{window}",
+                               f"trim=start={ref_t:.3f},{deint}scale={W}:{H}:flags=bicubic,{window}",
                                "-frames:v", "1",
                                "-f", "rawvideo", "-pix_fmt", "gray", "-"], capture_output=True).stdout
     if len(pick_gray) == cw * ch and len(ref_gray) == cw * ch:
@@ -739,11 +742,14 @@ def _cell(r: dict, check: str) -> str:
     return f"{'✓' if ok else '✗'} " + " ".join(vals)
 
 
-def report(results: dict, corpus: Path) -> str:
-    """The markdown formats section (appended to docs/eval.md)."""
+def report(results: dict, corpus: Path, meta: str = "") -> str:
+    """The markdown formats section (appended to docs/eval.md); meta: a line saying when,
+    where and with which binary it was measured."""
     index = json.loads((corpus / "index.json").read_text())
     rows = results["files"]
     L = [SECTION_TITLE + "\n"]
+    if meta:
+        L.append(meta + "\n")
     sf = index["source_facts"]
     L.append(f"{len(rows)} files made with the ffmpeg CLI by `tests/eval/formats.py` from one SDR source "
              f"clip ({sf['width']}×{sf['height']}, {sf['r_frame_rate'].split('/')[0]}p, {index['duration']:.0f} s, "
@@ -760,13 +766,13 @@ def report(results: dict, corpus: Path) -> str:
     for row in skipped:
         L.append(f"- {row['entry']['name']} skipped: {row['skipped']}.")
     L.append("")
-    L.append("| file | codec / container | tests |")
+    L.append("| file | ffprobe | tests |")
     L.append("|---|---|---|")
     for row in rows:
         e = row["entry"]
         if "facts" not in e:
             continue
-        L.append(f"| {e['name']} | {describe_facts(e['facts'])} | {e['what']} |")
+        L.append(f"| {e['name']} | {describe_facts(e['facts'], container=False)} | {e['what']} |")
     L.append("")
     for m in results["methods"]:
         L.append(f"### {m}\n")
@@ -797,7 +803,7 @@ def report(results: dict, corpus: Path) -> str:
     L.append(f"- **combing**: mean |2·y[r] − y[r−1] − y[r+1]| ÷ mean |2·y[r] − y[r−2] − y[r+2]| over a "
              f"centre window (≤ {CROP_W}×{CROP_H}) of the image at its own size, against the same moment "
              f"decoded by FFmpeg (deinterlaced with `bwdif` when the file is interlaced) scaled to the image's "
-             f"size: pass when at most the reference + {TOL_COMB}.")
+             f"size: pass when at most the reference + {TOL_COMB} (reference moment as for colour).")
     L.append(f"- **aspect**: the written image's width/height within ±{TOL_ASPECT:.0%} of the file's display "
              f"aspect (SAR and rotation applied).")
     L.append(f"- **time**: the picture's luma correlates (ncc) at least {NCC_MIN} with the source frame at the "
