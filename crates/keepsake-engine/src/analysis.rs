@@ -290,7 +290,7 @@ fn sample_sequential(
     if samples.is_empty() {
         return Err(failure.unwrap_or_else(|| EngineError::Undecodable {
             path: src.path().to_owned(),
-            reason: if decoded == 0 { "no frame could be decoded".into() } else { "no usable frame".into() },
+            reason: if decoded == 0 { "the decoder gave no picture".into() } else { "no usable picture".into() },
         }));
     }
     samples.sort_by(|a, b| a.0.time.total_cmp(&b.0.time));

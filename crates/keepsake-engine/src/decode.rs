@@ -154,10 +154,30 @@ impl VideoSource {
         self.input.seek(target, ..target).is_ok()
     }
 
+    /// Back to the first byte, for self-synchronising streams (MPEG-TS and -PS, DV, raw
+    /// MPEG video): seeking those by timestamp to their own start can land past the
+    /// end of a short file (a 2-second TS starting at 11.4 s decoded nothing). Other
+    /// containers keep their own read state and are seeked by timestamp.
+    fn seek_to_first_byte(&mut self) -> bool {
+        let format = self.input.format();
+        let name = format.name();
+        let self_syncing = name.split(',').any(|n| matches!(n, "mpegts" | "mpeg" | "mpegvideo" | "dv" | "h264" | "hevc"));
+        if !self_syncing {
+            return false;
+        }
+        self.decoder.flush();
+        // SAFETY: the format context is live and owned by `self.input`; a byte seek to 0
+        // only repositions its I/O and flushes its packet queue.
+        let r = unsafe {
+            ffmpeg::ffi::avformat_seek_file(self.input.as_mut_ptr(), -1, i64::MIN, 0, i64::MAX, ffmpeg::ffi::AVSEEK_FLAG_BYTE as i32)
+        };
+        r >= 0
+    }
+
     /// Goes back to the first packet: by seeking, or when the file cannot seek (no index,
     /// a damaged one) by opening it again.
     fn rewind(&mut self) -> Result<(), EngineError> {
-        if self.seek_to(0.0) {
+        if self.seek_to_first_byte() || self.seek_to(0.0) {
             return Ok(());
         }
         let fresh = VideoSource::open(&self.path, self.threads)?;
@@ -241,24 +261,43 @@ impl VideoSource {
     /// Decodes every frame from `from` (seconds) on, calling `on_frame` with each; stops
     /// when it returns false, at the end of the file, or at the packet budget. Returns
     /// the number of frames decoded. Seeks only when `from` > 0.
+    ///
+    /// Seeking in MPEG-TS and MPEG-PS (camcorder `.mts`, DVD `.vob`) is by byte position
+    /// and often lands after the keyframe asked for, up to a whole GOP late; a caller
+    /// would then see only frames after `from` and take one of those for the moment it
+    /// asked for. So when the first frame after a seek is already past `from`, it seeks
+    /// again further back (1, 2, 4 … 32 s), and in the end decodes from the start.
     pub fn decode_forward(
         &mut self,
         from: f64,
         mut on_frame: impl FnMut(&TimedFrame) -> bool,
     ) -> Result<usize, EngineError> {
-        // A file that cannot seek is decoded from the start instead.
-        let seeked = from > 0.0 && self.seek_to(from);
-        if !seeked {
-            self.rewind()?;
+        let mut back = 0.0;
+        while from > 0.0 && back <= 32.0 {
+            let target = from - back;
+            if target <= 0.0 || !self.seek_to(target) {
+                break;
+            }
+            let mut late: Option<bool> = None;
+            let decoded = self.run_forward(&mut |tf: &TimedFrame| {
+                if late.is_none() {
+                    let past = tf.time > from + 1e-3;
+                    late = Some(past);
+                    if past {
+                        return false;
+                    }
+                }
+                on_frame(tf)
+            });
+            match late {
+                Some(false) => return Ok(decoded),
+                Some(true) => back = if back == 0.0 { 1.0 } else { back * 2.0 },
+                // Nothing decodes after the seek (e.g. MPEG-TS without an index).
+                None => break,
+            }
         }
-        let decoded = self.run_forward(&mut on_frame);
-        if decoded == 0 && seeked {
-            // The seek landed where no keyframe follows (e.g. MPEG-TS without an index):
-            // decode from the start instead.
-            self.rewind()?;
-            return Ok(self.run_forward(&mut on_frame));
-        }
-        Ok(decoded)
+        self.rewind()?;
+        Ok(self.run_forward(&mut on_frame))
     }
 
     fn run_forward(&mut self, on_frame: &mut impl FnMut(&TimedFrame) -> bool) -> usize {
