@@ -145,8 +145,9 @@ fn print_summary(s: &Selection) {
         s.candidates.len(),
         s.elapsed_ms
     );
-    if let Some(line) = picture_note(&s.info.picture) {
-        println!("  {line}");
+    let notes = s.info.picture.notes((s.info.coded_width, s.info.coded_height));
+    if !notes.is_empty() {
+        println!("  picture: {}", notes.join("; "));
     }
     if s.low_confidence {
         println!("  low confidence: every candidate looked poor; consider choosing a cover by hand");
@@ -165,32 +166,6 @@ fn print_summary(s: &Selection) {
             p.path.display()
         );
     }
-}
-
-/// What the engine did to show the pictures right (HDR, fields, pixel shape), in one
-/// line; `None` for plain square-pixel progressive SDR video.
-fn picture_note(p: &keepsake_engine::PictureFormat) -> Option<String> {
-    use keepsake_engine::DynamicRange;
-    let mut parts = Vec::new();
-    match p.dynamic_range {
-        DynamicRange::Sdr => {}
-        hdr => parts.push(format!(
-            "{} HDR ({} primaries, peak {:.0} cd/m²) tone-mapped to SDR",
-            if hdr == DynamicRange::Hlg { "HLG" } else { "PQ" },
-            p.primaries,
-            p.peak_nits.unwrap_or(0.0)
-        )),
-    }
-    if p.interlaced {
-        parts.push("interlaced: deinterlaced".to_owned());
-    }
-    if p.pixel_aspect != [1, 1] {
-        parts.push(format!("pixel aspect {}:{}: stretched to the display aspect", p.pixel_aspect[0], p.pixel_aspect[1]));
-    }
-    if parts.is_empty() {
-        return None;
-    }
-    Some(format!("picture: {}", parts.join("; ")))
 }
 
 fn explain(s: &Selection) -> String {

@@ -25,6 +25,7 @@ fn probe_result(info: &VideoInfo) -> ProbeResult {
         rotation: info.rotation,
         codec: Some(info.codec.clone()).filter(|c| !c.is_empty()),
         created_at: info.created_at.as_deref().and_then(keepsake_library::taken::parse_datetime),
+        picture: info.picture.notes((info.coded_width, info.coded_height)),
     }
 }
 

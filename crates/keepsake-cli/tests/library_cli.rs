@@ -247,3 +247,51 @@ fn bad_custom_covers_are_refused_and_nothing_is_stored_good_ones_are_downscaled(
     assert!(!stored.exists(), "reset removes the stored image");
     assert_eq!(env.item("v.mp4").unwrap()["cover"]["kind"], "auto");
 }
+
+/// Camcorder and DVD footage through the library: `.vob`, `.ts` and `.dv` are indexed,
+/// analysed in workers, stored at their display size (16:9, not the stored 720×576 or
+/// 720×480) and the detail says what the engine did; a `.ts` that is TypeScript and a
+/// `.vob` that is text are never counted as videos, or fail alone with a reason.
+#[test]
+fn camcorder_and_dvd_footage_is_indexed_at_display_size_with_what_was_done() {
+    let env = Env::new();
+    let ffmpeg = |args: &[&str]| {
+        let st = std::process::Command::new("ffmpeg").args(["-y", "-v", "error"]).args(args).status().unwrap();
+        assert!(st.success(), "ffmpeg {args:?}");
+    };
+    let src = "testsrc2=size=320x240:rate=50,format=yuv420p";
+    ffmpeg(&["-f", "lavfi", "-i", src, "-t", "2", "-vf", "scale=720:576,tinterlace=interleave_bottom,setsar=64/45",
+        "-c:v", "dvvideo", "-pix_fmt", "yuv420p", "-r", "25", "-aspect", "16:9", "-top", "0",
+        env.album.join("tape.dv").to_str().unwrap()]);
+    ffmpeg(&["-f", "lavfi", "-i", src, "-t", "2", "-vf", "scale=720:480,fps=59.94,tinterlace=interleave_top",
+        "-target", "ntsc-dvd", "-flags", "+ildct+ilme", "-top", "1", "-aspect", "16:9", "-an",
+        env.album.join("VTS_01_1.VOB").to_str().unwrap()]);
+    ffmpeg(&["-f", "lavfi", "-i", src, "-t", "2", "-c:v", "libx264", "-output_ts_offset", "10", "-f", "mpegts",
+        env.album.join("broadcast.ts").to_str().unwrap()]);
+    std::fs::write(env.album.join("app.ts"), "export const answer: number = 42;\n".repeat(20)).unwrap();
+    std::fs::write(env.album.join("menu.vob"), "this is not a DVD\n").unwrap();
+
+    env.ok(&["add", env.album.to_str().unwrap()]);
+    assert!(env.item("app.ts").is_none(), "TypeScript is not a video");
+    env.run(&["analyze"]);
+    let dv = env.item("tape.dv").unwrap();
+    assert_eq!(dv["state"], "ready", "{dv:#}");
+    assert_eq!((dv["width"].as_u64(), dv["height"].as_u64()), (Some(1024), Some(576)), "{dv:#}");
+    let notes = dv["picture"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    assert!(notes.iter().any(|n| n.contains("deinterlaced")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("non-square")), "{notes:?}");
+    for f in dv["frames"].as_array().unwrap() {
+        let (w, h) = (f["width"].as_f64().unwrap(), f["height"].as_f64().unwrap());
+        assert!((w / h - 16.0 / 9.0).abs() < 0.03, "pick {w}x{h} is not 16:9");
+    }
+    let dvd = env.item("VTS_01_1.VOB").unwrap();
+    assert_eq!(dvd["state"], "ready", "{dvd:#}");
+    assert!((dvd["width"].as_f64().unwrap() / dvd["height"].as_f64().unwrap() - 16.0 / 9.0).abs() < 0.03, "{dvd:#}");
+    let ts = env.item("broadcast.ts").unwrap();
+    assert_eq!(ts["state"], "ready", "{ts:#}");
+    let times = frames(&ts);
+    assert!(times.iter().all(|t| (0.0..=2.05).contains(t)), "times from the stream's start, not the clock's: {times:?}");
+    let bad = env.item("menu.vob").unwrap();
+    assert_eq!(bad["state"], "failed", "{bad:#}");
+    assert!(bad["error"].as_str().is_some_and(|e| !e.is_empty() && !e.contains('\n')), "{bad:#}");
+}

@@ -38,6 +38,29 @@ pub struct VideoInfo {
     pub picture: PictureFormat,
 }
 
+impl PictureFormat {
+    /// What the engine had to do to show these pictures right, in words for a person
+    /// ("HDR (HLG), tone-mapped to SDR", "interlaced, deinterlaced", ...); empty for plain
+    /// square-pixel progressive SDR video. `coded` is the stored frame size.
+    pub fn notes(&self, coded: (u32, u32)) -> Vec<String> {
+        let mut notes = Vec::new();
+        match self.dynamic_range {
+            DynamicRange::Sdr => {}
+            DynamicRange::Hlg => notes.push("HDR (HLG), tone-mapped to SDR".to_owned()),
+            DynamicRange::Pq => notes.push("HDR (PQ/HDR10), tone-mapped to SDR".to_owned()),
+        }
+        if self.interlaced {
+            notes.push("interlaced, deinterlaced".to_owned());
+        }
+        if self.pixel_aspect != [1, 1] && self.pixel_aspect[0] > 0 && self.pixel_aspect[1] > 0 {
+            let (w, h) = coded;
+            let shown = (f64::from(w) * f64::from(self.pixel_aspect[0]) / f64::from(self.pixel_aspect[1])).round();
+            notes.push(format!("stored {w}×{h} with non-square pixels, shown {shown}×{h}"));
+        }
+        notes
+    }
+}
+
 /// A video's dynamic range, as its transfer function says.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

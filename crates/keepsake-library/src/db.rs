@@ -149,6 +149,11 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX media_root_kind ON media(root_id, kind, presence);
     DROP INDEX media_root;
     "#,
+    // v5: how the engine had to read a video's pictures (HDR tone-mapped, deinterlaced,
+    // non-square pixels), as a JSON array of sentences for the detail panel.
+    r#"
+    ALTER TABLE media ADD COLUMN picture TEXT;
+    "#,
 ];
 
 /// The version this build writes.

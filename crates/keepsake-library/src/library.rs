@@ -678,8 +678,16 @@ impl Library {
     pub(crate) fn store_probe(&self, id: MediaId, p: &ProbeResult) -> Result<()> {
         let conn = self.conn();
         conn.execute(
-            "UPDATE media SET duration = ?2, width = ?3, height = ?4, rotation = ?5, codec = ?6 WHERE id = ?1",
-            params![id, p.duration, p.width, p.height, p.rotation, p.codec],
+            "UPDATE media SET duration = ?2, width = ?3, height = ?4, rotation = ?5, codec = ?6, picture = ?7 WHERE id = ?1",
+            params![
+                id,
+                p.duration,
+                p.width,
+                p.height,
+                p.rotation,
+                p.codec,
+                (!p.picture.is_empty()).then(|| serde_json::to_string(&p.picture).unwrap_or_default())
+            ],
         )?;
         if let Some(t) = p.created_at {
             conn.execute(

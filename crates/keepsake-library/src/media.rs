@@ -152,11 +152,18 @@ pub(crate) fn cover(conn: &Connection, data_dir: &std::path::Path, id: MediaId, 
 }
 
 pub(crate) fn detail(conn: &Connection, data_dir: &std::path::Path, id: MediaId) -> Result<MediaDetail> {
-    let (item, rotation, codec) = conn
+    let (item, rotation, codec, picture) = conn
         .query_row(
-            &format!("SELECT {ITEM_COLUMNS} FROM media m WHERE m.id = ?1 AND m.presence != 'deleted'"),
+            &format!("SELECT {ITEM_COLUMNS}, m.picture FROM media m WHERE m.id = ?1 AND m.presence != 'deleted'"),
             [id],
-            |r| Ok((item_from_row(r)?, r.get::<_, Option<i32>>(16)?, r.get::<_, Option<String>>(17)?)),
+            |r| {
+                Ok((
+                    item_from_row(r)?,
+                    r.get::<_, Option<i32>>(16)?,
+                    r.get::<_, Option<String>>(17)?,
+                    r.get::<_, Option<String>>(18)?,
+                ))
+            },
         )
         .optional()?
         .ok_or(LibraryError::NoSuchMedia(id))?;
@@ -168,6 +175,7 @@ pub(crate) fn detail(conn: &Connection, data_dir: &std::path::Path, id: MediaId)
         item,
         rotation,
         codec,
+        picture: picture.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default(),
         frames,
         curve: curve.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or(serde_json::Value::Null),
         cover,

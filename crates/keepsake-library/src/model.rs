@@ -160,6 +160,9 @@ pub struct MediaDetail {
     pub item: MediaItem,
     pub rotation: Option<i32>,
     pub codec: Option<String>,
+    /// How the engine had to read the pictures (HDR tone-mapped, deinterlaced,
+    /// non-square pixels), in words; empty for plain video and for photos.
+    pub picture: Vec<String>,
     pub frames: Vec<Frame>,
     /// The engine's per-candidate quality curve, as it returned it (for the timeline).
     pub curve: serde_json::Value,

@@ -92,6 +92,10 @@ pub struct ProbeResult {
     /// Container creation time (QuickTime creation_time), unix seconds.
     #[serde(default)]
     pub created_at: Option<i64>,
+    /// What the engine had to do to show the pictures right, in words (HDR tone-mapped,
+    /// deinterlaced, non-square pixels stretched); empty for plain video.
+    #[serde(default)]
+    pub picture: Vec<String>,
 }
 
 /// One chosen frame as the worker wrote it: the same shape the index stores and the

@@ -39,6 +39,21 @@ async function ready() {
   await waitFor(() => expect(screen.getAllByTestId("pick")).toHaveLength(3));
 }
 
+describe("how the video is shown", () => {
+  it("lists what the engine did to the pictures (HDR, fields, pixel shape)", async () => {
+    current = detail(42, { picture: ["HDR (HLG), tone-mapped to SDR", "interlaced, deinterlaced"] });
+    await ready();
+    const notes = screen.getByTestId("picture-notes");
+    expect(notes.textContent).toContain("HDR (HLG), tone-mapped to SDR");
+    expect(notes.querySelectorAll("li")).toHaveLength(2);
+  });
+
+  it("says nothing for plain video", async () => {
+    await ready();
+    expect(screen.queryByTestId("picture-notes")).toBeNull();
+  });
+});
+
 describe("DetailPanel", () => {
   it("shows the three picks with their scores and reasons", async () => {
     await ready();

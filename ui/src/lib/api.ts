@@ -166,6 +166,8 @@ export interface Cover {
 export interface MediaDetail extends MediaItem {
   rotation: number | null;
   codec: string | null;
+  /** How the engine had to read the pictures (HDR tone-mapped, deinterlaced, ...). */
+  picture: string[];
   frames: Frame[];
   curve: CurvePoint[] | unknown;
   cover: Cover;
