@@ -6,7 +6,7 @@ export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug
 RELEASE := $(CARGO_TARGET_DIR)/release
 
-.PHONY: run test setup build ui test-rust test-ui test-e2e eval bench doctor screenshot deb clean
+.PHONY: run test setup build ui test-rust test-ui test-e2e eval bench doctor screenshot screenshots deb clean
 
 ## Launch the app (HEADLESS=1: under Xvfb, for machines without a display).
 run: build
@@ -57,6 +57,14 @@ doctor: build
 ## The README's screenshot: the real app under Xvfb.
 screenshot: build
 	scripts/screenshot.sh $(BIN)/keepsake-app docs/screenshot.png
+
+## The README's pictures (docs/screenshots/), taken by the end-to-end suites from the real
+## app; `make test` writes its screenshots to artifacts/e2e instead, leaving the tree clean.
+screenshots:
+	@scripts/setup.sh test
+	$(MAKE) --no-print-directory ui
+	cargo build --locked -p keepsake-cli -p keepsake-app
+	KEEPSAKE_SCREENSHOTS=docs/screenshots tests/e2e/run.sh $(BIN)/keepsake-app
 
 ## A .deb package (offline bundling).
 deb: setup ui

@@ -12,7 +12,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { answerSaveDialog, launchApp, sleep, until } from "./webdriver.mjs";
 
-const SHOTS = "docs/screenshots";
 let work, album, dataDir;
 
 const MEDIA = "tests/media"; // registry photos (scripts/setup.sh fetches them)
@@ -86,7 +85,7 @@ test("album: tiles loop through three frames, covers can be overridden and persi
       // Tiles of ~200 px at a pixel ratio of 1 load the 256-px copies.
       for (const s of srcs) assert.match(s, new RegExp(`^keepsake://localhost/small/tile/${id}/[123]\\?v=`));
     }
-    await app.screenshot(`${SHOTS}/grid.png`);
+    await app.screenshot(`grid.png`);
 
     // The detail panel opens with the picks, their reasons and the timeline.
     const tile = await app.waitFor('[data-testid="tile"][data-kind="video"]');
@@ -95,7 +94,7 @@ test("album: tiles loop through three frames, covers can be overridden and persi
     await app.waitFor('[data-testid="detail"]');
     await until(async () => (await app.findAll('[data-testid="pick"]')).length === 3, { what: "three picks" });
     await app.waitFor('[data-testid="timeline"] [data-testid="curve"]');
-    await app.screenshot(`${SHOTS}/detail.png`);
+    await app.screenshot(`detail.png`);
 
     // Choose a moment on the timeline and use it as the cover.
     await app.exec(`const s = document.querySelector('[data-testid=timeline] [role=slider]');
@@ -124,7 +123,7 @@ test("album: tiles loop through three frames, covers can be overridden and persi
     const first = await app.attr(show, "data-index");
     await until(async () => (await app.attr(show, "data-index")) !== first, { timeoutMs: 10000, what: "the slideshow to advance" });
     await sleep(1200);
-    await app.screenshot(`${SHOTS}/slideshow.png`);
+    await app.screenshot(`slideshow.png`);
 
     // Export asks where to save, in the native dialog, and writes an animated WebP there
     // (the name typed without its extension gets one).

@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createServer, connect } from "node:net";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -129,6 +129,7 @@ export class AppSession {
 
   /** Saves a PNG screenshot of the window. */
   async screenshot(file) {
+    if (!file.includes("/")) file = join(screenshotDir(), file);
     const b64 = await this.cmd("GET", "/screenshot");
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, Buffer.from(b64, "base64"));
@@ -211,4 +212,13 @@ export async function launchApp({ env = {}, args = [], app = appPath() } = {}) {
     e.message += `\n--- tauri-driver output ---\n${log.join("")}`;
     throw e;
   }
+}
+
+/**
+ * Where the suites' named screenshots go: `artifacts/e2e` (git-ignored) during `make test`,
+ * so a test run leaves the work tree clean; `make screenshots` sets KEEPSAKE_SCREENSHOTS
+ * to `docs/screenshots` to refresh the README's pictures from the real app.
+ */
+export function screenshotDir() {
+  return process.env.KEEPSAKE_SCREENSHOTS || "artifacts/e2e";
 }
