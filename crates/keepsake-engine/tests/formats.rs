@@ -169,3 +169,72 @@ fn lying_and_broken_files_give_picks_or_one_error_never_a_broken_picture() {
         assert!(started.elapsed().as_secs() < 60, "{} took {:?}", video.display(), started.elapsed());
     }
 }
+
+/// Adds a Dolby Vision configuration box (`dvcC`, or `dvvC` above profile 7) to the first
+/// video sample entry of an MP4 whose `moov` comes after its media data (FFmpeg's
+/// default), as a phone writes it; the sizes of every box around it grow to match.
+fn with_dolby_vision(mp4: &[u8], profile: u8, compatibility: u8) -> Vec<u8> {
+    let kind: &[u8; 4] = if profile > 7 { b"dvvC" } else { b"dvcC" };
+    let mut dv = Vec::with_capacity(32);
+    dv.extend_from_slice(&32u32.to_be_bytes());
+    dv.extend_from_slice(kind);
+    dv.extend_from_slice(&[1, 0]); // version 1.0
+    let bits: u16 = (u16::from(profile) << 9) | (6 << 3) | (1 << 2) | 1; // level 6, RPU, base layer
+    dv.extend_from_slice(&bits.to_be_bytes());
+    dv.push(compatibility << 4);
+    dv.extend_from_slice(&[0; 19]);
+    // Walk moov > trak > mdia > minf > stbl > stsd > (hvc1|hev1), remembering each box.
+    let path: [&[u8]; 6] = [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd"];
+    let mut parents: Vec<usize> = Vec::new();
+    let (mut at, mut end) = (0usize, mp4.len());
+    for (depth, want) in path.iter().enumerate() {
+        loop {
+            assert!(at + 8 <= end, "no {} box", String::from_utf8_lossy(want));
+            let size = u32::from_be_bytes(mp4[at..at + 4].try_into().unwrap()) as usize;
+            if &mp4[at + 4..at + 8] == *want {
+                parents.push(at);
+                end = at + size;
+                // stsd has a version/flags word and an entry count before its entries.
+                at += if depth == 5 { 16 } else { 8 };
+                break;
+            }
+            at += size;
+        }
+    }
+    let entry = at;
+    let entry_size = u32::from_be_bytes(mp4[entry..entry + 4].try_into().unwrap()) as usize;
+    assert!(matches!(&mp4[entry + 4..entry + 8], b"hvc1" | b"hev1"), "an HEVC sample entry");
+    parents.push(entry);
+    let mut out = mp4.to_vec();
+    for &p in &parents {
+        let size = u32::from_be_bytes(out[p..p + 4].try_into().unwrap()) + dv.len() as u32;
+        out[p..p + 4].copy_from_slice(&size.to_be_bytes());
+    }
+    out.splice(entry + entry_size..entry + entry_size, dv);
+    out
+}
+
+#[test]
+fn dolby_vision_profile_5_is_refused_with_the_reason_profile_8_shows_its_base_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let sdr = sdr_source(dir.path());
+    let hlg = hdr_version(&sdr, dir.path(), "arib-std-b67");
+    let hevc = dir.path().join("hlg.mp4");
+    ffmpeg(&["-i", hlg.to_str().unwrap(), "-c", "copy", "-tag:v", "hvc1", hevc.to_str().unwrap()]);
+    let bytes = std::fs::read(&hevc).unwrap();
+    let engine = engine();
+
+    let p5 = dir.path().join("IMG_0005.mp4");
+    std::fs::write(&p5, with_dolby_vision(&bytes, 5, 0)).unwrap();
+    let e = engine.analyze(&p5, &AnalyzeOptions::new(dir.path().join("p5"))).expect_err("profile 5 has no picture to show");
+    assert!(matches!(e, keepsake_engine::EngineError::Unsupported { .. }), "{e:?}");
+    assert!(e.to_string().contains("Dolby Vision profile 5"), "{e}");
+    assert_eq!(e.kind(), "unsupported");
+
+    let p8 = dir.path().join("IMG_0008.mp4");
+    std::fs::write(&p8, with_dolby_vision(&bytes, 8, 4)).unwrap();
+    let sel = engine.analyze(&p8, &AnalyzeOptions::new(dir.path().join("p8"))).unwrap();
+    assert_eq!(sel.info.picture.dynamic_range, DynamicRange::Hlg);
+    assert!(sel.info.picture.assumptions.iter().any(|a| a.contains("Dolby Vision profile 8") && a.contains("HLG")), "{:?}", sel.info.picture);
+    assert_eq!(sel.frames.len(), 3);
+}
