@@ -406,7 +406,9 @@ impl Library {
         let moved = media_at_or_under(&self.conn(), &f)?;
         let mut events = Vec::new();
         for (id, old) in moved {
-            let new = format!("{t}{}", &old[f.len()..]);
+            // Every row starts with `f` byte for byte (see media_at_or_under).
+            let Some(rest) = old.strip_prefix(f.as_str()) else { continue };
+            let new = format!("{t}{rest}");
             let new_path = PathBuf::from(&new);
             let Some(found) = FoundFile::stat(&new_path) else { continue };
             scan::relink(&self.conn(), id, root.id, &new, found.mtime_ms)?;
@@ -751,12 +753,17 @@ fn root_from_row(r: &rusqlite::Row, with_counts: bool) -> rusqlite::Result<Root>
 
 /// Live media rows (id, path) for the file at `path` or anything inside the folder at
 /// `path`: what a watcher's delete or rename of that path touches.
+///
+/// An exact byte range on the path (`path/` ≤ p < `path0`, '0' being the byte after
+/// '/'), not `LIKE`: LIKE folds ASCII case (deleting `Trip/` touched `trip/`) and
+/// reads `%`, `_` and the escape character in folder names as patterns.
 fn media_at_or_under(conn: &rusqlite::Connection, path: &str) -> Result<Vec<(i64, String)>> {
-    let prefix = format!("{}/%", path.trim_end_matches('/').replace('%', "\\%").replace('_', "\\_"));
+    let folder = path.trim_end_matches('/');
     let mut stmt = conn.prepare_cached(
-        "SELECT id, path FROM media WHERE presence != 'deleted' AND (path = ?1 OR path LIKE ?2 ESCAPE '\\')",
+        "SELECT id, path FROM media WHERE presence != 'deleted'
+           AND (path = ?1 OR (path >= ?2 || '/' AND path < ?2 || '0'))",
     )?;
-    let rows = stmt.query_map(params![path, prefix], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map(params![path, folder], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
@@ -789,6 +796,83 @@ mod tests {
 
     fn cache_kib(library: &Library) -> i64 {
         -library.conn().pragma_query_value(None, "cache_size", |r| r.get::<_, i64>(0)).unwrap()
+    }
+
+    /// Live paths in the index, sorted.
+    fn paths(library: &Library) -> Vec<String> {
+        let conn = library.conn();
+        let mut stmt = conn.prepare("SELECT path FROM media WHERE presence != 'deleted' ORDER BY path").unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+        rows.map(|r| r.unwrap()).collect()
+    }
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, path.to_string_lossy().as_bytes()).unwrap();
+    }
+
+    /// A folder's rename or deletion touches that folder's rows only: not a sibling
+    /// that differs in case (`LIKE` folds ASCII case), nor one its name matches as a
+    /// pattern (`%`, `_`, `\`), and a multi-byte name never splits mid-character.
+    #[test]
+    fn a_folder_renamed_or_deleted_touches_only_its_own_rows() {
+        let data = tempfile::tempdir().unwrap();
+        let album = tempfile::tempdir().unwrap();
+        let album = std::fs::canonicalize(album.path()).unwrap();
+        let a = |rel: &str| album.join(rel);
+        for rel in [
+            "Trip/a.jpg", "Trip/b.jpg", "trip/b.jpg",
+            "100%/c.jpg", "100%x/c.jpg", "100x/c.jpg",
+            "a_b/d.jpg", "aXb/d.jpg",
+            "\\é\\b/e.jpg", "éb/ü.jpg",
+            "Fête/ü.jpg", "Fête2/ü.jpg",
+        ] {
+            touch(&a(rel));
+        }
+        let library = Library::open(data.path()).unwrap();
+        library.add_root(&album, &|_| {}).unwrap();
+        let id_of = |rel: &str| media::id_by_path(&library.conn(), a(rel).to_str().unwrap()).unwrap().unwrap();
+        let sibling = id_of("trip/b.jpg");
+        let before = paths(&library);
+
+        // Renames: only the renamed folder's rows follow it.
+        for (from, to) in [("Trip", "Journey"), ("100%", "Hundred"), ("a_b", "ab"), ("\\é\\b", "x"), ("Fête", "Party")] {
+            std::fs::rename(a(from), a(to)).unwrap();
+            let events = library.rename_path(&a(from), &a(to)).unwrap();
+            assert!(!events.is_empty(), "{from} -> {to}: its files moved");
+        }
+        let expected: Vec<String> = {
+            let mut v: Vec<String> = [
+                "Journey/a.jpg", "Journey/b.jpg", "trip/b.jpg",
+                "Hundred/c.jpg", "100%x/c.jpg", "100x/c.jpg",
+                "ab/d.jpg", "aXb/d.jpg",
+                "x/e.jpg", "éb/ü.jpg",
+                "Party/ü.jpg", "Fête2/ü.jpg",
+            ]
+            .iter()
+            .map(|r| a(r).to_string_lossy().into_owned())
+            .collect();
+            v.sort();
+            v
+        };
+        assert_ne!(before, expected);
+        assert_eq!(paths(&library), expected);
+        assert_eq!(id_of("trip/b.jpg"), sibling, "the sibling kept its row");
+
+        // Deletions: only the deleted folder's rows go.
+        for dir in ["Journey", "Hundred", "ab", "x", "Party"] {
+            std::fs::remove_dir_all(a(dir)).unwrap();
+            library.forget_path(&a(dir)).unwrap();
+        }
+        let left: Vec<String> = {
+            let mut v: Vec<String> = ["trip/b.jpg", "100%x/c.jpg", "100x/c.jpg", "aXb/d.jpg", "éb/ü.jpg", "Fête2/ü.jpg"]
+                .iter()
+                .map(|r| a(r).to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(paths(&library), left);
     }
 
     #[test]
