@@ -339,10 +339,22 @@ impl Library {
     }
 
     /// Indexes one file the watcher saw appear or change. Returns what happened.
+    ///
+    /// Only a file that really is where its path says, under its album: no symbolic
+    /// link on the way (roots are stored resolved, so the resolved path must be the
+    /// path itself). The scan never follows a link either, so the two agree.
     pub(crate) fn index_file(&self, path: &Path) -> Result<Option<LibraryEvent>> {
         let Some(root) = self.root_of(path)? else { return Ok(None) };
         if scan::is_ignored_path(&root.path, path) {
             return Ok(None);
+        }
+        match std::fs::canonicalize(path) {
+            Ok(real) if real == path => {}
+            Ok(real) => {
+                tracing::debug!("not indexing {}: it is really {}", path.display(), real.display());
+                return Ok(None);
+            }
+            Err(_) => return Ok(None),
         }
         let Some(f) = FoundFile::stat(path) else { return Ok(None) };
         let conn = self.conn();
@@ -414,9 +426,11 @@ impl Library {
             scan::relink(&self.conn(), id, root.id, &new, found.mtime_ms)?;
             events.push(LibraryEvent::MediaMoved { id, from: PathBuf::from(old), to: new_path });
         }
-        if events.is_empty() && to.is_file() {
+        // The entry itself: a link renamed into an album is not followed.
+        let to_meta = std::fs::symlink_metadata(to).ok();
+        if events.is_empty() && to_meta.as_ref().is_some_and(|m| m.is_file()) {
             events.extend(self.index_file(to)?);
-        } else if to.is_dir() {
+        } else if to_meta.as_ref().is_some_and(|m| m.is_dir()) {
             // Files inside a folder moved in from outside any root.
             let found = scan::walk(to, &|_| {}, &mut Vec::new());
             for f in found {

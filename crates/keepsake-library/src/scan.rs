@@ -105,10 +105,11 @@ pub(crate) struct FoundFile {
 }
 
 impl FoundFile {
-    /// Stats one path; None when it is not a media file (or not a regular file).
+    /// Stats one path; None when it is not a media file (or not a regular file: a
+    /// symbolic link is not followed, as [`walk`] does not follow one).
     pub fn stat(path: &Path) -> Option<FoundFile> {
         let kind = media_kind(path)?;
-        let meta = std::fs::metadata(path).ok()?;
+        let meta = std::fs::symlink_metadata(path).ok()?;
         if !meta.is_file() || !kind_confirmed(path) {
             return None;
         }

@@ -6,6 +6,13 @@
 //! written). Roots that disappear (unplugged disk) or come back are noticed by a
 //! periodic check; when the OS watch limit is hit, a clear warning is sent and the
 //! roots are rescanned periodically instead.
+//!
+//! Symbolic links are never followed, as the full scan never follows them: notify is
+//! told not to (its default walks through a link when it adds watches, so a link
+//! `album/x -> /` put a watch on every folder of the disk), paths are looked at with
+//! `symlink_metadata`, and a file is indexed only where it really is (see
+//! [`Library::index_file`]). Otherwise a photo seen through a link would be indexed
+//! by the watcher, dropped by the next rescan, and indexed again by the next event.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -68,7 +75,7 @@ impl Watcher {
             None,
             tx,
             RecommendedCache::new(),
-            notify::Config::default(),
+            notify::Config::default().with_follow_symlinks(false),
         )
         .map_err(|e| LibraryError::Watch(e.to_string()))?;
         let stop2 = stop.clone();
@@ -192,8 +199,9 @@ fn is_read_only(kind: &EventKind) -> bool {
     }
 }
 
+/// Size and mtime of the entry at `path` itself (a link is not followed).
 fn stat(path: &Path) -> (Option<u64>, Option<i64>) {
-    match std::fs::metadata(path) {
+    match std::fs::symlink_metadata(path) {
         Ok(m) => (Some(m.len()), Some(crate::scan::mtime_ms(&m))),
         Err(_) => (None, None),
     }
@@ -316,7 +324,11 @@ impl WatchState {
                 }
                 EventKind::Create(_) | EventKind::Modify(_) => {
                     for p in paths {
-                        if p.is_dir() {
+                        let Ok(meta) = std::fs::symlink_metadata(&p) else { continue };
+                        if meta.is_symlink() {
+                            continue; // never followed, as the scan never follows one
+                        }
+                        if meta.is_dir() {
                             // A folder moved or copied in: its files, once stable.
                             let files = crate::scan::walk(&p, &|_| {}, &mut Vec::new());
                             for f in files {
@@ -369,6 +381,7 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
+
     /// Real inotify events: reading a file in a watched folder reports nothing, writing
     /// it reports a change.
     #[test]
@@ -396,6 +409,92 @@ mod tests {
         std::fs::write(&file, b"second").unwrap();
         let kinds = quiet("writing");
         assert!(kinds.iter().any(|k| matches!(k, EventKind::Modify(_))), "a write must be reported: {kinds:?}");
+    }
+
+    /// Live paths in the index, sorted.
+    fn indexed(library: &Library) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = library
+            .media(&crate::MediaQuery { limit: 1000, ..Default::default() })
+            .unwrap()
+            .into_iter()
+            .map(|m| m.path)
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Inodes watched by every inotify instance of this process (`ino:` is hex).
+    fn watched_inodes() -> Vec<u64> {
+        let mut inodes = Vec::new();
+        for entry in std::fs::read_dir("/proc/self/fdinfo").unwrap().flatten() {
+            let Ok(info) = std::fs::read_to_string(entry.path()) else { continue };
+            for line in info.lines().filter(|l| l.starts_with("inotify wd:")) {
+                let ino = line.split_whitespace().find_map(|w| w.strip_prefix("ino:"));
+                inodes.extend(ino.and_then(|h| u64::from_str_radix(h, 16).ok()));
+            }
+        }
+        inodes
+    }
+
+    /// Real inotify events on a real tree: links inside an album to folders outside it
+    /// (one there when watching starts, one made while watching) are not followed. The
+    /// full scan never follows links, so anything the watcher indexed through one would
+    /// be deleted by the next rescan and come back with the next event.
+    #[test]
+    fn links_out_of_an_album_are_not_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tmp_path = std::fs::canonicalize(tmp.path()).unwrap();
+        let album = tmp_path.join("album");
+        let outside = tmp_path.join("outside");
+        std::fs::create_dir_all(album.join("sub")).unwrap();
+        std::fs::create_dir_all(outside.join("deep")).unwrap();
+        std::fs::write(album.join("in.jpg"), b"inside").unwrap();
+        std::fs::write(outside.join("out.jpg"), b"outside").unwrap();
+        std::fs::write(outside.join("deep/out2.jpg"), b"outside 2").unwrap();
+        std::fs::write(outside.join("single.jpg"), b"one outside file").unwrap();
+        std::os::unix::fs::symlink(&outside, album.join("early")).unwrap();
+        let library = Library::open(&tmp_path.join("data")).unwrap();
+        library.add_root(&album, &|_| {}).unwrap();
+        assert_eq!(indexed(&library), [album.join("in.jpg")], "the scan does not follow links");
+
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let config = WatcherConfig {
+            debounce: Duration::from_millis(50),
+            stable_for: Duration::from_millis(200),
+            ..WatcherConfig::default()
+        };
+        let watcher = Watcher::start(library.clone(), config, move |e| sink.lock().unwrap().push(e)).unwrap();
+        // Made while watching: a link to the folder, one inside a new folder, and a
+        // link to a single photo outside.
+        std::os::unix::fs::symlink(&outside, album.join("late")).unwrap();
+        std::os::unix::fs::symlink(&outside, album.join("sub/nested")).unwrap();
+        std::os::unix::fs::symlink(outside.join("single.jpg"), album.join("linked.jpg")).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        // Files arriving outside, seen through the link made before watching started.
+        std::fs::write(outside.join("new.jpg"), b"new outside").unwrap();
+        std::fs::write(outside.join("deep/new2.jpg"), b"new outside 2").unwrap();
+        // A real file arriving inside is indexed: the watcher is working.
+        std::fs::write(album.join("sub/real.jpg"), b"a real new photo").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while indexed(&library).len() < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Time for anything seen through a link to settle and be indexed too.
+        std::thread::sleep(Duration::from_millis(1200));
+        // No inotify watch was put on a folder outside (the kernel lists the inodes
+        // watched); the album's own folders are watched.
+        let watched = watched_inodes();
+        use std::os::unix::fs::MetadataExt;
+        let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+        assert!(watched.contains(&ino(&album)) && watched.contains(&ino(&album.join("sub"))), "{watched:?}");
+        assert!(!watched.contains(&ino(&outside)) && !watched.contains(&ino(&outside.join("deep"))), "{watched:?}");
+        watcher.stop();
+        assert_eq!(indexed(&library), [album.join("in.jpg"), album.join("sub/real.jpg")], "events: {:?}", seen.lock().unwrap());
+
+        // The next full scan agrees: nothing to add or remove.
+        let report = library.scan_all(&|_| {}).unwrap();
+        assert_eq!((report.added, report.removed, report.unchanged), (0, 0, 2), "{report:?}");
     }
 
     /// The watch limit cannot be lowered for one test (it is system-wide), so the error
