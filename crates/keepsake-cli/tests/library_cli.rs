@@ -295,3 +295,23 @@ fn camcorder_and_dvd_footage_is_indexed_at_display_size_with_what_was_done() {
     assert_eq!(bad["state"], "failed", "{bad:#}");
     assert!(bad["error"].as_str().is_some_and(|e| !e.is_empty() && !e.contains('\n')), "{bad:#}");
 }
+
+/// `keepsake add` refuses Keepsake's own data directory and any folder holding it, with
+/// one line, and indexes nothing.
+#[test]
+fn adding_the_data_directory_or_a_folder_above_it_is_refused() {
+    let env = Env::new();
+    std::fs::write(env.album.join("a.jpg"), b"a photo").unwrap();
+    env.ok(&["add", env.album.to_str().unwrap()]); // creates the data directory
+    for dir in [env.data.clone(), env.tmp.path().to_path_buf(), env.data.join("frames")] {
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = env.run(&["add", dir.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{}: {stderr}", dir.display());
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains("Keepsake's own data"), "{stderr}");
+    }
+    let albums: i64 = env.db().query_row("SELECT COUNT(*) FROM roots", [], |r| r.get(0)).unwrap();
+    assert_eq!(albums, 1, "only the real album");
+    assert_eq!(env.ls().len(), 1);
+}

@@ -42,7 +42,7 @@ impl Library {
         if !dir.is_dir() {
             return Err(LibraryError::Worker(format!("the worker reported the demo album made, but {} is not there", dir.display())));
         }
-        self.add_root(&dir, &|_| {})
+        self.add_root_as(&dir, &|_| {}, true)
     }
 
     /// Removes the album `root`; if it is the demo album, deletes its generated files

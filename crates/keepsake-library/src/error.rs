@@ -23,6 +23,10 @@ pub enum LibraryError {
     NotInLibrary(PathBuf),
     #[error("{0} is already inside the album folder {1}")]
     NestedRoot(PathBuf, PathBuf),
+    /// Keepsake's data directory, a folder inside it or a folder holding it, offered as
+    /// an album: its own thumbnails would be indexed, and theirs, and so on.
+    #[error("{folder} holds Keepsake's own data ({data_dir}); choose a folder of photos and videos")]
+    DataDirectory { folder: PathBuf, data_dir: PathBuf },
     #[error("no media with id {0}")]
     NoSuchMedia(i64),
     #[error("no album folder with id {0}")]

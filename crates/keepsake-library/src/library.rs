@@ -25,6 +25,8 @@ pub struct Library {
 
 struct Inner {
     data_dir: PathBuf,
+    /// `data_dir` resolved (links followed), to refuse it as an album.
+    data_dir_real: PathBuf,
     db: Arc<Mutex<Connection>>,
     queue: JobQueue,
     /// Highest media id whose photo date [`Library::fill_photo_dates`] has looked at.
@@ -56,11 +58,12 @@ impl Library {
     /// else `keepsake` next to the running program).
     pub fn open_with_worker(data_dir: &Path, worker: Option<PathBuf>) -> Result<Library> {
         std::fs::create_dir_all(data_dir).map_err(|e| LibraryError::io(data_dir, e))?;
+        let data_dir_real = std::fs::canonicalize(data_dir).map_err(|e| LibraryError::io(data_dir, e))?;
         let conn = crate::db::open(&data_dir.join(crate::db::DB_FILE))?;
         let db = Arc::new(Mutex::new(conn));
         let queue = JobQueue::new(db.clone());
         let helper = HelperWorker::new(worker);
-        let inner = Inner { data_dir: data_dir.to_path_buf(), db, queue, dates_cursor: Default::default(), helper, last_viewed_ms: Default::default() };
+        let inner = Inner { data_dir: data_dir.to_path_buf(), data_dir_real, db, queue, dates_cursor: Default::default(), helper, last_viewed_ms: Default::default() };
         Ok(Library { inner: Arc::new(inner) })
     }
 
@@ -114,10 +117,26 @@ impl Library {
 
     /// Registers an album folder, indexes it and queues its videos for analysis
     /// (analysis itself is run by an [`crate::Analyzer`]). Adding it again rescans.
+    ///
+    /// Keepsake's data directory, any folder inside it and any folder holding it are
+    /// refused ([`LibraryError::DataDirectory`]): Keepsake would index its own
+    /// thumbnails, then theirs. The check is here, not in each caller, so the app's
+    /// dialog, its command line and `keepsake add` all get it.
     pub fn add_root(&self, dir: &Path, progress: &dyn Fn(ScanProgress)) -> Result<(Root, ScanReport)> {
+        self.add_root_as(dir, progress, false)
+    }
+
+    /// [`Library::add_root`]; `demo` allows the one folder of the data directory that
+    /// is an album, the generated demo album.
+    pub(crate) fn add_root_as(&self, dir: &Path, progress: &dyn Fn(ScanProgress), demo: bool) -> Result<(Root, ScanReport)> {
         let dir = std::fs::canonicalize(dir).map_err(|e| LibraryError::io(dir, e))?;
         if !dir.is_dir() {
             return Err(LibraryError::NotAFolder(dir));
+        }
+        let data = &self.inner.data_dir_real;
+        let is_demo = demo && dir == data.join(crate::DEMO_FOLDER);
+        if (dir.starts_with(data) || data.starts_with(&dir)) && !is_demo {
+            return Err(LibraryError::DataDirectory { folder: dir, data_dir: data.clone() });
         }
         let dir_s = path_str(&dir)?.to_owned();
         for root in self.roots()? {

@@ -152,3 +152,36 @@ fn photo_dates_wait_while_the_window_is_showing_things() {
     assert_eq!(while_scrolling, 2, "no photo read while the window was busy");
     assert_eq!(unchecked(), 0, "all read once the window went quiet");
 }
+
+/// Keepsake's own data directory, a folder inside it or one holding it is never an
+/// album: its thumbnails would be indexed, their thumbnails made, and so on. The
+/// library refuses, whoever asks (the app's dialog, its command line, `keepsake add`).
+#[test]
+fn the_data_directory_and_folders_around_it_are_refused_as_albums() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("home/.local/share/keepsake");
+    let lib = Library::open(&data).unwrap();
+    write(&data.join("thumbs/1-10.jpg"), b"a thumbnail");
+    write(&tmp.path().join("home/Pictures/a.jpg"), b"a photo");
+    // Reached through a link, the data directory is still the data directory.
+    std::os::unix::fs::symlink(&data, tmp.path().join("link-to-data")).unwrap();
+    for dir in [
+        data.clone(),
+        data.join("thumbs"),
+        tmp.path().join("home"),
+        tmp.path().join("home/.local"),
+        tmp.path().to_path_buf(),
+        tmp.path().join("link-to-data"),
+        data.join("thumbs/../thumbs"),
+    ] {
+        let err = lib.add_root(&dir, &no_progress).unwrap_err();
+        assert!(matches!(err, LibraryError::DataDirectory { .. }), "{}: {err:?}", dir.display());
+        let text = err.to_string();
+        assert!(text.contains("Keepsake's own data") && !text.contains('\n'), "{text}");
+    }
+    assert!(!lib.has_roots().unwrap(), "nothing was added");
+    assert_eq!(lib.media_count(&MediaQuery::default()).unwrap(), 0);
+    // A sibling folder is fine.
+    let (root, _) = lib.add_root(&tmp.path().join("home/Pictures"), &no_progress).unwrap();
+    assert_eq!(root.photos, 1);
+}

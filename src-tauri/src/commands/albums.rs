@@ -38,9 +38,7 @@ pub async fn add_album(app: AppHandle, path: String) -> Result<Album, CommandErr
         if !canon.is_dir() {
             return Err(CommandError(format!("{} is not a folder", canon.display())));
         }
-        if canon.starts_with(&state.data_dir) || state.data_dir.starts_with(&canon) {
-            return Err(CommandError(format!("{} holds Keepsake's own data; choose a folder of photos and videos", canon.display())));
-        }
+        // The library refuses Keepsake's data directory and folders around it.
         let (root, _report) = state.library.add_root(&canon, &|_| {})?;
         Ok(Album { demo: state.library.is_demo(&root), root })
     })
