@@ -40,6 +40,9 @@ pub enum LibraryError {
     /// A photo or image could not be read or a thumbnail written.
     #[error("{0}")]
     Image(#[from] keepsake_imaging::ImagingError),
+    /// The demo album cannot be made where it belongs.
+    #[error("demo album: {0}")]
+    Demo(String),
     #[error("worker: {0}")]
     Worker(String),
     #[error("watcher: {0}")]
