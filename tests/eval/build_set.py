@@ -214,6 +214,22 @@ SPEC = [
         bad("fade", 5.0, of=P("chelsea"), fade="out")]},
 ]
 
+# Phone clips: four of the short videos again as phones write them, 720p or 1080p with a
+# keyframe every second (30 frames). The engine samples such clips at their keyframes
+# instead of decoding every frame (`Sampling::ClipKeyframes`), so these check that path
+# against the same labels: a dissolve or a fade between two keyframes is not seen as a
+# blend of its neighbours there.
+_BY_NAME = {v["name"]: v for v in SPEC}
+SPEC += [
+    dict(_BY_NAME[base], name=name, container=container, codec=codec, gop=30, size=size)
+    for base, name, container, codec, size in [
+        ("v01_birthday", "v15_phone_birthday", "mov", "hevc", [1920, 1080]),
+        ("v02_street", "v16_phone_street", "mp4", "h264", [1280, 720]),
+        ("v05_carphone", "v17_phone_carphone", "mov", "h264", [1920, 1080]),
+        ("v11_family_hevc", "v18_phone_family", "mov", "hevc", [1280, 720]),
+    ]
+]
+
 CODECS = {
     "h264": ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"],
     "hevc": ["-c:v", "libx265", "-preset", "ultrafast", "-crf", "24", "-pix_fmt", "yuv420p",

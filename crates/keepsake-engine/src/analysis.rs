@@ -1,6 +1,6 @@
 //! The analysis pipeline: from an open video to ranked, rendered picks.
 //!
-//! 1. **Sampling.** Videos up to [`DENSE_MAX_SECONDS`] (60 s) are decoded once, in
+//! 1. **Sampling.** Videos up to [`crate::decode::DENSE_MAX_SECONDS`] (60 s) are decoded once, in
 //!    order, and sampled every duration/n seconds (n = max(candidates, 5/s), ≤ 300): close
 //!    neighbours let the selector see fades and cuts. Longer videos are sampled at
 //!    `candidates` evenly spread keyframes (fewer above 720p: [`keyframe_candidates`]
@@ -22,7 +22,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::decode::{FrameConverter, TimedFrame, VideoSource};
+use crate::decode::{FrameConverter, Sampling, TimedFrame, VideoSource};
 use crate::face_scoring::{FaceScorer, LazyFaces};
 use image::RgbImage;
 
@@ -32,8 +32,6 @@ use crate::{
     AnalyzeOptions, CandidateReport, CurvePoint, EngineError, Pick, Reasons, Selection,
 };
 
-/// Videos up to this long are sampled densely in one sequential pass.
-pub(crate) const DENSE_MAX_SECONDS: f64 = 60.0;
 /// Densest sampling of short videos (samples per second).
 const DENSE_RATE: f64 = 5.0;
 /// Most samples taken in the dense pass.
@@ -76,6 +74,8 @@ pub(crate) struct Judged {
     pub samples: Vec<Sample>,
     pub plan: Plan,
     pub dense: bool,
+    /// The candidates are a short clip's own keyframes ([`Sampling::ClipKeyframes`]).
+    pub clip_keyframes: bool,
 }
 
 /// Samples and judges a video (steps 1–3).
@@ -91,15 +91,32 @@ pub(crate) fn judge(
     let duration = src.info.duration;
     // (The keyframe pass below may use fewer: see `keyframe_candidates`.)
     let mut samples = Vec::new();
-    let mut dense = duration <= DENSE_MAX_SECONDS;
+    let mut dense = src.sampling == Sampling::Sequential;
     let t0 = Instant::now();
-    if !dense {
-        let pixels = u64::from(src.info.width) * u64::from(src.info.height);
-        let candidates = keyframe_candidates(candidates, pixels);
-        samples = sample_keyframes(src, duration, candidates, analysis_side, spare)?;
-        if samples.len() < (candidates / 3).max(3) {
-            tracing::info!(path = %src.path().display(), found = samples.len(), "few distinct keyframes; decoding sequentially");
-            dense = true;
+    let pixels = u64::from(src.info.width) * u64::from(src.info.height);
+    match src.sampling {
+        Sampling::Sequential => {}
+        Sampling::Spread => {
+            let candidates = keyframe_candidates(candidates, pixels);
+            let times: Vec<f64> = (0..candidates).map(|k| duration * (k as f64 + 0.5) / candidates as f64).collect();
+            samples = sample_keyframes(src, &times, analysis_side, spare)?;
+            if samples.len() < (candidates / 3).max(3) {
+                tracing::info!(path = %src.path().display(), found = samples.len(), "few distinct keyframes; decoding sequentially");
+                dense = true;
+            }
+        }
+        Sampling::ClipKeyframes => {
+            // The clip's own keyframes, as many as the decode budget allows, evenly
+            // chosen (a hair past each, so rounding never seeks to the one before).
+            let wanted = keyframe_candidates(candidates.max(src.keyframes.len()), pixels).min(src.keyframes.len());
+            let times: Vec<f64> = (0..wanted)
+                .map(|k| src.keyframes[k * src.keyframes.len() / wanted.max(1)] + 1e-3)
+                .collect();
+            samples = sample_keyframes(src, &times, analysis_side, spare)?;
+            if samples.len() < (wanted / 2).max(3) {
+                tracing::info!(path = %src.path().display(), found = samples.len(), "keyframes did not decode; decoding sequentially");
+                dense = true;
+            }
         }
     }
     if dense {
@@ -117,7 +134,8 @@ pub(crate) fn judge(
         plan = select::plan(&samples, count, dense);
         tracing::debug!(stage = "faces", ms = t1.elapsed().as_millis() as u64, "timing");
     }
-    Ok(Judged { samples, plan, dense })
+    let clip_keyframes = !dense && src.sampling == Sampling::ClipKeyframes;
+    Ok(Judged { samples, plan, dense, clip_keyframes })
 }
 
 fn analyse_frame(conv: &mut FrameConverter, tf: &TimedFrame, side: u32) -> Result<(Sample, RgbImage), EngineError> {
@@ -183,14 +201,13 @@ fn add_faces(samples: &mut [Sample], images: &[RgbImage], plan: &Plan, scorer: &
     }
 }
 
+/// Decodes the keyframe at or before each of `times`, alone, over up to 4 decoders.
 fn sample_keyframes(
     src: &mut VideoSource,
-    duration: f64,
-    candidates: usize,
+    times: &[f64],
     side: u32,
     spare: &mut Vec<VideoSource>,
 ) -> Result<Vec<(Sample, RgbImage)>, EngineError> {
-    let times: Vec<f64> = (0..candidates).map(|k| duration * (k as f64 + 0.5) / candidates as f64).collect();
     // Each keyframe is decoded alone, so candidates split cleanly over a few decoders,
     // each with its own demuxer (one extra open per worker, ~tens of ms).
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4).min(times.len().max(1));
@@ -370,6 +387,8 @@ struct PickJob {
     to: f64,
     /// False for a rejected candidate (least bad of poor ones): take exactly its frame.
     refine: bool,
+    /// The sample is a keyframe taken as it is (a short clip's keyframe pick).
+    keyframe: bool,
     out: std::path::PathBuf,
 }
 
@@ -393,6 +412,18 @@ struct Produced {
 /// Refines one pick and writes its image; `None` when no frame could be found there.
 fn produce(src: &mut VideoSource, job: &PickJob, ctx: &PickContext) -> Result<Option<Produced>, EngineError> {
     let t0 = Instant::now();
+    if job.keyframe {
+        // A clip's keyframe pick: that picture alone, one decode. (Should the seek land
+        // elsewhere, the general path below finds the frame at the sample's time.)
+        if let Some(tf) = src.keyframe_for_picture(job.sample_time + 1e-3)? {
+            if (tf.time - job.sample_time).abs() < 1e-3 {
+                let img = FrameConverter::for_source(src).to_rgb(&tf.frame, ctx.max_side)?;
+                crate::render::write_image(&img, &job.out, ctx.jpeg_quality)?;
+                tracing::debug!(stage = "pick", rank = job.rank, keyframe_ms = t0.elapsed().as_millis() as u64, "timing");
+                return Ok(Some(Produced { time: tf.time, width: img.width(), height: img.height() }));
+            }
+        }
+    }
     let refined = if job.refine {
         refine(src, job.from, job.to, ctx.analysis_side, ctx.median_luma, ctx.sharp_ref)?
     } else {
@@ -482,7 +513,7 @@ pub(crate) fn analyze(
     let mut spare: Vec<VideoSource> = Vec::new();
     let judged = judge(&mut src, opts.candidates, opts.count, analysis_side, Some(faces), &mut spare)?;
     let face_status = faces.get().0;
-    let Judged { samples, plan, dense } = &judged;
+    let Judged { samples, plan, dense, clip_keyframes } = &judged;
     let n = samples.len();
     let mut lumas: Vec<f32> = samples.iter().map(|s| s.features.luma).collect();
     lumas.sort_by(|a, b| a.total_cmp(b));
@@ -503,7 +534,12 @@ pub(crate) fn analyze(
         .enumerate()
         .map(|(rank0, &i)| {
             let s = &samples[i];
-            let (from, to) = if *dense {
+            let (from, to) = if *clip_keyframes {
+                // A clip's keyframe is its best-coded picture and the neighbours a short
+                // window could add differ little: taking it exactly costs one decode,
+                // where a window re-decodes the keyframe and the frames after it.
+                (s.time, s.time)
+            } else if *dense {
                 // Stay a third of a sample interval either side, and only towards neighbours
                 // of the same shot that were accepted.
                 let same = |j: usize| plan.rejected[j].is_none() && plan.scenes.shot[j] == plan.scenes.shot[i];
@@ -522,6 +558,7 @@ pub(crate) fn analyze(
                 from,
                 to,
                 refine: plan.rejected[i].is_none(),
+                keyframe: *clip_keyframes,
                 out: opts.out_dir.join(format!("{stem}_{rank}.jpg")),
             }
         })
@@ -544,7 +581,7 @@ pub(crate) fn analyze(
                 continue;
             }
         }
-        let exact = PickJob { from: job.sample_time, to: job.sample_time, refine: true, ..job.clone() };
+        let exact = PickJob { from: job.sample_time, to: job.sample_time, refine: true, keyframe: false, ..job.clone() };
         let exact_ctx = PickContext { median_luma: -1.0, ..ctx };
         *slot = produce(&mut src, &exact, &exact_ctx)?;
         if let Some(p) = slot.as_ref() {

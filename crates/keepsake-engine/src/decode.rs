@@ -15,6 +15,31 @@ use crate::colour::{ColourSpec, ToneMapper};
 use crate::probe::{open_input, ts_to_seconds, video_info, video_stream_index};
 use crate::{EngineError, VideoInfo};
 
+/// Videos up to this long are short clips: sampled densely in one sequential pass, or at
+/// every keyframe when their container lists keyframes close together
+/// ([`Sampling::ClipKeyframes`]).
+pub(crate) const DENSE_MAX_SECONDS: f64 = 60.0;
+/// A short clip is sampled at its keyframes when it is at least this big (pixels): below
+/// it, decoding every frame costs little.
+const CLIP_KEYFRAMES_MIN_PIXELS: u64 = 1280 * 720;
+/// ... and its keyframes are at most this far apart on average (seconds): phones and
+/// cameras write one every 0.5–2 s.
+const CLIP_KEYFRAMES_MAX_GAP: f64 = 2.0;
+
+/// How a video's candidates are found, decided when it is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sampling {
+    /// Short or small: every frame decoded in order, sampled 5 a second, so fades and
+    /// cuts show between neighbours.
+    Sequential,
+    /// A short clip of 720p or more whose container lists a keyframe at least every
+    /// 2 s (phone video): its keyframes, each decoded alone, as a long video's are. A
+    /// 30-second 4K HEVC clip costs its keyframes, not all 900 frames.
+    ClipKeyframes,
+    /// Longer than a minute: keyframes spread evenly over the whole length.
+    Spread,
+}
+
 /// Packets read after one seek before giving up on finding a keyframe.
 const MAX_PACKETS_PER_SEEK: usize = 3_000;
 /// Upper bound on packets in one sequential pass (about 2.3 h at 60 fps).
@@ -39,6 +64,10 @@ pub(crate) struct VideoSource {
     /// Set by converters when a frame arrived as two fields, for streams whose header
     /// does not say so (DV): the report then says the video was deinterlaced.
     fields_seen: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Keyframe times (seconds from the stream's start) the container's index lists
+    /// (MP4/MOV list every sample; MPEG-TS and others none).
+    pub keyframes: Vec<f64>,
+    pub sampling: Sampling,
 }
 
 /// Converts decoded frames to the upright SDR RGB picture a person would see, at a chosen
@@ -98,15 +127,17 @@ impl VideoSource {
         } else {
             0.0
         };
+        let keyframes = indexed_keyframes(&stream, time_base, start_time);
+        let sampling = sampling_for(&info, &keyframes);
         let mut ctx = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
             .map_err(|e| ffmpeg_err(path, e))?;
-        // Long videos are read by seeking and decoding single keyframes, where frame
-        // threading only adds a pipeline to drain at every seek; short ones are decoded
-        // in order, where it pays.
-        let kind = if info.duration > crate::analysis::DENSE_MAX_SECONDS {
-            ffmpeg::threading::Type::Slice
-        } else {
+        // Videos read by seeking and decoding single keyframes use slice threading: frame
+        // threading only adds a pipeline to drain at every seek (and holds a 4K frame per
+        // thread); videos decoded in order use frame threading, where it pays.
+        let kind = if sampling == Sampling::Sequential {
             ffmpeg::threading::Type::Frame
+        } else {
+            ffmpeg::threading::Type::Slice
         };
         ctx.set_threading(ffmpeg::threading::Config {
             kind,
@@ -127,6 +158,8 @@ impl VideoSource {
             threads,
             info,
             fields_seen: Default::default(),
+            keyframes,
+            sampling,
         })
     }
 
@@ -196,16 +229,27 @@ impl VideoSource {
         }
     }
 
-    /// Decodes the keyframe at or just before `time`, alone (one packet per candidate).
-    /// `Ok(None)` when no keyframe could be reached or decoded there.
+    /// Decodes the keyframe at or just before `time`, alone (one packet per candidate),
+    /// for analysis. `Ok(None)` when no keyframe could be reached or decoded there.
     pub fn keyframe_at(&mut self, time: f64) -> Result<Option<TimedFrame>, EngineError> {
+        self.decode_keyframe(time, false)
+    }
+
+    /// [`Self::keyframe_at`] at full quality (deblocked), for a picture that is shown.
+    pub fn keyframe_for_picture(&mut self, time: f64) -> Result<Option<TimedFrame>, EngineError> {
+        self.decode_keyframe(time, true)
+    }
+
+    fn decode_keyframe(&mut self, time: f64, full_quality: bool) -> Result<Option<TimedFrame>, EngineError> {
         if !self.seek_to(time) {
             return Ok(None);
         }
         self.decoder.skip_frame(Discard::NonKey);
         // Analysis frames are shrunk to a few hundred pixels, where the deblocking
         // filter's effect vanishes; skipping it saves a good part of each decode.
-        self.set_skip_loop_filter(Discard::All);
+        if !full_quality {
+            self.set_skip_loop_filter(Discard::All);
+        }
         let mut result = None;
         let mut packets = 0usize;
         let mut frame = AvFrame::empty();
@@ -360,6 +404,47 @@ impl VideoSource {
         decoded
     }
 
+}
+
+/// Keyframe times from the container's index, in order, seconds from the stream's start.
+fn indexed_keyframes(stream: &ffmpeg::format::stream::Stream, time_base: ffmpeg::Rational, start: f64) -> Vec<f64> {
+    let mut times = Vec::new();
+    // SAFETY: the stream belongs to a live format context; the index entries are read
+    // one at a time and copied out before the next call, as FFmpeg documents.
+    unsafe {
+        let st = stream.as_ptr() as *mut ffmpeg::ffi::AVStream;
+        let n = ffmpeg::ffi::avformat_index_get_entries_count(st).clamp(0, 1_000_000);
+        for i in 0..n {
+            let e = ffmpeg::ffi::avformat_index_get_entry(st, i);
+            if e.is_null() {
+                break;
+            }
+            let e = &*e;
+            if e.flags() & ffmpeg::ffi::AVINDEX_KEYFRAME != 0 && e.timestamp != ffmpeg::ffi::AV_NOPTS_VALUE {
+                let t = ts_to_seconds(e.timestamp, time_base) - start;
+                if t.is_finite() {
+                    times.push(t.max(0.0));
+                }
+            }
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    times.dedup_by(|a, b| (*a - *b).abs() < 1e-3);
+    times
+}
+
+/// How to sample a video with these facts and this keyframe index (see [`Sampling`]).
+pub(crate) fn sampling_for(info: &VideoInfo, keyframes: &[f64]) -> Sampling {
+    if info.duration > DENSE_MAX_SECONDS {
+        return Sampling::Spread;
+    }
+    let pixels = u64::from(info.coded_width) * u64::from(info.coded_height);
+    let close = keyframes.len() >= 6 && keyframes.len() as f64 >= info.duration / CLIP_KEYFRAMES_MAX_GAP;
+    if pixels >= CLIP_KEYFRAMES_MIN_PIXELS && close {
+        Sampling::ClipKeyframes
+    } else {
+        Sampling::Sequential
+    }
 }
 
 impl FrameConverter {

@@ -52,6 +52,7 @@ pub(crate) struct LazyFaces {
     loaded: std::sync::OnceLock<(crate::FaceAvailability, Option<FaceScorer>)>,
     pending: std::sync::Mutex<Option<std::thread::JoinHandle<Result<FaceScorer, String>>>>,
     /// True while the loader thread runs (for the test that dropping waits for it).
+    #[cfg_attr(not(test), allow(dead_code))]
     loading: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 

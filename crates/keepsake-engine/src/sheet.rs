@@ -7,7 +7,7 @@ use std::path::Path;
 
 use image::{Rgb, RgbImage};
 
-use crate::analysis::DENSE_MAX_SECONDS;
+use crate::decode::DENSE_MAX_SECONDS;
 use crate::decode::{FrameConverter, VideoSource};
 use crate::{EngineError, RenderedImage, Selection};
 
