@@ -16,10 +16,11 @@ pub const MAX_PIXELS: u64 = 50_000_000;
 pub const MAX_COVER: (u32, u32) = (1920, 1080);
 
 /// Validates `src`, downscales it to fit [`MAX_COVER`] and writes it as JPEG at `dest`
-/// (atomically: a temp file renamed into place). On any error nothing is written.
+/// (atomically: a temp file renamed into place). On any error nothing is written. Only
+/// a regular file is opened (a named pipe would block the request forever).
 pub fn import_cover_image(src: &Path, dest: &Path) -> Result<(u32, u32)> {
     let name = src.display();
-    let file = std::fs::File::open(src).map_err(|e| LibraryError::io(src, e))?;
+    let file = crate::util::open_regular(src, true).map_err(|e| LibraryError::io(src, e))?;
     let mut reader = BufReader::new(file);
     let mut head = [0u8; 64];
     let n = read_up_to(&mut reader, &mut head).map_err(|e| LibraryError::io(src, e))?;
@@ -58,7 +59,7 @@ pub fn import_cover_image(src: &Path, dest: &Path) -> Result<(u32, u32)> {
     if w == 0 || h == 0 {
         return Err(LibraryError::InvalidCover(format!("{name} has no pixels")));
     }
-    let file = std::fs::File::open(src).map_err(|e| LibraryError::io(src, e))?;
+    let file = crate::util::open_regular(src, true).map_err(|e| LibraryError::io(src, e))?;
     let mut img_reader = ImageReader::with_format(BufReader::new(file), format);
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_PIXELS * 4 + 64 * 1024 * 1024);
@@ -126,7 +127,7 @@ fn describe_non_image(head: &[u8]) -> &'static str {
 /// JPEG decoders fill a cut-off file with grey and report success; a cover must be
 /// whole, so require the end-of-image marker near the end.
 fn check_jpeg_complete(src: &Path) -> Result<()> {
-    let mut f = std::fs::File::open(src).map_err(|e| LibraryError::io(src, e))?;
+    let mut f = crate::util::open_regular(src, true).map_err(|e| LibraryError::io(src, e))?;
     let len = f.metadata().map_err(|e| LibraryError::io(src, e))?.len();
     let tail_len = len.min(4096);
     f.seek(std::io::SeekFrom::Start(len - tail_len)).map_err(|e| LibraryError::io(src, e))?;

@@ -12,9 +12,11 @@ use sha2::{Digest, Sha256};
 /// Bytes read at each sample point.
 const BLOCK: u64 = 64 * 1024;
 
-/// `"<size>:<sha256 of sampled blocks>"` for the file at `path`.
+/// `"<size>:<sha256 of sampled blocks>"` for the file at `path`: a regular file (not a
+/// link, a named pipe or a device: see [`crate::util::open_regular`]), of which at
+/// most three blocks are read.
 pub fn fingerprint(path: &Path) -> std::io::Result<String> {
-    let mut file = File::open(path)?;
+    let mut file: File = crate::util::open_regular(path, false)?;
     let size = file.metadata()?.len();
     let mut hasher = Sha256::new();
     hasher.update(size.to_le_bytes());

@@ -19,8 +19,12 @@ const PREVIEW_SIDE: u32 = 960;
 /// Longest a worker may take to render one moment (a seek and one decoded frame).
 const MOMENT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Renders an upright thumbnail of a photo into `dest`.
+/// Renders an upright thumbnail of a photo into `dest`. The photo must be a regular
+/// file where the album says (not a link, not a named pipe, whose opening would block
+/// an image thread forever): checked right before `keepsake-imaging` opens it, which
+/// then reads at most that file.
 pub(crate) fn photo_thumbnail(photo: &Path, dest: &Path) -> Result<()> {
+    crate::util::open_regular(photo, false).map_err(|e| LibraryError::io(photo, e))?;
     thumbnail(photo, dest, THUMB_SIDE)
 }
 

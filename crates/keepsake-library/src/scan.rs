@@ -65,11 +65,7 @@ fn kind_confirmed(path: &Path) -> bool {
 /// packets. Reads 189 bytes, from regular files only (a FIFO would block).
 pub(crate) fn looks_like_transport_stream(path: &Path) -> bool {
     use std::io::Read;
-    let Ok(meta) = std::fs::metadata(path) else { return false };
-    if !meta.is_file() {
-        return false;
-    }
-    let Ok(file) = std::fs::File::open(path) else { return false };
+    let Ok(file) = crate::util::open_regular(path, false) else { return false };
     let mut head = [0u8; 189];
     let mut read = 0;
     let mut reader = file.take(189);

@@ -23,9 +23,10 @@ impl TakenSource {
 }
 
 /// EXIF DateTimeOriginal (or DateTime) of a photo as unix seconds, read from the file's
-/// header only. None when the file has no usable EXIF.
+/// header only. None when the file has no usable EXIF, or is not a regular file (a
+/// named pipe would block the read forever; see [`crate::util::open_regular`]).
 pub fn exif_taken_at(path: &Path) -> Option<i64> {
-    let file = std::fs::File::open(path).ok()?;
+    let file = crate::util::open_regular(path, false).ok()?;
     let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
     let exif = exif::Reader::new().read_from_container(&mut reader).ok()?;
     for tag in [exif::Tag::DateTimeOriginal, exif::Tag::DateTime] {

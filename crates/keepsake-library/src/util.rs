@@ -8,6 +8,28 @@ pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+/// Opens `path` for reading only if it is a regular file; anything else (a named pipe,
+/// a device, a socket, a folder) is an `InvalidInput` error at once.
+///
+/// A named pipe put where a photo was blocks `open()` until someone writes to it,
+/// which is never: one in an album stopped the date pass, fingerprints or an image
+/// thread for good. Opened non-blocking (which changes nothing for a regular file) and
+/// checked on the open descriptor, so a file swapped between a check and the open
+/// cannot slip through. `follow_links: false` also refuses a symbolic link (album
+/// files: the scan never follows one); a file the user picked may be one.
+pub(crate) fn open_regular(path: &std::path::Path, follow_links: bool) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
+    if !follow_links {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(flags).open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    Ok(file)
+}
+
 /// Locks a mutex even if a thread panicked while holding it: the guarded SQLite
 /// connection stays consistent (transactions roll back), so carrying on is safe.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

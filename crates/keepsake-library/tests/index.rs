@@ -185,3 +185,44 @@ fn the_data_directory_and_folders_around_it_are_refused_as_albums() {
     let (root, _) = lib.add_root(&tmp.path().join("home/Pictures"), &no_progress).unwrap();
     assert_eq!(root.photos, 1);
 }
+
+/// Makes a named pipe at `path`.
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "{}", std::io::Error::last_os_error());
+}
+
+/// An indexed photo swapped for a named pipe (or one put in an album): opening a FIFO
+/// for reading blocks until someone writes to it, which is never. The scan, the date
+/// pass, fingerprints, EXIF reads and photo thumbnails all finish at once instead.
+/// The work runs on a thread with a deadline, so a regression fails rather than hangs.
+#[test]
+fn a_named_pipe_in_an_album_blocks_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let album = tmp.path().join("album");
+    write(&album.join("x.jpg"), b"a photo, soon a pipe");
+    write(&album.join("y.jpg"), b"another photo");
+    let lib = Library::open(&tmp.path().join("data")).unwrap();
+    lib.add_root(&album, &no_progress).unwrap();
+    let x = lib.media(&MediaQuery { search: Some("x.jpg".into()), ..Default::default() }).unwrap()[0].id;
+    std::fs::remove_file(album.join("x.jpg")).unwrap();
+    mkfifo(&album.join("x.jpg"));
+    mkfifo(&album.join("z.mp4"));
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (lib2, album2) = (lib.clone(), album.clone());
+    std::thread::spawn(move || {
+        let pipe = album2.join("x.jpg");
+        let fingerprint = fingerprint::fingerprint(&pipe).is_err();
+        let exif = taken::exif_taken_at(&pipe).is_none();
+        let thumbnail = lib2.image_path(&ImageKey::Photo(x)).is_err();
+        let dates = lib2.fill_photo_dates(100).unwrap();
+        let scan = lib2.scan_all(&no_progress).unwrap();
+        let _ = tx.send((fingerprint, exif, thumbnail, dates, scan.removed, scan.added));
+    });
+    let (fingerprint, exif, thumbnail, dates, removed, added) =
+        rx.recv_timeout(std::time::Duration::from_secs(20)).expect("a named pipe blocked the library");
+    assert!(fingerprint && exif && thumbnail, "a pipe has no fingerprint, date or thumbnail");
+    assert_eq!(dates, 2, "both photos' dates were looked at");
+    assert_eq!((removed, added), (1, 0), "the pipe is not media");
+}
