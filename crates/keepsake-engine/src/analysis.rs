@@ -60,6 +60,22 @@ pub(crate) fn keyframe_candidates(requested: usize, pixels: u64) -> usize {
     requested.min(affordable.max(MIN_KEYFRAME_CANDIDATES))
 }
 
+/// Memory the decoders of one analysis may hold, in bytes. A decoder keeps about eight
+/// pictures (reference frames and its frame pool): 100 MB at 4K, 25 MB at 1080p.
+const DECODER_MEMORY_BUDGET: u64 = 128 << 20;
+
+/// How many decoders (one per thread) an analysis may run at once: one per core, at most
+/// four, and only as many as [`DECODER_MEMORY_BUDGET`] holds (a 4K clip gets one, so a
+/// worker stays within 300 MiB; its decoder still threads by slices).
+pub(crate) fn decoders_for(info: &crate::VideoInfo) -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4);
+    // HDR video is 10-bit: two bytes a sample.
+    let bytes_per_sample = if info.picture.dynamic_range == crate::DynamicRange::Sdr { 1 } else { 2 };
+    let picture = u64::from(info.coded_width) * u64::from(info.coded_height) * 3 / 2 * bytes_per_sample;
+    let affordable = (DECODER_MEMORY_BUDGET / (8 * picture).max(1)) as usize;
+    cores.min(affordable.max(1))
+}
+
 /// The refinement window after a keyframe pick, shrunk for frames above 720p on the
 /// same reasoning (at 1080p: 0.125 s, three or four frames).
 fn refine_seconds(pixels: u64) -> f64 {
@@ -210,7 +226,7 @@ fn sample_keyframes(
 ) -> Result<Vec<(Sample, RgbImage)>, EngineError> {
     // Each keyframe is decoded alone, so candidates split cleanly over a few decoders,
     // each with its own demuxer (one extra open per worker, ~tens of ms).
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4).min(times.len().max(1));
+    let workers = decoders_for(&src.info).min(times.len().max(1));
     let chunk = times.len().div_ceil(workers).max(1);
     let mut found: Vec<(Sample, RgbImage)> = Vec::new();
     let path = src.path().to_owned();
@@ -453,7 +469,7 @@ fn produce_all(
     ctx: &PickContext,
     spare: &mut Vec<VideoSource>,
 ) -> Result<Vec<Option<Produced>>, EngineError> {
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4).min(jobs.len().max(1));
+    let workers = decoders_for(&src.info).min(jobs.len().max(1));
     let path = src.path().to_owned();
     let mut results: Vec<Option<Result<Option<Produced>, EngineError>>> = (0..jobs.len()).map(|_| None).collect();
     std::thread::scope(|scope| {
