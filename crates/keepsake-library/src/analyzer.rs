@@ -1,7 +1,9 @@
 //! [`Analyzer`]: runs the job queue with a bounded number of worker processes. Each
 //! worker thread claims a job, probes the video (to scale the timeout by its
 //! duration), asks its worker to analyse it, and stores the result. A worker that
-//! crashes, hangs or dies of memory fails that attempt only and is replaced.
+//! crashes, hangs or dies of memory fails that attempt only and is replaced. Its reply
+//! is checked before it is stored: every pick must be a file inside the job's own
+//! output folder ([`inside_job_folder`]).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -195,9 +197,12 @@ impl Analyzer {
                 + Duration::from_secs_f64((info.duration.max(0.0) * self.config.timeout_per_video_second).min(86_400.0));
             std::fs::create_dir_all(&attempt_dir).map_err(|e| WorkerFailure(format!("{}: {e}", attempt_dir.display())))?;
             let req = WorkerRequest::Analyze { video: job.path.clone(), out_dir: attempt_dir.clone(), count: self.config.frames };
-            let analysis = expect_ok(worker.request(&req, timeout)?)?
+            let mut analysis = expect_ok(worker.request(&req, timeout)?)?
                 .analysis
                 .ok_or_else(|| WorkerFailure("worker sent no analysis".into()))?;
+            for frame in &mut analysis.frames {
+                frame.path = inside_job_folder(&frame.path, &attempt_dir)?;
+            }
             self.library
                 .store_analysis(job.job_id, job.media_id, &analysis)
                 .map_err(|e| WorkerFailure(format!("could not store the result: {e}")))
@@ -215,6 +220,22 @@ impl Analyzer {
     }
 }
 
+/// `path`, a pick the worker says it wrote, as a path inside `job_dir` (the folder
+/// the job gave it): resolved (links followed, `..` applied), it must be a regular
+/// file inside the resolved `job_dir`. The index stores it and the image server hands
+/// it out, so a reply naming `frames/5/a1/../../../x` or a link to a file elsewhere
+/// fails the job instead.
+fn inside_job_folder(path: &std::path::Path, job_dir: &std::path::Path) -> Result<PathBuf, WorkerFailure> {
+    let outside = || WorkerFailure(format!("the worker named a pick outside the job's folder: {}", path.display()));
+    let real = std::fs::canonicalize(path).map_err(|_| outside())?;
+    let real_dir = std::fs::canonicalize(job_dir).map_err(|e| WorkerFailure(format!("{}: {e}", job_dir.display())))?;
+    let rel = real.strip_prefix(&real_dir).map_err(|_| outside())?;
+    if rel.as_os_str().is_empty() || !std::fs::symlink_metadata(&real).is_ok_and(|m| m.is_file()) {
+        return Err(outside());
+    }
+    Ok(job_dir.join(rel))
+}
+
 fn expect_ok(r: WorkerResponse) -> Result<WorkerResponse, WorkerFailure> {
     if r.ok {
         Ok(r)
@@ -230,5 +251,73 @@ fn remove_other_attempts(out_dir: &std::path::Path, keep: &std::path::Path) {
                 let _ = std::fs::remove_dir_all(e.path());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A worker's reply names where it wrote the picks; a path that leads out of the
+    /// job's own folder (by `..` or through a link) fails the job with that reason and
+    /// stores nothing, so the image server never hands out a file from elsewhere.
+    #[test]
+    fn picks_outside_the_jobs_own_folder_fail_the_job() {
+        let tmp = tempfile::tempdir().unwrap();
+        let album = tmp.path().join("album");
+        let data = tmp.path().join("data");
+        std::fs::create_dir_all(&album).unwrap();
+        for name in ["dotdot.mp4", "link.mp4", "good.mp4"] {
+            std::fs::write(album.join(name), name).unwrap();
+        }
+        let library = Library::open(&data).unwrap();
+        let secret = data.join("secret.jpg");
+        std::fs::write(&secret, b"not a pick").unwrap();
+        let exe = tmp.path().join("worker.sh");
+        let script = format!(
+            r#"#!/bin/sh
+while read -r line; do
+  case "$line" in
+    *'"op":"probe"'*) echo '{{"ok":true,"probe":{{"duration":1.0,"width":2,"height":2}}}}' ;;
+    *'"op":"analyze"'*)
+      out=$(printf '%s' "$line" | sed 's/.*"out_dir":"\([^"]*\)".*/\1/')
+      case "$line" in
+        *dotdot.mp4*) frame="$out/../../../secret.jpg" ;;
+        *link.mp4*) ln -s '{secret}' "$out/1.jpg"; frame="$out/1.jpg" ;;
+        *) echo pick > "$out/1.jpg"; frame="$out/1.jpg" ;;
+      esac
+      echo '{{"ok":true,"analysis":{{"info":{{"duration":1.0,"width":2,"height":2}},"frames":[{{"rank":1,"time":0.5,"score":1.0,"path":"'"$frame"'","width":2,"height":2}}]}}}}' ;;
+  esac
+done
+"#,
+            secret = secret.display()
+        );
+        std::fs::write(&exe, script).unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        library.add_root(&album, &|_| {}).unwrap();
+        let config = AnalyzerConfig {
+            workers: 1,
+            worker_exe: exe,
+            timeout_base: Duration::from_secs(20),
+            max_attempts: 1,
+            retry_backoff: Duration::from_millis(10),
+            worker_memory_limit: None,
+            ..AnalyzerConfig::from_env()
+        };
+        let summary = Analyzer::new(library.clone(), config).run_until_empty(&|_| {}).unwrap();
+        assert_eq!((summary.analysed, summary.failed), (1, 2), "{summary:?}");
+        let failed = library.queue().list(true).unwrap();
+        assert_eq!(failed.len(), 2);
+        for job in &failed {
+            let error = job.error.clone().unwrap_or_default();
+            assert!(error.contains("outside") && !error.contains('\n'), "{}: {error}", job.path.display());
+            assert!(library.media_by_id(job.media_id).unwrap().frames.is_empty(), "nothing stored");
+        }
+        let good = library.media(&crate::MediaQuery { search: Some("good.mp4".into()), ..Default::default() }).unwrap()[0].id;
+        let frames = library.media_by_id(good).unwrap().frames;
+        assert_eq!(frames.len(), 1);
+        assert_eq!(library.image_path(&crate::ImageKey::Frame(good, 1)).unwrap(), frames[0].path);
+        assert_eq!(std::fs::read(&secret).unwrap(), b"not a pick", "the secret is untouched");
     }
 }

@@ -1,13 +1,21 @@
 //! One `keepsake worker` child process and the line protocol to it, with a timeout
 //! per request. A crash, a hang or an out-of-memory kill becomes a [`WorkerFailure`]
 //! with a reason a user can read; the process is then dropped and replaced.
+//!
+//! A worker is not trusted to behave. Each request has one deadline, which lines
+//! that are not replies do not extend (a worker printing forever still times out).
+//! Reply lines are read as bytes, at most [`MAX_REPLY_LINE`] of them: a longer one
+//! fails the request instead of being held in memory whole; bytes that are not UTF-8
+//! are chatter like any other. The worker runs in a process group of its own, and a
+//! worker given up on is killed, with anything it started, before it is waited for:
+//! one that closed its output but went on running can no longer block the caller.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::protocol::{WorkerRequest, WorkerResponse};
 use crate::util::lock;
@@ -16,11 +24,26 @@ use crate::util::lock;
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkerFailure(pub String);
 
+/// Longest reply line read from a worker. An analysis reply is a few kB (three picks
+/// and a quality curve of at most a few thousand points).
+pub(crate) const MAX_REPLY_LINE: usize = 1 << 20;
+
+/// How long a worker that closed its output may take to exit before it is killed.
+const EXIT_GRACE: Duration = Duration::from_secs(1);
+
+/// What the stdout reader saw.
+enum Output {
+    /// One line, without its newline (invalid UTF-8 replaced).
+    Line(String),
+    /// A line longer than [`MAX_REPLY_LINE`]; nothing more is read.
+    TooLong,
+}
+
 /// A running worker process.
 pub(crate) struct WorkerProcess {
     child: Child,
     stdin: ChildStdin,
-    lines: Receiver<String>,
+    lines: Receiver<Output>,
     stderr_tail: Arc<Mutex<String>>,
     memory_limit: Option<u64>,
 }
@@ -77,6 +100,8 @@ impl WorkerProcess {
         command.arg("worker").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         // A worker must not outlive the app or CLI that started it (a crash, a kill -9):
         // it would go on writing into the data directory for a video nobody awaits.
+        // A group of its own, so whatever it starts is killed with it.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         #[cfg(target_os = "linux")]
         {
             use std::os::unix::process::CommandExt;
@@ -111,14 +136,25 @@ impl WorkerProcess {
         };
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                match line {
-                    Ok(l) => {
-                        if tx.send(l).is_err() {
-                            break;
-                        }
+            let mut reader = BufReader::new(stdout);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                // At most one byte past the limit is read for a line, never the rest.
+                let read = (&mut reader).take(MAX_REPLY_LINE as u64 + 1).read_until(b'\n', &mut line);
+                let output = match read {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) if line.last() == Some(&b'\n') => {
+                        line.pop();
+                        Output::Line(String::from_utf8_lossy(&line).into_owned())
                     }
-                    Err(_) => break,
+                    Ok(_) if line.len() > MAX_REPLY_LINE => Output::TooLong,
+                    // The last line, cut off by the end of the output.
+                    Ok(_) => Output::Line(String::from_utf8_lossy(&line).into_owned()),
+                };
+                let stop = matches!(output, Output::TooLong);
+                if tx.send(output).is_err() || stop {
+                    break;
                 }
             }
         });
@@ -143,21 +179,31 @@ impl WorkerProcess {
         Ok(WorkerProcess { child, stdin, lines, stderr_tail, memory_limit })
     }
 
-    /// Sends one request and waits up to `timeout` for its response line. On a
-    /// failure the process is killed; drop it afterwards.
+    /// Sends one request and waits up to `timeout` for its response line: one deadline,
+    /// however much else the worker prints. On a failure the process is killed; drop
+    /// it afterwards.
     pub fn request(&mut self, req: &WorkerRequest, timeout: Duration) -> Result<WorkerResponse, WorkerFailure> {
+        let deadline = Instant::now() + timeout;
         let mut line = serde_json::to_string(req).map_err(|e| WorkerFailure(e.to_string()))?;
         line.push('\n');
         if self.stdin.write_all(line.as_bytes()).and_then(|_| self.stdin.flush()).is_err() {
             return Err(self.crashed());
         }
         loop {
-            match self.lines.recv_timeout(timeout) {
-                Ok(l) => match serde_json::from_str::<WorkerResponse>(&l) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(Output::Line(l)) => match serde_json::from_str::<WorkerResponse>(&l) {
                     Ok(r) => return Ok(r),
                     // Not a protocol line (a library printing to stdout): skip it.
-                    Err(_) => tracing::debug!("worker said: {l}"),
+                    Err(_) => tracing::debug!("worker said: {}", l.chars().take(200).collect::<String>()),
                 },
+                Ok(Output::TooLong) => {
+                    self.kill();
+                    return Err(WorkerFailure(format!(
+                        "worker sent a reply line longer than {} MiB; it was stopped",
+                        MAX_REPLY_LINE >> 20
+                    )));
+                }
                 Err(RecvTimeoutError::Timeout) => {
                     self.kill();
                     return Err(WorkerFailure(format!(
@@ -170,14 +216,33 @@ impl WorkerProcess {
         }
     }
 
+    /// Kills the worker and everything in its process group, then reaps it. The group
+    /// is signalled before the worker is reaped, while its id cannot be reused.
     fn kill(&mut self) {
+        if let Ok(pid) = libc::pid_t::try_from(self.child.id()) {
+            // SAFETY: kill(2) with a negative pid signals that process group only.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
-    /// The process ended without answering: say how.
+    /// The process ended without answering: say how. Its output closed; it is given
+    /// [`EXIT_GRACE`] to exit and then killed, never waited for unbounded.
     fn crashed(&mut self) -> WorkerFailure {
-        let status = self.child.wait();
+        let grace_ends = Instant::now() + EXIT_GRACE;
+        let mut exited = self.child.try_wait();
+        while matches!(exited, Ok(None)) && Instant::now() < grace_ends {
+            std::thread::sleep(Duration::from_millis(20));
+            exited = self.child.try_wait();
+        }
+        let status: std::io::Result<std::process::ExitStatus> = match exited {
+            Ok(Some(status)) => Ok(status),
+            _ => {
+                self.kill();
+                return WorkerFailure("worker closed its output without answering and did not exit; it was stopped".into());
+            }
+        };
         // Give the stderr reader a moment to collect the last words.
         std::thread::sleep(Duration::from_millis(50));
         // The last line says most, except after an allocation failure, where the
@@ -226,11 +291,94 @@ impl WorkerProcess {
 impl Drop for WorkerProcess {
     fn drop(&mut self) {
         // Closing stdin asks a healthy worker to exit; make sure it does.
-        let _ = self.child.try_wait().map(|s| {
-            if s.is_none() {
-                let _ = self.child.kill();
-            }
+        match self.child.try_wait() {
+            Ok(Some(_)) => {}
+            _ => self.kill(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::Instant;
+
+    /// A stand-in worker: `body` is a shell script; it writes its own pid to
+    /// `worker.pid` and may write others' to `*.pid` in `dir`.
+    fn fake_worker(dir: &Path, body: &str) -> PathBuf {
+        let exe = dir.join("worker.sh");
+        let script = format!("#!/bin/sh\ncd '{}'\necho $$ > worker.pid\n{body}\n", dir.display());
+        std::fs::write(&exe, script).unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        exe
+    }
+
+    fn gone(pid: &str) -> bool {
+        // Gone, or a zombie waiting for init to reap it.
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
+    }
+
+    /// Runs one request to the worker in `body` on a thread; fails the test if it is
+    /// not over within `limit` (a regression must fail, not hang). Returns the reason
+    /// and how long it took; checks that every process the worker recorded is gone.
+    fn failed_request(body: &str, timeout: Duration, limit: Duration) -> (String, Duration) {
+        let dir = tempfile::tempdir().unwrap();
+        let exe = fake_worker(dir.path(), body);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let result = WorkerProcess::spawn(&exe, None).and_then(|mut w| w.request(&WorkerRequest::InspectRuntime, timeout));
+            let _ = tx.send((result, started.elapsed()));
         });
-        let _ = self.child.wait();
+        let (result, took) = rx.recv_timeout(limit).expect("the request never ended");
+        let Err(WorkerFailure(reason)) = result else { panic!("the request must fail") };
+        assert!(!reason.contains('\n'), "one line: {reason}");
+        let mut pids = Vec::new();
+        for e in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            if e.file_name().to_string_lossy().ends_with(".pid") {
+                pids.push(std::fs::read_to_string(e.path()).unwrap().trim().to_owned());
+            }
+        }
+        assert!(!pids.is_empty());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !pids.iter().all(|p| gone(p)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(pids.iter().all(|p| gone(p)), "processes left behind: {pids:?} ({reason})");
+        (reason, took)
+    }
+
+    /// Chatter on stdout does not restart the clock: one deadline per request.
+    #[test]
+    fn a_worker_printing_forever_still_times_out() {
+        let (reason, took) = failed_request("while :; do echo 'not json'; done", Duration::from_secs(1), Duration::from_secs(15));
+        assert!(reason.contains("hung") && took < Duration::from_secs(5), "{reason} after {took:?}");
+    }
+
+    /// Bytes that are not UTF-8 are chatter too; the worker still hangs, and is killed
+    /// (a child of its own included) rather than waited for.
+    #[test]
+    fn a_worker_printing_invalid_utf8_then_hanging_is_stopped() {
+        let body = "printf '\\377\\376 not utf-8\\n'\nsleep 1000 &\necho $! > sleep.pid\nwait";
+        let (reason, took) = failed_request(body, Duration::from_secs(1), Duration::from_secs(15));
+        assert!(reason.contains("hung") && took < Duration::from_secs(5), "{reason} after {took:?}");
+    }
+
+    /// A worker that closes its output but goes on running is stopped, not waited for.
+    #[test]
+    fn a_worker_closing_its_output_then_hanging_is_stopped() {
+        let body = "exec >&-\nsleep 1000 &\necho $! > sleep.pid\nwait";
+        let (reason, took) = failed_request(body, Duration::from_secs(30), Duration::from_secs(15));
+        assert!(reason.starts_with("worker ") && took < Duration::from_secs(5), "{reason} after {took:?}");
+    }
+
+    /// A reply line is read up to MAX_REPLY_LINE, never held whole: a 100 MB "reply"
+    /// (well-formed JSON, so it would otherwise be taken) fails the request.
+    #[test]
+    fn a_100_mb_reply_line_is_refused() {
+        let body = "printf '{\"ok\":true,\"error\":\"'\nhead -c 100000000 /dev/zero | tr '\\0' x\nprintf '\"}\\n'\nsleep 1000 &\necho $! > sleep.pid\nwait";
+        let (reason, took) = failed_request(body, Duration::from_secs(30), Duration::from_secs(30));
+        assert!(reason.contains("longer than") && took < Duration::from_secs(10), "{reason} after {took:?}");
     }
 }
