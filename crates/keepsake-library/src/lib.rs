@@ -15,6 +15,15 @@
 //!   FFmpeg and ONNX work: the library itself never links the engine.
 //! - [`model`]: the serde types the CLI prints and the app sends to the UI.
 //! - [`paths`]: where Keepsake keeps its derived data.
+//!
+//! A hostile or broken album must not hurt the user, so the library trusts neither the
+//! folders nor its workers: symbolic links in an album are never followed (scan and
+//! [`Watcher`] alike); only regular files are opened (a named pipe would block forever);
+//! a folder's rename or deletion matches its path exactly; the data directory and
+//! folders around it are refused as albums ([`LibraryError::DataDirectory`]); removing
+//! the demo album deletes only the files it generated; and a worker gets one deadline
+//! per request, reply lines of at most 1 MiB, is killed with what it started when given
+//! up on, and may only name picks inside its job's own folder.
 
 mod analyzer;
 mod covers;
