@@ -14,6 +14,22 @@ pub enum EngineCommand {
     Thumbs(ThumbsArgs),
     /// Write a short looping animation (.gif) of a video's best moments.
     Preview(PreviewArgs),
+    /// Write a photo's grid copy (upright, longest side at most --max-side), as the app
+    /// makes it.
+    Thumbnail(ThumbnailArgs),
+}
+
+/// Options for `keepsake thumbnail`.
+#[derive(Debug, clap::Args)]
+pub struct ThumbnailArgs {
+    /// The photo.
+    photo: PathBuf,
+    /// Output file (.jpg, .png or .webp).
+    #[arg(long)]
+    out: PathBuf,
+    /// Longest side of the copy.
+    #[arg(long, default_value_t = 512)]
+    max_side: u32,
 }
 
 /// Options for `keepsake thumbs`.
@@ -66,6 +82,7 @@ pub fn run(cmd: EngineCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         EngineCommand::Thumbs(args) => thumbs(args),
         EngineCommand::Preview(args) => preview(args),
+        EngineCommand::Thumbnail(args) => thumbnail(args),
     }
 }
 
@@ -222,5 +239,12 @@ fn preview(args: PreviewArgs) -> anyhow::Result<ExitCode> {
         r.moments.len(),
         r.bytes
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn thumbnail(args: ThumbnailArgs) -> anyhow::Result<ExitCode> {
+    let t = keepsake_imaging::thumbnail(&args.photo, &args.out, args.max_side, keepsake_imaging::DEFAULT_MAX_PIXELS)
+        .map_err(|e| anyhow!("{e}"))?;
+    println!("{}: {}x{}", args.out.display(), t.width, t.height);
     Ok(ExitCode::SUCCESS)
 }

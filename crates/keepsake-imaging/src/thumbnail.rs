@@ -1,5 +1,11 @@
-//! Photo thumbnails: decoded with the `image` crate under a pixel limit (a 100 KB PNG can
-//! claim 50 000 × 50 000 pixels), turned upright by its EXIF orientation, shrunk, saved.
+//! Photo thumbnails: decoded under a pixel limit (a 100 KB PNG can claim 50 000 × 50 000
+//! pixels), turned upright by its EXIF orientation, shrunk, saved.
+//!
+//! JPEG — most of an album — is decoded already shrunk: the DCT lets a decoder produce
+//! 1/2, 1/4 or 1/8 of the picture without computing the rest (`jpeg-decoder`'s scaled
+//! decode, as libjpeg-turbo's and libvips's shrink-on-load), so a 512-px copy of a 12-MP
+//! photo decodes 1/16 of its pixels at 1/4 scale. Every other format, and JPEGs that path
+//! does not cover (CMYK scans), goes through the `image` crate.
 
 use std::path::Path;
 
@@ -35,6 +41,12 @@ pub fn thumbnail(photo: &Path, out: &Path, max_side: u32, max_pixels: u64) -> Re
     if reader.format().is_none() {
         return Err(not_image(&"unrecognised image format"));
     }
+    if reader.format() == Some(image::ImageFormat::Jpeg) {
+        if let Some((mut img, orientation)) = scaled_jpeg(photo, max_side, max_pixels)? {
+            img.apply_orientation(orientation);
+            return shrink_and_write(img, out, max_side);
+        }
+    }
     let mut decoder = reader.into_decoder().map_err(|e| not_image(&e))?;
     let (w, h) = decoder.dimensions();
     if u64::from(w) * u64::from(h) > max_pixels {
@@ -48,6 +60,10 @@ pub fn thumbnail(photo: &Path, out: &Path, max_side: u32, max_pixels: u64) -> Re
     let mut img = DynamicImage::from_decoder(decoder)
         .map_err(|e| ImagingError::Undecodable { path: photo.to_owned(), reason: e.to_string() })?;
     img.apply_orientation(orientation);
+    shrink_and_write(img, out, max_side)
+}
+
+fn shrink_and_write(img: DynamicImage, out: &Path, max_side: u32) -> Result<Thumbnail, ImagingError> {
     let thumb = if img.width().max(img.height()) > max_side && max_side > 0 {
         img.thumbnail(max_side, max_side)
     } else {
@@ -56,4 +72,74 @@ pub fn thumbnail(photo: &Path, out: &Path, max_side: u32, max_pixels: u64) -> Re
     let rgb = thumb.to_rgb8();
     crate::write_image(&rgb, out, 88)?;
     Ok(Thumbnail { width: rgb.width(), height: rgb.height() })
+}
+
+/// Decodes a JPEG at the smallest DCT scale (1, 1/2, 1/4, 1/8) whose longest side still
+/// reaches `max_side`, with its EXIF orientation. `Ok(None)` for JPEGs this path does not
+/// handle (CMYK/YCCK scans) or cannot read (damaged or not JPEG at all): the caller
+/// decodes those with the `image` crate, which says what is wrong with them.
+fn scaled_jpeg(
+    photo: &Path,
+    max_side: u32,
+    max_pixels: u64,
+) -> Result<Option<(DynamicImage, image::metadata::Orientation)>, ImagingError> {
+    use jpeg_decoder::PixelFormat;
+    let file = std::fs::File::open(photo).map_err(|source| ImagingError::Io { path: photo.to_owned(), source })?;
+    let mut decoder = jpeg_decoder::Decoder::new(std::io::BufReader::new(file));
+    if decoder.read_info().is_err() {
+        return Ok(None);
+    }
+    let Some(info) = decoder.info() else { return Ok(None) };
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    if u64::from(w) * u64::from(h) > max_pixels {
+        return Err(ImagingError::TooLarge { path: photo.to_owned(), width: w, height: h, limit: max_pixels });
+    }
+    if matches!(info.pixel_format, PixelFormat::CMYK32) || w == 0 || h == 0 {
+        return Ok(None);
+    }
+    let longest = w.max(h);
+    if max_side > 0 && longest > max_side {
+        let want = |side: u32| ((u64::from(side) * u64::from(max_side)).div_ceil(u64::from(longest))).clamp(1, 65_535) as u16;
+        if decoder.scale(want(w), want(h)).is_err() {
+            return Ok(None);
+        }
+    }
+    let Ok(pixels) = decoder.decode() else { return Ok(None) };
+    let Some(info) = decoder.info() else { return Ok(None) };
+    let (sw, sh) = (u32::from(info.width), u32::from(info.height));
+    let short = || ImagingError::Undecodable { path: photo.to_owned(), reason: "decoded picture is shorter than its size".into() };
+    let img = match info.pixel_format {
+        PixelFormat::RGB24 => DynamicImage::ImageRgb8(image::RgbImage::from_raw(sw, sh, pixels).ok_or_else(short)?),
+        PixelFormat::L8 => DynamicImage::ImageLuma8(image::GrayImage::from_raw(sw, sh, pixels).ok_or_else(short)?),
+        PixelFormat::L16 => {
+            let wide: Vec<u16> = pixels.chunks_exact(2).map(|b| u16::from_be_bytes([b[0], b[1]])).collect();
+            DynamicImage::ImageLuma16(image::ImageBuffer::from_raw(sw, sh, wide).ok_or_else(short)?)
+        }
+        PixelFormat::CMYK32 => return Ok(None),
+    };
+    let orientation = decoder
+        .exif_data()
+        .and_then(image::metadata::Orientation::from_exif_chunk)
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    Ok(Some((img, orientation)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpegs_decode_at_the_smallest_dct_scale_that_still_covers_the_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("big.jpg");
+        image::RgbImage::from_fn(4000, 3000, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])).save(&photo).unwrap();
+        // 512 px: 1/8 would give 500 (too small), so 1/4: 1000×750, 1/16 of the pixels.
+        let (img, _) = scaled_jpeg(&photo, 512, DEFAULT_MAX_PIXELS).unwrap().expect("the scaled path takes RGB JPEGs");
+        assert_eq!((img.width(), img.height()), (1000, 750));
+        let (img, _) = scaled_jpeg(&photo, 256, DEFAULT_MAX_PIXELS).unwrap().unwrap();
+        assert_eq!((img.width(), img.height()), (500, 375), "1/8 for a 256-px copy");
+        let (img, _) = scaled_jpeg(&photo, 5000, DEFAULT_MAX_PIXELS).unwrap().unwrap();
+        assert_eq!((img.width(), img.height()), (4000, 3000), "never enlarged, never shrunk below the copy");
+        assert!(matches!(scaled_jpeg(&photo, 512, 1_000_000), Err(ImagingError::TooLarge { .. })));
+    }
 }

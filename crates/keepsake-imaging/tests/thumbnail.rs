@@ -105,3 +105,44 @@ fn photo_thumbnails_of_png_and_webp_and_refusals() {
     assert!(matches!(thumbnail(&bomb, &dir.path().join("z.jpg"), 64, DEFAULT_MAX_PIXELS), Err(ImagingError::TooLarge { .. })));
 }
 
+
+/// A 12-megapixel camera JPEG is decoded at a quarter of its size (DCT scaling) for a
+/// 512-px copy, and the copy is the same picture as a full decode shrunk: same size,
+/// orientation honoured, colours within a few levels.
+#[test]
+fn large_jpegs_are_decoded_shrunk_and_look_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4000×3000: left half a red-to-yellow gradient, right half blue with fine texture.
+    let img = image::RgbImage::from_fn(4000, 3000, |x, y| {
+        if x < 2000 {
+            image::Rgb([220, (y * 200 / 3000) as u8, 30])
+        } else {
+            let t = ((x / 3 + y / 3) % 2) as u8 * 40;
+            image::Rgb([20 + t, 40 + t, 200])
+        }
+    });
+    let mut jpeg = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
+    let photo = dir.path().join("IMG_0001.JPG");
+    std::fs::write(&photo, with_orientation(&jpeg, 6)).unwrap();
+    let out = dir.path().join("t.jpg");
+    let r = thumbnail(&photo, &out, 512, DEFAULT_MAX_PIXELS).unwrap();
+    assert_eq!((r.width, r.height), (384, 512), "portrait after orientation 6, longest side 512");
+    let t = image::open(&out).unwrap().to_rgb8();
+    // Turned clockwise: the left (red/yellow) half is on top, the blue half below.
+    let top = t.get_pixel(192, 100).0;
+    let bottom = t.get_pixel(192, 420).0;
+    assert!(top[0] > 180 && top[2] < 80, "top {top:?}");
+    assert!(bottom[2] > 170 && bottom[0] < 90, "bottom {bottom:?}");
+    // Same picture as decoding every pixel and shrinking.
+    let mut full = image::load_from_memory(&jpeg).unwrap();
+    full.apply_orientation(image::metadata::Orientation::Rotate90);
+    let reference = full.thumbnail(512, 512).to_rgb8();
+    let diff: f64 = t.pixels().zip(reference.pixels()).map(|(a, b)| (0..3).map(|c| (f64::from(a.0[c]) - f64::from(b.0[c])).abs()).sum::<f64>()).sum::<f64>()
+        / f64::from(384 * 512 * 3);
+    assert!(diff < 6.0, "mean difference from a full decode: {diff:.1} levels");
+    // A JPEG cut short still gives a clear error or a picture, never a panic.
+    let cut = dir.path().join("cut.jpg");
+    std::fs::write(&cut, &jpeg[..jpeg.len() / 3]).unwrap();
+    let _ = thumbnail(&cut, &dir.path().join("c.jpg"), 512, DEFAULT_MAX_PIXELS);
+}
