@@ -17,8 +17,9 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 # ---- Debian packages -----------------------------------------------------------------
 # Build: FFmpeg's libraries + clang (ffmpeg-next's bindgen), WebKitGTK 4.1 (Tauri).
 # Run/test: ffmpeg CLI (fixtures), Xvfb + WebKitWebDriver (headless app, end-to-end),
-# xdotool (the end-to-end test answers the native save dialog), ffmpegthumbnailer (the
-# benchmark's reference), python3-pip (registry fetches).
+# xdotool (the end-to-end test answers the native save dialog), ffmpegthumbnailer and
+# vipsthumbnail (libvips-tools: the benchmarks' references for videos and photos),
+# python3-pip (registry fetches).
 apt_packages=(
   build-essential pkg-config clang libclang-dev curl file
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev
@@ -29,7 +30,7 @@ apt_packages=(
   python3 python3-pip
 )
 [[ "$purpose" == test || "$purpose" == bench ]] && apt_packages+=(webkit2gtk-driver xdotool)
-[[ "$purpose" == bench ]] && apt_packages+=(ffmpegthumbnailer)
+[[ "$purpose" == bench ]] && apt_packages+=(ffmpegthumbnailer libvips-tools)
 
 missing=()
 for p in "${apt_packages[@]}"; do

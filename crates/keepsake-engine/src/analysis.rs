@@ -433,9 +433,11 @@ fn produce(src: &mut VideoSource, job: &PickJob, ctx: &PickContext) -> Result<Op
         // elsewhere, the general path below finds the frame at the sample's time.)
         if let Some(tf) = src.keyframe_for_picture(job.sample_time + 1e-3)? {
             if (tf.time - job.sample_time).abs() < 1e-3 {
+                let decode_ms = t0.elapsed().as_millis() as u64;
                 let img = FrameConverter::for_source(src).to_rgb(&tf.frame, ctx.max_side)?;
+                let convert_ms = t0.elapsed().as_millis() as u64 - decode_ms;
                 crate::render::write_image(&img, &job.out, ctx.jpeg_quality)?;
-                tracing::debug!(stage = "pick", rank = job.rank, keyframe_ms = t0.elapsed().as_millis() as u64, "timing");
+                tracing::debug!(stage = "pick", rank = job.rank, decode_ms, convert_ms, keyframe_ms = t0.elapsed().as_millis() as u64, "timing");
                 return Ok(Some(Produced { time: tf.time, width: img.width(), height: img.height() }));
             }
         }

@@ -144,6 +144,16 @@ pub(crate) fn matrix_of(space: color::Space) -> Option<i32> {
     }
 }
 
+/// (Kr, Kb) luma coefficients of a swscale matrix id, for converting Y'CbCr ourselves.
+pub(crate) fn luma_coefficients(matrix: i32) -> Option<(f32, f32)> {
+    match matrix {
+        SWS_CS_BT2020 => Some((0.2627, 0.0593)),
+        SWS_CS_ITU709 => Some((0.2126, 0.0722)),
+        SWS_CS_ITU601 => Some((0.299, 0.114)),
+        _ => None,
+    }
+}
+
 /// FFmpeg's convention for untagged video: BT.709 for HD sizes, BT.601 below.
 pub(crate) fn default_matrix(width: u32, height: u32) -> i32 {
     if width > 1024 || height > 576 {
@@ -214,53 +224,60 @@ pub(crate) fn bt2390_eetf(nits: f64, source_peak: f64, target_peak: f64) -> f64 
     pq_to_nits(e2 * src_max)
 }
 
-/// Entries in the tone curve's table, indexed by √(Y / source peak).
-const TONE_STEPS: usize = 4096;
+/// Entries in the decoding table: 16-bit R'G'B' is looked up by its top 12 bits (HDR
+/// video is 10-bit, so nothing is lost), a table small enough to stay in L1 cache.
+const DECODE_BITS: u32 = 12;
+/// Entries in the gain table, indexed by √(normalised luminance).
+const GAIN_STEPS: usize = 4096;
 /// Entries in the output table, indexed by √(linear SDR light).
 const OUT_STEPS: usize = 4096;
 
 /// Tone-maps 16-bit HDR R'G'B' to 8-bit SDR R'G'B'. Built once per [`ColourSpec`].
+///
+/// Per pixel: three table lookups to linear light normalised to 0..1 (PQ: cd/m² over
+/// the content's peak; HLG: scene light), its luminance y, one gain g(y) that folds in
+/// the HLG OOTF, the BT.2390 EETF and the division by reference white (so
+/// `sdr = linear · g(y)` keeps the hue), the BT.2020 → BT.709 matrix, and three lookups
+/// to 8-bit BT.1886 values. About 10 ns a pixel; a 4K pick takes two threads.
 pub(crate) struct ToneMapper {
-    transfer: Transfer,
     wide_gamut: bool,
-    /// 16-bit code → linear light: cd/m² (PQ) or normalised scene light (HLG).
+    /// Top 12 bits of a 16-bit code → normalised linear light.
     decode: Vec<f32>,
-    /// HLG only: 16-bit scene luminance → Ys^(γ-1), the OOTF's gain.
-    hlg_gain: Vec<f32>,
-    /// √(Y / peak) → (tone-mapped Y / Y) / reference white: the gain that takes a pixel
-    /// of luminance Y (cd/m²) to relative SDR light.
-    tone: Vec<f32>,
-    peak: f32,
+    /// √y → gain to relative SDR light.
+    gain: Vec<f32>,
     /// √(linear SDR light, 0..1) → 8-bit BT.1886-encoded value.
     encode: Vec<u8>,
+    /// Luminance weights of the primaries the light is in.
+    luma: [f32; 3],
 }
 
 impl ToneMapper {
     pub fn new(spec: &ColourSpec) -> ToneMapper {
         let peak = if spec.transfer == Transfer::Hlg { DEFAULT_PEAK_NITS } else { f64::from(spec.peak_nits.max(100.0)) };
-        let decode: Vec<f32> = (0..=u16::MAX)
-            .map(|v| {
-                let e = f64::from(v) / 65535.0;
+        let decode: Vec<f32> = (0..1u32 << DECODE_BITS)
+            .map(|k| {
+                // The middle of the 16-bit codes this entry stands for.
+                let e = (f64::from(k) + 0.5) / f64::from(1u32 << DECODE_BITS);
                 match spec.transfer {
-                    Transfer::Pq => pq_to_nits(e) as f32,
+                    Transfer::Pq => (pq_to_nits(e) / peak) as f32,
                     Transfer::Hlg => hlg_to_scene(e) as f32,
-                    Transfer::Sdr => e.powf(2.4) as f32 * REFERENCE_WHITE_NITS as f32,
+                    Transfer::Sdr => e.powf(2.4) as f32,
                 }
             })
             .collect();
-        // HLG's OOTF for a 1000 cd/m² display: Fd = Lw · Ys^(γ−1) · E, γ = 1.2.
-        let hlg_gain: Vec<f32> = if spec.transfer == Transfer::Hlg {
-            (0..=u16::MAX)
-                .map(|v| (DEFAULT_PEAK_NITS * (f64::from(v) / 65535.0).powf(0.2)) as f32)
-                .collect()
-        } else {
-            Vec::new()
+        // Display luminance (cd/m²) of normalised luminance y: PQ is absolute; HLG's
+        // OOTF for a 1000 cd/m² display is Yd = Lw · Ys^γ, γ = 1.2 (each channel gets
+        // Lw · Ys^(γ−1) · E).
+        let display = |y: f64| match spec.transfer {
+            Transfer::Hlg => DEFAULT_PEAK_NITS * y.powf(1.2),
+            _ => y * peak,
         };
-        let tone: Vec<f32> = (0..TONE_STEPS)
+        let gain: Vec<f32> = (0..GAIN_STEPS)
             .map(|k| {
-                let s = k as f64 / (TONE_STEPS - 1) as f64;
-                let y = (s * s * peak).max(1e-4);
-                (bt2390_eetf(y, peak, REFERENCE_WHITE_NITS) / y / REFERENCE_WHITE_NITS) as f32
+                let s = k as f64 / (GAIN_STEPS - 1) as f64;
+                let y = (s * s).max(1e-7);
+                let yd = display(y);
+                (bt2390_eetf(yd, peak, REFERENCE_WHITE_NITS) / (y * REFERENCE_WHITE_NITS)) as f32
             })
             .collect();
         let encode: Vec<u8> = (0..OUT_STEPS)
@@ -269,39 +286,47 @@ impl ToneMapper {
                 ((s * s).powf(1.0 / 2.4) * 255.0).round().clamp(0.0, 255.0) as u8
             })
             .collect();
-        ToneMapper { transfer: spec.transfer, wide_gamut: spec.wide_gamut, decode, hlg_gain, tone, peak: peak as f32, encode }
+        let luma = if spec.wide_gamut { BT2020_LUMA } else { [0.2126, 0.7152, 0.0722] };
+        ToneMapper { wide_gamut: spec.wide_gamut, decode, gain, encode, luma }
     }
 
     /// One pixel: 16-bit non-linear R'G'B' → 8-bit SDR R'G'B'.
     #[inline]
     pub fn map_pixel(&self, r: u16, g: u16, b: u16) -> [u8; 3] {
-        let mut rgb = [self.decode[r as usize], self.decode[g as usize], self.decode[b as usize]];
-        if self.transfer == Transfer::Hlg {
-            let ys = BT2020_LUMA[0] * rgb[0] + BT2020_LUMA[1] * rgb[1] + BT2020_LUMA[2] * rgb[2];
-            let gain = self.hlg_gain[((ys.clamp(0.0, 1.0) * 65535.0) as usize).min(65535)];
-            for c in &mut rgb {
-                *c *= gain;
-            }
-        }
-        // Luminance in cd/m² (the weights of the primaries the light is in).
-        let w = if self.wide_gamut { BT2020_LUMA } else { [0.2126, 0.7152, 0.0722] };
-        let y = (w[0] * rgb[0] + w[1] * rgb[1] + w[2] * rgb[2]).max(0.0);
-        let pos = (y / self.peak).min(1.0).sqrt() * (TONE_STEPS - 1) as f32;
-        let i = (pos as usize).min(TONE_STEPS - 2);
-        let frac = pos - i as f32;
-        let gain = self.tone[i] + (self.tone[i + 1] - self.tone[i]) * frac;
-        for c in &mut rgb {
-            *c *= gain;
-        }
-        if self.wide_gamut {
+        let shift = 16 - DECODE_BITS;
+        self.map_linear([
+            self.decode[usize::from(r >> shift)],
+            self.decode[usize::from(g >> shift)],
+            self.decode[usize::from(b >> shift)],
+        ])
+    }
+
+    /// One pixel of non-linear R'G'B' as floats in 0..1 → 8-bit SDR R'G'B'.
+    #[inline]
+    pub fn map_nonlinear(&self, rgb: [f32; 3]) -> [u8; 3] {
+        let top = ((1u32 << DECODE_BITS) - 1) as f32;
+        self.map_linear(rgb.map(|c| self.decode[(c.clamp(0.0, 1.0) * top + 0.5) as usize]))
+    }
+
+    #[inline]
+    fn map_linear(&self, rgb: [f32; 3]) -> [u8; 3] {
+        let w = self.luma;
+        let y = (w[0] * rgb[0] + w[1] * rgb[1] + w[2] * rgb[2]).clamp(0.0, 1.0);
+        let pos = y.sqrt() * (GAIN_STEPS - 1) as f32;
+        let i = (pos as usize).min(GAIN_STEPS - 2);
+        let gain = self.gain[i] + (self.gain[i + 1] - self.gain[i]) * (pos - i as f32);
+        let [r, g, b] = rgb.map(|c| c * gain);
+        let out = if self.wide_gamut {
             let m = &BT2020_TO_BT709;
-            rgb = [
-                m[0][0] * rgb[0] + m[0][1] * rgb[1] + m[0][2] * rgb[2],
-                m[1][0] * rgb[0] + m[1][1] * rgb[1] + m[1][2] * rgb[2],
-                m[2][0] * rgb[0] + m[2][1] * rgb[1] + m[2][2] * rgb[2],
-            ];
-        }
-        rgb.map(|c| self.encode[(c.clamp(0.0, 1.0).sqrt() * (OUT_STEPS - 1) as f32 + 0.5) as usize])
+            [
+                m[0][0] * r + m[0][1] * g + m[0][2] * b,
+                m[1][0] * r + m[1][1] * g + m[1][2] * b,
+                m[2][0] * r + m[2][1] * g + m[2][2] * b,
+            ]
+        } else {
+            [r, g, b]
+        };
+        out.map(|c| self.encode[(c.clamp(0.0, 1.0).sqrt() * (OUT_STEPS - 1) as f32 + 0.5) as usize])
     }
 
     /// Maps a row of interleaved 16-bit R'G'B' (native-endian) into 8-bit R'G'B'.
