@@ -9,11 +9,14 @@
 //! - [`write_image`]: RGB pixels to a JPEG (or PNG/WebP by extension), written under a
 //!   temporary name first so no reader ever sees half a file.
 //! - [`ImagingError`]: why, naming the file.
+//! - [`PIXELS_IN_FLIGHT`]: how many decoded pixels all threads may hold at once.
 
+mod budget;
 mod error;
 mod thumbnail;
 mod write;
 
+pub use budget::PIXELS_IN_FLIGHT;
 pub use error::ImagingError;
 pub use thumbnail::{thumbnail, Thumbnail, DEFAULT_MAX_PIXELS};
 pub use write::write_image;

@@ -42,7 +42,7 @@ pub fn thumbnail(photo: &Path, out: &Path, max_side: u32, max_pixels: u64) -> Re
         return Err(not_image(&"unrecognised image format"));
     }
     if reader.format() == Some(image::ImageFormat::Jpeg) {
-        if let Some((mut img, orientation)) = scaled_jpeg(photo, max_side, max_pixels)? {
+        if let Some((mut img, orientation, _lease)) = scaled_jpeg(photo, max_side, max_pixels)? {
             img.apply_orientation(orientation);
             return shrink_and_write(img, out, max_side);
         }
@@ -57,6 +57,8 @@ pub fn thumbnail(photo: &Path, out: &Path, max_side: u32, max_pixels: u64) -> Re
     limits.max_alloc = Some(max_pixels.saturating_mul(8).saturating_add(64 << 20));
     decoder.set_limits(limits).map_err(|e| not_image(&e))?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    // Held until the copy is written: the decoded picture, its upright copy, the shrink.
+    let _lease = crate::budget::DECODES.take(u64::from(w) * u64::from(h));
     let mut img = DynamicImage::from_decoder(decoder)
         .map_err(|e| ImagingError::Undecodable { path: photo.to_owned(), reason: e.to_string() })?;
     img.apply_orientation(orientation);
@@ -82,7 +84,7 @@ fn scaled_jpeg(
     photo: &Path,
     max_side: u32,
     max_pixels: u64,
-) -> Result<Option<(DynamicImage, image::metadata::Orientation)>, ImagingError> {
+) -> Result<Option<(DynamicImage, image::metadata::Orientation, crate::budget::Lease<'static>)>, ImagingError> {
     use jpeg_decoder::PixelFormat;
     let file = std::fs::File::open(photo).map_err(|source| ImagingError::Io { path: photo.to_owned(), source })?;
     let mut decoder = jpeg_decoder::Decoder::new(std::io::BufReader::new(file));
@@ -98,12 +100,16 @@ fn scaled_jpeg(
         return Ok(None);
     }
     let longest = w.max(h);
+    let mut decoded = u64::from(w) * u64::from(h);
     if max_side > 0 && longest > max_side {
         let want = |side: u32| ((u64::from(side) * u64::from(max_side)).div_ceil(u64::from(longest))).clamp(1, 65_535) as u16;
-        if decoder.scale(want(w), want(h)).is_err() {
-            return Ok(None);
+        match decoder.scale(want(w), want(h)) {
+            Ok((sw, sh)) => decoded = u64::from(sw) * u64::from(sh),
+            Err(_) => return Ok(None),
         }
     }
+    // Held until the copy is written: the decoded picture, its upright copy, the shrink.
+    let lease = crate::budget::DECODES.take(decoded);
     let Ok(pixels) = decoder.decode() else { return Ok(None) };
     let Some(info) = decoder.info() else { return Ok(None) };
     let (sw, sh) = (u32::from(info.width), u32::from(info.height));
@@ -121,7 +127,7 @@ fn scaled_jpeg(
         .exif_data()
         .and_then(image::metadata::Orientation::from_exif_chunk)
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    Ok(Some((img, orientation)))
+    Ok(Some((img, orientation, lease)))
 }
 
 #[cfg(test)]
@@ -134,12 +140,36 @@ mod tests {
         let photo = dir.path().join("big.jpg");
         image::RgbImage::from_fn(4000, 3000, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])).save(&photo).unwrap();
         // 512 px: 1/8 would give 500 (too small), so 1/4: 1000×750, 1/16 of the pixels.
-        let (img, _) = scaled_jpeg(&photo, 512, DEFAULT_MAX_PIXELS).unwrap().expect("the scaled path takes RGB JPEGs");
+        let (img, _, _) = scaled_jpeg(&photo, 512, DEFAULT_MAX_PIXELS).unwrap().expect("the scaled path takes RGB JPEGs");
         assert_eq!((img.width(), img.height()), (1000, 750));
-        let (img, _) = scaled_jpeg(&photo, 256, DEFAULT_MAX_PIXELS).unwrap().unwrap();
+        let (img, _, _) = scaled_jpeg(&photo, 256, DEFAULT_MAX_PIXELS).unwrap().unwrap();
         assert_eq!((img.width(), img.height()), (500, 375), "1/8 for a 256-px copy");
-        let (img, _) = scaled_jpeg(&photo, 5000, DEFAULT_MAX_PIXELS).unwrap().unwrap();
+        let (img, _, _) = scaled_jpeg(&photo, 5000, DEFAULT_MAX_PIXELS).unwrap().unwrap();
         assert_eq!((img.width(), img.height()), (4000, 3000), "never enlarged, never shrunk below the copy");
         assert!(matches!(scaled_jpeg(&photo, 512, 1_000_000), Err(ImagingError::TooLarge { .. })));
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    /// Four threads (as the app's protocol pool) thumbnail big PNGs at once: each decode
+    /// holds its pixels in the process's budget, so at most three 30-MP pictures are in
+    /// memory together, never the four a 100-MP budget cannot hold.
+    #[test]
+    fn concurrent_big_decodes_stay_within_the_pixels_in_flight() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("scan.png");
+        image::RgbImage::from_pixel(6000, 5000, image::Rgb([200, 180, 90])).save(&photo).unwrap();
+        std::thread::scope(|scope| {
+            for k in 0..4 {
+                let (photo, out) = (&photo, dir.path().join(format!("t{k}.jpg")));
+                scope.spawn(move || thumbnail(photo, &out, 256, DEFAULT_MAX_PIXELS).unwrap());
+            }
+        });
+        let peak = crate::budget::DECODES.peak();
+        assert!(peak >= 30_000_000, "each decode holds its pixels ({peak})");
+        assert!(peak <= crate::PIXELS_IN_FLIGHT, "{peak} pixels in flight");
     }
 }
