@@ -73,6 +73,7 @@ pub fn run() {
             commands::media::query_media,
             commands::media::media_detail,
             commands::covers::set_cover,
+            commands::covers::choose_cover_image,
             commands::covers::reset_cover,
             commands::queue::queue_progress,
             commands::queue::set_queue_paused,

@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { answerSaveDialog, launchApp, sleep, until } from "./webdriver.mjs";
+import { answerOpenDialog, answerSaveDialog, launchApp, sleep, until } from "./webdriver.mjs";
 
 let work, album, dataDir;
 
@@ -46,6 +46,7 @@ before(() => {
   makeVideo(join(album, "garden.mp4"), ["rocket.jpg", "motorcycle.png", "bikes.mp4"]);
   execFileSync("ffmpeg", ["-v", "error", "-y", "-i", join(MEDIA, "chelsea.png"), "-vf", "scale=800:-2", join(album, "porch.jpg")]);
   writeFileSync(join(work, "notes.txt"), "this is not an image\n");
+  writeFileSync(join(work, "broken.jpg"), "this is not an image either\n");
 });
 
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -108,12 +109,12 @@ test("album: tiles loop through three frames, covers can be overridden and persi
       { what: "the tile to show the new cover" },
     );
 
-    // A bad image is refused with the reason shown inline.
-    await app.click(await app.waitFor('[data-testid="path-toggle"]'));
-    await app.type(await app.waitFor('[data-testid="cover-path"]'), join(work, "notes.txt"));
-    await app.click(await app.waitFor('[data-testid="cover-path-submit"]'));
-    const err = await app.text(await app.waitFor('[data-testid="cover-error"]'));
-    assert.ok(err.length > 0);
+    // A bad image, chosen in the native dialog the app opens, is refused with the reason
+    // shown inline.
+    await app.exec("document.querySelector('[data-testid=upload]').click()");
+    await answerOpenDialog("Choose a cover image", join(work, "broken.jpg"));
+    const err = await app.text(await app.waitFor('[data-testid="cover-error"]', 20000));
+    assert.match(err, /broken\.jpg/);
     assert.equal(await app.attr(await app.waitFor('[data-testid="cover-kind"]'), "data-kind"), "time");
 
     // The slideshow opens and advances on its own.
@@ -142,6 +143,18 @@ test("album: tiles loop through three frames, covers can be overridden and persi
     assert.ok(!existsSync(`${exported}.partial.webp`), "no half-written file left behind");
     await app.exec("window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))");
     await until(async () => (await app.findAll('[data-testid="slideshow"]')).length === 0, { what: "the slideshow to close" });
+
+    // A compromised page cannot name paths: an image cover by path is refused, and
+    // add_album ignores the folder it is given and asks the user (who cancels here).
+    const refused = await app.execAsync(`const done = arguments[arguments.length - 1];
+      window.__TAURI_INTERNALS__.invoke('set_cover', { id: ${videoId}, choice: { image: '/etc/hostname' } })
+        .then(() => done('accepted'), (e) => done(String(e)));`);
+    assert.match(refused, /dialog/);
+    await app.exec(`window.__keepsakeAdd = window.__TAURI_INTERNALS__.invoke('add_album', { path: '/etc' }).then((a) => a, (e) => String(e));`);
+    await answerOpenDialog("Add a folder to Keepsake", null);
+    const added = await app.execAsync("const done = arguments[arguments.length - 1]; window.__keepsakeAdd.then(done);");
+    assert.equal(added, null);
+    assert.ok(!(await app.exec("return document.body.innerText")).includes("/etc"));
   } finally {
     await app.quit();
   }

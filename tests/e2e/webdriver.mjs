@@ -80,6 +80,27 @@ export async function answerSaveDialog(title, path) {
   xdo("key", "--window", window, "Return");
 }
 
+/**
+ * Answers a native open dialog (the GTK file chooser the app opens) with `path` through
+ * X11: typing a path that starts with "/" opens its location field; Return chooses.
+ * `path` null cancels it with Escape.
+ */
+export async function answerOpenDialog(title, path) {
+  const xdo = (...args) => execFileSync("xdotool", args, { encoding: "utf8" }).trim();
+  const window = await until(() => xdo("search", "--name", title).split("\n")[0], { timeoutMs: 15000, what: `the "${title}" dialog` });
+  await sleep(500);
+  xdo("windowfocus", "--sync", window);
+  if (path === null) {
+    xdo("key", "--window", window, "Escape");
+    return;
+  }
+  xdo("key", "--window", window, "ctrl+l");
+  await sleep(200);
+  xdo("type", "--window", window, "--delay", "15", path);
+  await sleep(300);
+  xdo("key", "--window", window, "Return");
+}
+
 export class AppSession {
   constructor(base, sessionId, driver) {
     this.base = base;

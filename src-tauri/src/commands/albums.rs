@@ -1,10 +1,10 @@
-//! Album folders: list with counts, add (native dialog in the UI), remove.
-
-use std::path::PathBuf;
+//! Album folders: list with counts, add (a folder the user picks in the native dialog,
+//! opened here: the page never names a path), remove.
 
 use keepsake_library::Root;
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
+use tauri_plugin_dialog::DialogExt;
 
 use super::{blocking, valid_id, CommandError};
 use crate::events::{emit_shell, ShellEvent};
@@ -24,15 +24,17 @@ pub fn list_albums(state: State<'_, AppState>) -> Result<Vec<Album>, CommandErro
     Ok(state.library.roots()?.into_iter().map(|root| Album { demo: state.library.is_demo(&root), root }).collect())
 }
 
-/// Adds a folder the user chose: indexes it and queues its videos.
+/// Asks the user for a folder in the native dialog, then indexes it and queues its
+/// videos. `None` when they cancel. The path comes from the dialog, never from the page,
+/// so a compromised page cannot add `/etc` or another user's home.
 #[tauri::command]
-pub async fn add_album(app: AppHandle, path: String) -> Result<Album, CommandError> {
-    let dir = PathBuf::from(&path);
-    if !dir.is_absolute() {
-        return Err(CommandError(format!("{path} is not an absolute folder path")));
-    }
+pub async fn add_album(app: AppHandle) -> Result<Option<Album>, CommandError> {
     let handle = app.clone();
     let album = blocking(move || {
+        let Some(chosen) = handle.dialog().file().set_title("Add a folder to Keepsake").blocking_pick_folder() else {
+            return Ok(None);
+        };
+        let dir = chosen.into_path().map_err(CommandError::from_display)?;
         let state = handle.state::<AppState>();
         let canon = std::fs::canonicalize(&dir).map_err(|e| CommandError(format!("Can't open {}: {e}", dir.display())))?;
         if !canon.is_dir() {
@@ -40,10 +42,12 @@ pub async fn add_album(app: AppHandle, path: String) -> Result<Album, CommandErr
         }
         // The library refuses Keepsake's data directory and folders around it.
         let (root, _report) = state.library.add_root(&canon, &|_| {})?;
-        Ok(Album { demo: state.library.is_demo(&root), root })
+        Ok(Some(Album { demo: state.library.is_demo(&root), root }))
     })
     .await?;
-    emit_shell(&app, ShellEvent::AlbumsChanged);
+    if album.is_some() {
+        emit_shell(&app, ShellEvent::AlbumsChanged);
+    }
     Ok(album)
 }
 

@@ -1,28 +1,31 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { invoke } from "@tauri-apps/api/core";
-import { open } from "@tauri-apps/plugin-dialog";
 import DetailPanel from "./DetailPanel.svelte";
 import { detail } from "../test/fixtures";
 import type { CoverChoice } from "../lib/api";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
-vi.mock("@tauri-apps/plugin-dialog", () => ({ open: vi.fn() }));
 const mockedInvoke = vi.mocked(invoke);
-const mockedOpen = vi.mocked(open);
 
 let current = detail(42);
+/** What the user picks in the app's image dialog (null: cancels). */
+let chosenImage: string | null = null;
 
 beforeEach(() => {
   current = detail(42);
+  chosenImage = null;
   mockedInvoke.mockReset();
-  mockedOpen.mockReset();
   mockedInvoke.mockImplementation(async (cmd, args) => {
     const a = args as { id: number; choice?: CoverChoice };
     if (cmd === "media_detail") return current;
+    if (cmd === "choose_cover_image") {
+      if (chosenImage === null) return null;
+      throw `Not an image Keepsake can read: ${chosenImage}`;
+    }
     if (cmd === "set_cover") {
       const c = a.choice!;
-      if ("image" in c) throw "Not an image Keepsake can read: /tmp/notes.txt";
+      if ("image" in c) throw "an image cover is chosen in the dialog";
       current = { ...current, cover_version: current.cover_version + 1, cover_kind: "pick" in c ? "pick" : "time", cover: "pick" in c ? { kind: "pick", rank: c.pick, time: null, version: 2 } : { kind: "time", rank: null, time: c.time, version: 2 } };
       return current;
     }
@@ -100,21 +103,22 @@ describe("DetailPanel", () => {
     await waitFor(() => expect(screen.getByTestId("cover-kind").dataset.kind).toBe("time"));
   });
 
-  it("shows an upload's validation error inline", async () => {
-    mockedOpen.mockResolvedValue("/tmp/notes.txt");
+  it("asks the app to open the image dialog and shows its refusal inline", async () => {
+    chosenImage = "/tmp/notes.txt";
     await ready();
     await fireEvent.click(screen.getByTestId("upload"));
     await waitFor(() => expect(screen.getByTestId("cover-error").textContent).toBe("Not an image Keepsake can read: /tmp/notes.txt"));
-    expect(mockedInvoke).toHaveBeenCalledWith("set_cover", { id: 42, choice: { image: "/tmp/notes.txt" } });
+    expect(mockedInvoke).toHaveBeenCalledWith("choose_cover_image", { id: 42 });
+    expect(mockedInvoke.mock.calls.some((c) => c[0] === "set_cover")).toBe(false);
     expect(screen.getByTestId("cover-kind").dataset.kind).toBe("auto");
   });
 
-  it("accepts a typed path as a fallback to the dialog", async () => {
+  it("says nothing when the image dialog is cancelled, and offers no path field", async () => {
     await ready();
-    await fireEvent.click(screen.getByTestId("path-toggle"));
-    await fireEvent.input(screen.getByTestId("cover-path"), { target: { value: "/tmp/notes.txt" } });
-    await fireEvent.click(screen.getByTestId("cover-path-submit"));
-    await waitFor(() => expect(screen.getByTestId("cover-error").textContent).toContain("Not an image"));
+    await fireEvent.click(screen.getByTestId("upload"));
+    await waitFor(() => expect(mockedInvoke).toHaveBeenCalledWith("choose_cover_image", { id: 42 }));
+    expect(screen.queryByTestId("cover-error")).toBeNull();
+    expect(screen.queryByTestId("cover-path")).toBeNull();
   });
 
   it("resets to automatic", async () => {

@@ -3,7 +3,6 @@
 // the IPC boundary, and nowhere else.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import { open } from "@tauri-apps/plugin-dialog";
 
 /** How many items the grid asks for at a time. */
 export const GRID_PAGE = 120;
@@ -210,9 +209,13 @@ export function listAlbums(): Promise<Album[]> {
   return call<Album[]>("list_albums");
 }
 
-/** Starts watching a folder; its media appear through `library` events as the scan runs. */
-export function addAlbum(path: string): Promise<Album> {
-  return call<Album>("add_album", { path });
+/**
+ * Asks the user for a folder in the native dialog (opened by the app: the page never names
+ * a path) and starts watching it; null when they cancel. Its media appear through
+ * `library` events as the scan runs.
+ */
+export function addAlbum(): Promise<Album | null> {
+  return call<Album | null>("add_album");
 }
 
 /** Stops watching a folder (the user's files are untouched; the demo album is deleted). */
@@ -230,9 +233,17 @@ export function mediaDetail(id: number): Promise<MediaDetail> {
   return call<MediaDetail>("media_detail", { id });
 }
 
-/** Replaces a video's cover with a pick, a moment or an image; returns the new detail. */
+/** Replaces a video's cover with a pick or a moment; returns the new detail. */
 export function setCover(id: number, choice: CoverChoice): Promise<MediaDetail> {
   return call<MediaDetail>("set_cover", { id, choice });
+}
+
+/**
+ * Asks the user for an image in the native dialog (opened by the app) and makes it the
+ * video's cover; the new detail, or null when they cancel.
+ */
+export function chooseCoverImage(id: number): Promise<MediaDetail | null> {
+  return call<MediaDetail | null>("choose_cover_image", { id });
 }
 
 /** Goes back to the engine's own first pick. */
@@ -270,23 +281,6 @@ export function exportSlideshow(ids: number[], format: ExportFormat, title: stri
 /** Subscribes to library events; returns the unsubscribe function. */
 export function onLibraryEvent(handler: (event: LibraryEvent) => void): Promise<UnlistenFn> {
   return listen<LibraryEvent>("library", (e) => handler(e.payload));
-}
-
-/** Native folder picker; null when the user cancels. */
-export async function pickFolder(): Promise<string | null> {
-  const chosen = await open({ directory: true, multiple: false, title: "Add a folder to Keepsake" });
-  return typeof chosen === "string" ? chosen : null;
-}
-
-/** Native image picker for a custom cover; null when the user cancels. */
-export async function pickImage(): Promise<string | null> {
-  const chosen = await open({
-    multiple: false,
-    directory: false,
-    title: "Choose a cover image",
-    filters: [{ name: "Images", extensions: ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"] }],
-  });
-  return typeof chosen === "string" ? chosen : null;
 }
 
 // ---- keepsake:// image URLs (served by id from the data directory, never by path) ----
