@@ -179,7 +179,11 @@ pub fn parse_range(header: &str, len: u64) -> Option<(u64, u64)> {
             (len.saturating_sub(n), len.checked_sub(1)?)
         }
         (s, "") => (s.parse().ok()?, len.checked_sub(1)?),
-        (s, e) => (s.parse().ok()?, e.parse::<u64>().ok()?.min(len.checked_sub(1)?)),
+        // An end past the file (even past u64, "0-99999999999999999999") means "to the end".
+        (s, e) if !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()) => {
+            (s.parse().ok()?, e.parse::<u64>().unwrap_or(u64::MAX).min(len.checked_sub(1)?))
+        }
+        _ => return None,
     };
     if start > end || start >= len {
         return None;
@@ -261,6 +265,34 @@ mod tests {
         assert_eq!(parse_range("items=0-1", 1000), None);
         // Large files come in bounded chunks.
         assert_eq!(parse_range("bytes=0-", 100 * MAX_CHUNK), Some((0, MAX_CHUNK - 1)));
+    }
+
+    /// What a hostile page or a confused player may send: nothing panics, nothing reads
+    /// outside the file, and an end past the file means "to the end".
+    #[test]
+    fn hostile_ranges_are_refused_or_clamped() {
+        assert_eq!(parse_range("bytes=-0", 1000), None, "an empty suffix");
+        assert_eq!(parse_range("bytes=18446744073709551615-", 1000), None);
+        assert_eq!(parse_range("bytes=0-99999999999999999999", 1000), Some((0, 999)));
+        assert_eq!(parse_range("bytes=-99999999999999999999", 1000), None);
+        assert_eq!(parse_range("bytes=0-1", 0), None, "an empty file has no bytes to give");
+        assert_eq!(parse_range("bytes=-1", 0), None);
+        for junk in ["bytes=", "bytes=-", "bytes=a-b", "bytes=1-2x", "bytes= - ", "bytes=0--1", "bytes=\u{0}"] {
+            assert_eq!(parse_range(junk, 1000), None, "{junk}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.mp4");
+        std::fs::write(&empty, b"").unwrap();
+        assert_eq!(video_response(&empty, Some("bytes=0-")).status(), StatusCode::RANGE_NOT_SATISFIABLE);
+        let whole = video_response(&empty, None);
+        assert_eq!(whole.status(), StatusCode::OK);
+        assert!(whole.body().is_empty());
+        let clip = dir.path().join("clip.mp4");
+        std::fs::write(&clip, vec![7u8; 5000]).unwrap();
+        let r = video_response(&clip, Some("bytes=4990-99999999999999999999"));
+        assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(r.headers()[header::CONTENT_RANGE], "bytes 4990-4999/5000");
+        assert_eq!(r.body().len(), 10);
     }
 
     #[test]
