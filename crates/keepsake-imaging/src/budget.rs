@@ -52,7 +52,10 @@ impl PixelBudget {
         }
         state.in_use += pixels;
         state.peak = state.peak.max(state.in_use);
-        Lease { budget: self, pixels }
+        Lease {
+            budget: self,
+            pixels,
+        }
     }
 
     #[cfg(test)]
@@ -97,7 +100,15 @@ mod tests {
                 });
             }
         });
-        assert!(worst.load(Ordering::SeqCst) <= 100, "in flight: {}", worst.load(Ordering::SeqCst));
-        assert!(budget.peak() <= 100 && budget.peak() >= 90, "peak {}", budget.peak());
+        assert!(
+            worst.load(Ordering::SeqCst) <= 100,
+            "in flight: {}",
+            worst.load(Ordering::SeqCst)
+        );
+        assert!(
+            budget.peak() <= 100 && budget.peak() >= 90,
+            "peak {}",
+            budget.peak()
+        );
     }
 }
