@@ -97,33 +97,6 @@ pub(crate) struct ColourSpec {
     pub peak_nits: f32,
 }
 
-impl ColourSpec {
-    /// The conversion a stream's [`crate::PictureFormat`] (from the probe) calls for.
-    pub fn of_picture(p: &crate::PictureFormat, width: u32, height: u32) -> ColourSpec {
-        use crate::DynamicRange as D;
-        let transfer = match p.dynamic_range {
-            D::Sdr => Transfer::Sdr,
-            D::Hlg => Transfer::Hlg,
-            D::Pq => Transfer::Pq,
-        };
-        let matrix = match p.matrix.as_str() {
-            "BT.709" => SWS_CS_ITU709,
-            "FCC" => SWS_CS_FCC,
-            "BT.601" => SWS_CS_ITU601,
-            "SMPTE 240M" => SWS_CS_SMPTE240M,
-            "BT.2020" => SWS_CS_BT2020,
-            _ => default_matrix(width, height),
-        };
-        ColourSpec {
-            transfer,
-            wide_gamut: p.primaries == "bt2020" || (transfer.is_hdr() && p.primaries == "unknown"),
-            matrix,
-            full_range: p.full_range,
-            peak_nits: p.peak_nits.unwrap_or(DEFAULT_PEAK_NITS as f32),
-        }
-    }
-}
-
 /// swscale's matrix ids (`SWS_CS_*` in libswscale/swscale.h; equal to `AVColorSpace`).
 pub(crate) const SWS_CS_ITU709: i32 = 1;
 pub(crate) const SWS_CS_FCC: i32 = 4;

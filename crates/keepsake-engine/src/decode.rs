@@ -12,7 +12,7 @@ use ffmpeg::util::frame::Video as AvFrame;
 use image::RgbImage;
 
 use crate::colour::{ColourSpec, ToneMapper};
-use crate::probe::{open_input, ts_to_seconds, video_info, video_stream_index};
+use crate::probe::{open_input, ts_to_seconds, video_info_and_colour, video_stream_index};
 use crate::{EngineError, VideoInfo};
 
 /// Videos up to this long are short clips: sampled densely in one sequential pass, or at
@@ -68,6 +68,8 @@ pub(crate) struct VideoSource {
     /// (MP4/MOV list every sample; MPEG-TS and others none).
     pub keyframes: Vec<f64>,
     pub sampling: Sampling,
+    /// How its pictures become SDR RGB (from the probe).
+    colour: ColourSpec,
 }
 
 /// Converts decoded frames to the upright SDR RGB picture a person would see, at a chosen
@@ -117,7 +119,7 @@ impl VideoSource {
     pub fn open(path: &Path, threads: usize) -> Result<VideoSource, EngineError> {
         let input = open_input(path)?;
         let stream_index = video_stream_index(&input, path)?;
-        let info = video_info(&input, stream_index, path)?;
+        let (info, colour) = video_info_and_colour(&input, stream_index, path)?;
         let stream = input
             .stream(stream_index)
             .ok_or_else(|| EngineError::NoVideoStream { path: path.to_owned() })?;
@@ -160,6 +162,7 @@ impl VideoSource {
             fields_seen: Default::default(),
             keyframes,
             sampling,
+            colour,
         })
     }
 
@@ -454,7 +457,7 @@ impl FrameConverter {
         FrameConverter {
             path: src.path.clone(),
             rotation: src.info.rotation,
-            colour: ColourSpec::of_picture(p, src.info.coded_width, src.info.coded_height),
+            colour: src.colour,
             interlaced: p.interlaced,
             pixel_aspect: p.pixel_aspect,
             scaler: None,

@@ -11,7 +11,7 @@ use ffmpeg::format::context::Input;
 use ffmpeg::media::Type;
 use ffmpeg::util::color;
 
-use crate::colour::{self, Transfer};
+use crate::colour::{self, ColourSpec, Transfer};
 use crate::{DynamicRange, EngineError, PictureFormat, VideoInfo};
 
 static INIT: Once = Once::new();
@@ -105,6 +105,15 @@ pub(crate) fn ts_to_seconds(ts: i64, time_base: ffmpeg::Rational) -> f64 {
 
 /// Reads container facts for the chosen video stream.
 pub(crate) fn video_info(input: &Input, stream_index: usize, path: &Path) -> Result<VideoInfo, EngineError> {
+    video_info_and_colour(input, stream_index, path).map(|(info, _)| info)
+}
+
+/// [`video_info`], and the colour conversion its pictures need (for decoding).
+pub(crate) fn video_info_and_colour(
+    input: &Input,
+    stream_index: usize,
+    path: &Path,
+) -> Result<(VideoInfo, ColourSpec), EngineError> {
     let stream = input
         .stream(stream_index)
         .ok_or_else(|| EngineError::NoVideoStream { path: path.to_owned() })?;
@@ -115,7 +124,7 @@ pub(crate) fn video_info(input: &Input, stream_index: usize, path: &Path) -> Res
         (p.width.max(0) as u32, p.height.max(0) as u32, params.id())
     };
     let rotation = rotation_of(&stream);
-    let picture = picture_format(input, &stream, coded_width, coded_height, path)?;
+    let (picture, colour) = picture_format(input, &stream, coded_width, coded_height, path)?;
     let (display_width, display_height) = display_size(coded_width, coded_height, picture.pixel_aspect);
     let (width, height) = if rotation == 90 || rotation == 270 {
         (display_height, display_width)
@@ -146,7 +155,7 @@ pub(crate) fn video_info(input: &Input, stream_index: usize, path: &Path) -> Res
         .map(str::to_owned)
         .or_else(|| input.metadata().get("creation_time").map(str::to_owned));
     let has_audio = input.streams().any(|s| s.parameters().medium() == Type::Audio);
-    Ok(VideoInfo {
+    let info = VideoInfo {
         duration,
         width,
         height,
@@ -159,7 +168,8 @@ pub(crate) fn video_info(input: &Input, stream_index: usize, path: &Path) -> Res
         coded_height,
         has_audio,
         picture,
-    })
+    };
+    Ok((info, colour))
 }
 
 /// The size a stored `width`×`height` picture is shown at: its width stretched by the
@@ -208,7 +218,7 @@ fn tag_name(name: Option<&'static str>) -> String {
 }
 
 /// Reads the stream's colour tags, field order, pixel aspect and HDR metadata, and says
-/// what it assumed. Dolby Vision without a standard base layer (profile 5) is refused:
+/// what it assumed; with the colour conversion that follows from them. Dolby Vision without a standard base layer (profile 5) is refused:
 /// decoded as ordinary video its pictures are green and purple.
 fn picture_format(
     input: &Input,
@@ -216,7 +226,7 @@ fn picture_format(
     width: u32,
     height: u32,
     path: &Path,
-) -> Result<PictureFormat, EngineError> {
+) -> Result<(PictureFormat, ColourSpec), EngineError> {
     // SAFETY: the stream's codec parameters and the format context are valid while
     // `input` lives; these are plain field reads and a pure FFmpeg helper.
     let (trc, prim, space, range, field_order, sar) = unsafe {
@@ -309,7 +319,15 @@ fn picture_format(
         F::AV_FIELD_TT | F::AV_FIELD_BB | F::AV_FIELD_TB | F::AV_FIELD_BT
     );
     let pixel_aspect = sane_pixel_aspect(sar).unwrap_or([1, 1]);
-    Ok(PictureFormat {
+    let colour = ColourSpec {
+        transfer,
+        // Untagged HDR primaries are BT.2020 (the assumption stated above).
+        wide_gamut: prim == color::Primaries::BT2020 || (transfer.is_hdr() && prim == color::Primaries::Unspecified),
+        matrix,
+        full_range: range == color::Range::JPEG,
+        peak_nits: peak_nits.unwrap_or(colour::DEFAULT_PEAK_NITS as f32),
+    };
+    let picture = PictureFormat {
         dynamic_range: match transfer {
             Transfer::Sdr => DynamicRange::Sdr,
             Transfer::Hlg => DynamicRange::Hlg,
@@ -323,7 +341,8 @@ fn picture_format(
         interlaced,
         pixel_aspect,
         assumptions,
-    })
+    };
+    Ok((picture, colour))
 }
 
 /// (profile, base-layer compatibility id) of a Dolby Vision stream, from its
