@@ -499,6 +499,15 @@ impl FrameConverter {
         let (ow, oh) = fit_within(dw, dh, max_side);
         let hdr = self.colour.transfer.is_hdr();
         let full_range = self.colour.full_range || is_full_range_format(frame.format()) || frame.color_range() == ffmpeg::util::color::Range::JPEG;
+        if hdr && self.tone.is_none() {
+            self.tone = Some(ToneMapper::new(&self.colour));
+        }
+        // Full-size 10-bit HDR: converted directly, without a swscale context at all.
+        if let (true, Rows::All, Some(tone)) = (hdr && (ow, oh) == (w, h), rows, &self.tone) {
+            if let Some(img) = hdr_full_size(frame, tone, self.colour.matrix, full_range) {
+                return Ok(crate::render::upright(img, self.rotation));
+            }
+        }
         let key = ScalerKey {
             format: frame.format(),
             width: w,
@@ -519,26 +528,11 @@ impl FrameConverter {
                 key.out_format,
                 ow,
                 oh,
-                if shrinking {
-                    scaling::Flags::AREA
-                } else if (ow, oh) == (w, in_height) {
-                    // Same size: no filter taps to choose; the cheapest flag converts alike.
-                    scaling::Flags::FAST_BILINEAR
-                } else {
-                    scaling::Flags::BICUBIC
-                },
+                if shrinking { scaling::Flags::AREA } else { scaling::Flags::BICUBIC },
             )
             .map_err(|e| ffmpeg_err(&self.path, e))?;
             set_colour_matrix(&mut ctx, key.matrix, key.full_range);
             self.scaler = Some((key, ctx));
-        }
-        if hdr && self.tone.is_none() {
-            self.tone = Some(ToneMapper::new(&self.colour));
-        }
-        if let (true, Rows::All, Some(tone)) = (hdr && (ow, oh) == (w, h), rows, &self.tone) {
-            if let Some(img) = hdr_full_size(frame, tone, self.colour.matrix, full_range) {
-                return Ok(crate::render::upright(img, self.rotation));
-            }
         }
         // swscale writes into the image's own buffer, rows padded to 64 bytes (its SIMD
         // paths want aligned rows); the rows are then packed in place (and tone-mapped,
