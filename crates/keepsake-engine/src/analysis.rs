@@ -89,9 +89,9 @@ const REFINE_MAX_FRAMES: usize = 400;
 pub(crate) struct Judged {
     pub samples: Vec<Sample>,
     pub plan: Plan,
-    pub dense: bool,
-    /// The candidates are a short clip's own keyframes ([`Sampling::ClipKeyframes`]).
-    pub clip_keyframes: bool,
+    /// How the samples were found: the source's own plan, or `Sequential` where that
+    /// fell back to decoding in order.
+    pub sampling: Sampling,
 }
 
 /// Samples and judges a video (steps 1–3).
@@ -150,8 +150,8 @@ pub(crate) fn judge(
         plan = select::plan(&samples, count, dense);
         tracing::debug!(stage = "faces", ms = t1.elapsed().as_millis() as u64, "timing");
     }
-    let clip_keyframes = !dense && src.sampling == Sampling::ClipKeyframes;
-    Ok(Judged { samples, plan, dense, clip_keyframes })
+    let sampling = if dense { Sampling::Sequential } else { src.sampling };
+    Ok(Judged { samples, plan, sampling })
 }
 
 fn analyse_frame(conv: &mut FrameConverter, tf: &TimedFrame, side: u32) -> Result<(Sample, RgbImage), EngineError> {
@@ -531,7 +531,9 @@ pub(crate) fn analyze(
     let mut spare: Vec<VideoSource> = Vec::new();
     let judged = judge(&mut src, opts.candidates, opts.count, analysis_side, Some(faces), &mut spare)?;
     let face_status = faces.get().0;
-    let Judged { samples, plan, dense, clip_keyframes } = &judged;
+    let Judged { samples, plan, sampling } = &judged;
+    let dense = *sampling == Sampling::Sequential;
+    let clip_keyframes = *sampling == Sampling::ClipKeyframes;
     let n = samples.len();
     let mut lumas: Vec<f32> = samples.iter().map(|s| s.features.luma).collect();
     lumas.sort_by(|a, b| a.total_cmp(b));
@@ -552,12 +554,12 @@ pub(crate) fn analyze(
         .enumerate()
         .map(|(rank0, &i)| {
             let s = &samples[i];
-            let (from, to) = if *clip_keyframes {
+            let (from, to) = if clip_keyframes {
                 // A clip's keyframe is its best-coded picture and the neighbours a short
                 // window could add differ little: taking it exactly costs one decode,
                 // where a window re-decodes the keyframe and the frames after it.
                 (s.time, s.time)
-            } else if *dense {
+            } else if dense {
                 // Stay a third of a sample interval either side, and only towards neighbours
                 // of the same shot that were accepted.
                 let same = |j: usize| plan.rejected[j].is_none() && plan.scenes.shot[j] == plan.scenes.shot[i];
@@ -576,7 +578,7 @@ pub(crate) fn analyze(
                 from,
                 to,
                 refine: plan.rejected[i].is_none(),
-                keyframe: *clip_keyframes,
+                keyframe: clip_keyframes,
                 out: opts.out_dir.join(format!("{stem}_{rank}.jpg")),
             }
         })
