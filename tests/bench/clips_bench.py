@@ -17,14 +17,12 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engine_bench import command, cpu_model, keyframes, probe  # noqa: E402
+from engine_bench import command, cpu_model, git_commit, keyframes, probe, run_measured  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIPS = ROOT / ".cache" / "media" / "clips"
@@ -47,27 +45,15 @@ def measure(tool: str, video: Path, keepsake: Path, timeout: float) -> tuple[flo
     run's own."""
     with tempfile.TemporaryDirectory(prefix="keepsake-clips-") as tmp:
         out = Path(tmp)
-        t0 = time.monotonic()
         with open(out / "stdout", "wb") as so, open(out / "stderr", "wb") as se:
-            proc = subprocess.Popen(command(tool, video, out, keepsake), stdout=so, stderr=se)
-            deadline = t0 + timeout
-            while True:
-                pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
-                if pid:
-                    break
-                if time.monotonic() > deadline:
-                    proc.kill()
-                    os.wait4(proc.pid, 0)
-                    return timeout, 0.0, 0.0, f"timed out after {timeout:.0f} s"
-                time.sleep(0.005)
-        dt = time.monotonic() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        cpu = ru.ru_utime + ru.ru_stime
-        peak_mib = ru.ru_maxrss / 1024.0
+            measured = run_measured(command(tool, video, out, keepsake), so, se, timeout)
+        if measured is None:
+            return timeout, 0.0, 0.0, f"timed out after {timeout:.0f} s"
+        dt, cpu, peak_mib, returncode = measured
         err = None
-        if proc.returncode != 0:
+        if returncode != 0:
             line = ((out / "stderr").read_text(errors="replace").strip().splitlines() or [""])[-1]
-            err = f"exit {proc.returncode}: {line[:160]}"
+            err = f"exit {returncode}: {line[:160]}"
         elif tool == "keepsake":
             try:
                 doc = json.loads((out / "stdout").read_text())
@@ -119,7 +105,7 @@ def main() -> int:
     def f(x, digits=2):
         return "–" if x is None else f"{x:.{digits}f}"
 
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = git_commit()
     L = ["# Short clips (`make bench`)\n"]
     L.append(f"{started.strftime('%Y-%m-%d %H:%M UTC')} · commit `{commit}` · `nproc` = {os.cpu_count()} · {cpu_model()} · "
              f"load average {load0[0]:.1f} at start, {load1[0]:.1f} at end · medians of {args.runs} interleaved runs\n")

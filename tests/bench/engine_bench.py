@@ -80,6 +80,33 @@ def time_once(tool: str, video: Path, keepsake: Path, timeout: float) -> tuple[f
         return dt, None, picks
 
 
+def run_measured(cmd: list[str], stdout, stderr, timeout: float) -> tuple[float, float, float, int] | None:
+    """Runs `cmd` once under os.wait4: (wall s, CPU s, peak resident MiB, exit code), all
+    this run's own (RUSAGE_CHILDREN only sums them); None when it ran past `timeout` (it
+    is killed). Shared by the clip and photo benches."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr)
+    while True:
+        pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > t0 + timeout:
+            proc.kill()
+            os.wait4(proc.pid, 0)
+            return None
+        time.sleep(0.005)
+    return time.monotonic() - t0, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status)
+
+
+def git_commit() -> str:
+    """The checkout's short commit, for the reports."""
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True).stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
 def keyframes(video: Path) -> tuple[int, float]:
     """Keyframe count and mean interval (s), to show the inputs are comparable."""
     out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey",
@@ -166,11 +193,7 @@ def main() -> int:
     def ratio(a, b):
         return None if a is None or b is None or b == 0 else a / b
 
-    try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True).stdout.strip() or "unknown"
-    except OSError:
-        commit = "unknown"
+    commit = git_commit()
     L = ["# Engine speed (`make bench`)\n"]
     L.append(f"{started.strftime('%Y-%m-%d %H:%M UTC')} · commit `{commit}` · `nproc` = {os.cpu_count()} · {cpu_model()} · "
              f"load average {load0[0]:.1f} at start, {load1[0]:.1f} at end (the machine is shared) · "

@@ -17,11 +17,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engine_bench import cpu_model  # noqa: E402
+from engine_bench import cpu_model, git_commit, run_measured  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = ROOT / ".cache" / "media" / "photos"
@@ -43,13 +42,13 @@ def prepare() -> None:
 
 
 def run(cmd: list[str]) -> tuple[float, float, float]:
-    t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(proc.pid, 0)
-    dt = time.monotonic() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"photos: {' '.join(cmd)} failed: {proc.stderr.read().decode(errors='replace')[-300:]}")
-    return dt, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0
+    """(wall s, CPU s, peak MiB) of one run; a failure or a hang ends the bench."""
+    with tempfile.TemporaryFile() as err:
+        measured = run_measured(cmd, subprocess.DEVNULL, err, 300.0)
+        if measured is None or measured[3] != 0:
+            err.seek(0)
+            raise SystemExit(f"photos: {' '.join(cmd)} failed or hung: {err.read().decode(errors='replace')[-300:]}")
+    return measured[:3]
 
 
 def main() -> int:
@@ -72,7 +71,7 @@ def main() -> int:
                     res.setdefault((label, tool), []).append(run(tools[tool]))
     load1 = os.getloadavg()
     med = lambda label, tool, i: statistics.median(x[i] for x in res[(label, tool)])  # noqa: E731
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = git_commit()
     L = ["# Photo grid copies (`make bench`)\n",
          f"{started.strftime('%Y-%m-%d %H:%M UTC')} · commit `{commit}` · `nproc` = {os.cpu_count()} · {cpu_model()} · "
          f"load average {load0[0]:.1f} at start, {load1[0]:.1f} at end · medians of {args.runs} interleaved runs\n",
