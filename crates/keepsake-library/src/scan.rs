@@ -65,18 +65,9 @@ fn kind_confirmed(path: &Path) -> bool {
 /// packets. Reads 189 bytes, from regular files only (a FIFO would block).
 pub(crate) fn looks_like_transport_stream(path: &Path) -> bool {
     use std::io::Read;
-    let Ok(file) = crate::util::open_regular(path, false) else { return false };
+    let Ok(mut file) = crate::util::open_regular(path, false) else { return false };
     let mut head = [0u8; 189];
-    let mut read = 0;
-    let mut reader = file.take(189);
-    while read < head.len() {
-        match reader.read(&mut head[read..]) {
-            Ok(0) => break,
-            Ok(n) => read += n,
-            Err(_) => return false,
-        }
-    }
-    read == 189 && head[0] == 0x47 && head[188] == 0x47
+    file.read_exact(&mut head).is_ok() && head[0] == 0x47 && head[188] == 0x47
 }
 
 /// Hidden (dot) names and system folders are never part of an album.
