@@ -110,6 +110,17 @@ describe("photo tile", () => {
     expect(tile.dataset.looping).toBe("false");
   });
 
+  it("says an unreadable photo is unreadable and why, without asking for its picture", () => {
+    const item = { ...photo(3), path: "/album/IMG_1.HEIC", state: "failed" as const,
+      error: "/album/IMG_1.HEIC: the image could not be decoded (truncated)" };
+    render(Tile, { item });
+    const tile = screen.getByTestId("tile");
+    expect(tile.querySelector("img")).toBeNull();
+    expect(screen.getByTestId("badge").textContent).toContain("Unreadable");
+    expect(screen.getByTestId("badge").getAttribute("title")).toBe(item.error);
+    expect(screen.getByTestId("reason").textContent).toBe("the image could not be decoded (truncated)");
+  });
+
   it("loads the 256-px copies when the tile is that small", () => {
     render(Tile, { item: photo(3), small: true });
     expect(screen.getByTestId("tile").querySelector("img")?.getAttribute("src")).toBe("keepsake://localhost/small/photo/3?v=1");

@@ -33,3 +33,9 @@ export function percent(value: number | undefined | null): string {
 export function formatCount(n: number): string {
   return n.toLocaleString(undefined);
 }
+
+/** A library message without the file's path in front ("/a/b.heic: truncated" → "truncated"): the tile already is that file. */
+export function withoutPath(message: string, path: string): string {
+  const prefix = `${path}: `;
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
+}
