@@ -19,17 +19,19 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 # Run/test: ffmpeg CLI (fixtures), Xvfb + WebKitWebDriver (headless app, end-to-end),
 # xdotool (the end-to-end test answers the native save dialog), ffmpegthumbnailer and
 # vipsthumbnail (libvips-tools: the benchmarks' references for videos and photos),
-# python3-pip (registry fetches).
+# python3-pip (registry fetches). libheif-dev: HEIC/HEIF and AVIF photos (the worker links
+# libheif 1.15 with its libde265/dav1d/libaom plugins). Tests make their photos with real
+# encoders: heif-enc (libheif-examples), ImageMagick, exiftool (libimage-exiftool-perl).
 apt_packages=(
   build-essential pkg-config clang libclang-dev curl file
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev
   libavdevice-dev libswresample-dev ffmpeg
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
-  libssl-dev libxdo-dev
+  libssl-dev libxdo-dev libheif-dev
   xvfb xauth x11-apps imagemagick
   python3 python3-pip
 )
-[[ "$purpose" == test || "$purpose" == bench ]] && apt_packages+=(webkit2gtk-driver xdotool)
+[[ "$purpose" == test || "$purpose" == bench ]] && apt_packages+=(webkit2gtk-driver xdotool libheif-examples libimage-exiftool-perl)
 [[ "$purpose" == bench ]] && apt_packages+=(ffmpegthumbnailer libvips-tools)
 
 missing=()
