@@ -23,6 +23,14 @@ pub enum ImagingError {
     /// Reading the input or writing the output failed.
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
+    /// A camera RAW without a JPEG preview this crate can show (its sensor data is not
+    /// developed here).
+    #[error("{}: RAW photo has no embedded preview ({reason})", path.display())]
+    NoPreview { path: PathBuf, reason: String },
+    /// HEIF/HEIC/AVIF: the pixels are decoded by the libheif worker process, not in this
+    /// process ([`crate::PhotoFormat::needs_worker`]).
+    #[error("{}: HEIF/AVIF photos are decoded by the worker, not in this process", path.display())]
+    NeedsWorker { path: PathBuf },
     /// Encoding the output failed.
     #[error("{}: cannot write image: {message}", path.display())]
     Encode { path: PathBuf, message: String },

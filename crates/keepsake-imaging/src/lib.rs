@@ -3,20 +3,38 @@
 //! from the engine so the app never loads FFmpeg's ~60 shared libraries. The engine
 //! writes its frames through the same functions.
 //!
+//! Container parsing (TIFF IFDs, ISO BMFF boxes, JPEG markers) is in-house and bounded
+//! (`container`), because it runs in the window's process on any file from any card.
+//! See docs/photos.md for every format, where it is decoded and its limits.
+//!
 //! Public surface:
-//! - [`thumbnail`]: an EXIF-upright, shrunk copy of a JPEG/PNG/WebP/GIF, decoded under
-//!   a pixel limit ([`DEFAULT_MAX_PIXELS`]).
+//! - [`thumbnail`]: an EXIF-upright, shrunk copy of a JPEG (also CMYK/YCCK, greyscale,
+//!   progressive), PNG (8/16-bit), WebP, GIF, TIFF (8/16-bit, LZW/Deflate, first page),
+//!   BMP or camera RAW (its embedded JPEG preview), decoded under a pixel limit
+//!   ([`DEFAULT_MAX_PIXELS`]). HEIF/AVIF are refused with [`ImagingError::NeedsWorker`]:
+//!   the libheif worker process decodes them, so libheif never runs in the app.
+//! - [`sniff`] → [`PhotoFormat`]: a photo's format by content;
+//!   [`PhotoFormat::needs_worker`] says which go to the worker.
+//! - [`photo_info`] → [`PhotoInfo`]: upright display width and height from the header
+//!   only, for every format above and HEIF/AVIF (parsed here, in pure Rust).
+//! - [`exif_date`]: EXIF DateTimeOriginal text of RAW and HEIF/AVIF files, whose EXIF
+//!   general EXIF readers do not find (or would read the whole file for).
 //! - [`write_image`]: RGB pixels to a JPEG (or PNG/WebP by extension), written under a
 //!   temporary name first so no reader ever sees half a file.
 //! - [`ImagingError`]: why, naming the file.
 //! - [`PIXELS_IN_FLIGHT`]: how many decoded pixels all threads may hold at once.
 
 mod budget;
+mod container;
 mod error;
+mod heif;
+mod info;
+mod raw;
 mod thumbnail;
 mod write;
 
 pub use budget::PIXELS_IN_FLIGHT;
 pub use error::ImagingError;
+pub use info::{exif_date, photo_info, sniff, PhotoFormat, PhotoInfo};
 pub use thumbnail::{thumbnail, Thumbnail, DEFAULT_MAX_PIXELS};
 pub use write::write_image;
