@@ -154,6 +154,25 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE media ADD COLUMN picture TEXT;
     "#,
+    // v6: Live Photos and motion photos (crate::motion). `live_of`: on a Live Photo's
+    // movie, the still it belongs to (the movie is hidden from the grid and not
+    // analysed). `live_key`: the content identifier read from the file ('' none, NULL
+    // not read yet). `clip_ms`: a movie's duration from its `mvhd`. `motion_offset` and
+    // `motion_length`: a motion photo's embedded video; `motion_note`: why a motion
+    // photo's video could not be used. `facts_stamp`: the `size:mtime` those were read
+    // at. The per-album counts' covering index gains `live_of` so it still covers them.
+    r#"
+    ALTER TABLE media ADD COLUMN live_of INTEGER;
+    ALTER TABLE media ADD COLUMN live_key TEXT;
+    ALTER TABLE media ADD COLUMN clip_ms INTEGER;
+    ALTER TABLE media ADD COLUMN motion_offset INTEGER;
+    ALTER TABLE media ADD COLUMN motion_length INTEGER;
+    ALTER TABLE media ADD COLUMN motion_note TEXT;
+    ALTER TABLE media ADD COLUMN facts_stamp TEXT;
+    CREATE INDEX media_live_of ON media(live_of) WHERE live_of IS NOT NULL;
+    DROP INDEX media_root_kind;
+    CREATE INDEX media_root_kind ON media(root_id, kind, presence, live_of);
+    "#,
 ];
 
 /// The version this build writes.

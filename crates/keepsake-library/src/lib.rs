@@ -36,6 +36,7 @@ mod jobs;
 mod library;
 mod media;
 pub mod model;
+pub mod motion;
 pub mod paths;
 pub mod protocol;
 mod render;
@@ -60,7 +61,7 @@ pub use jobs::JobQueue;
 pub use library::Library;
 pub use model::{
     Cover, CoverChoice, CoverKind, Frame, ImageKey, JobInfo, JobState, LibraryEvent, MediaDetail, MediaId, MediaItem,
-    MediaKind, MediaQuery, MediaState, QueueProgress, Root, RootId, ScanProgress, ScanReport, SortOrder,
+    MediaKind, MediaQuery, MediaState, MotionKind, QueueProgress, Root, RootId, ScanProgress, ScanReport, SortOrder,
     SMALL_TILE_SIDE,
 };
 pub use scan::{is_ignored_name, media_kind};

@@ -192,7 +192,8 @@ impl Library {
         let mut stmt = conn.prepare(
             "SELECT r.id, r.path, r.name, r.online,
                (SELECT COUNT(*) FROM media m WHERE m.root_id = r.id AND m.kind = 'photo' AND m.presence != 'deleted'),
-               (SELECT COUNT(*) FROM media m WHERE m.root_id = r.id AND m.kind = 'video' AND m.presence != 'deleted')
+               (SELECT COUNT(*) FROM media m WHERE m.root_id = r.id AND m.kind = 'video' AND m.presence != 'deleted'
+                  AND m.live_of IS NULL)
              FROM roots r ORDER BY r.name",
         )?;
         let rows = stmt.query_map([], |r| root_from_row(r, true))?;
@@ -250,6 +251,8 @@ impl Library {
         let mut report = ScanReport::default();
         let mut new_files = Vec::new();
         let mut fresh = Vec::new();
+        // Folders where something changed: their Live Photos are paired again at the end.
+        let mut dirty = std::collections::BTreeSet::new();
         for (id, path) in roots {
             if !path.is_dir() {
                 let n = scan::mark_offline(&self.conn(), *id)?;
@@ -269,11 +272,12 @@ impl Library {
             tracing::debug!(stage = "walk", ms = t0.elapsed().as_millis() as u64, files = found.len(), "timing");
             self.record_unreadable(*id, &unreadable)?;
             report.unreadable.extend(unreadable);
-            let (r, new) = scan::reconcile_root(&mut self.conn(), *id, found)?;
+            let (r, new) = scan::reconcile_root(&mut self.conn(), *id, found, &mut dirty)?;
             report.merge(r);
             new_files.push((*id, new));
         }
         let mut emit = |f: &scan::FoundFile, what: Inserted| {
+            dirty.extend(crate::motion::folder_of(&f.path));
             let path = PathBuf::from(&f.path);
             on_event(match what {
                 Inserted::Added(id) => LibraryEvent::MediaAdded { id, path },
@@ -287,6 +291,9 @@ impl Library {
         }
         for (id, path) in fresh {
             self.scan_fresh_root(id, path, progress, &mut report, &mut emit)?;
+        }
+        for e in crate::motion::pair_folders(&self.inner.db, &dirty)? {
+            on_event(e);
         }
         Ok(report)
     }
@@ -362,7 +369,22 @@ impl Library {
     /// Only a file that really is where its path says, under its album: no symbolic
     /// link on the way (roots are stored resolved, so the resolved path must be the
     /// path itself). The scan never follows a link either, so the two agree.
-    pub(crate) fn index_file(&self, path: &Path) -> Result<Option<LibraryEvent>> {
+    pub(crate) fn index_file(&self, path: &Path) -> Result<Vec<LibraryEvent>> {
+        let event = self.index_one_file(path)?;
+        let Some(event) = event else { return Ok(Vec::new()) };
+        // Its folder's Live Photos pair again (this may be either half).
+        let mut events = vec![event];
+        events.extend(self.pair_around([path_str(path)?])?);
+        Ok(events)
+    }
+
+    /// Pairs the Live Photos of the folders holding `paths` again (see [`crate::motion`]).
+    fn pair_around<'a>(&self, paths: impl IntoIterator<Item = &'a str>) -> Result<Vec<LibraryEvent>> {
+        crate::motion::pair_folders(&self.inner.db, &crate::motion::folders_of(paths))
+    }
+
+    /// [`Library::index_file`] without the pairing.
+    fn index_one_file(&self, path: &Path) -> Result<Option<LibraryEvent>> {
         let Some(root) = self.root_of(path)? else { return Ok(None) };
         if scan::is_ignored_path(&root.path, path) {
             return Ok(None);
@@ -423,6 +445,15 @@ impl Library {
             scan::soft_delete(&conn, id)?;
             events.push(LibraryEvent::MediaRemoved { id, path: PathBuf::from(mp) });
         }
+        drop(conn);
+        let gone: Vec<String> = events
+            .iter()
+            .filter_map(|e| match e {
+                LibraryEvent::MediaRemoved { path, .. } => path.to_str().map(str::to_owned),
+                _ => None,
+            })
+            .collect();
+        events.extend(self.pair_around(gone.iter().map(String::as_str))?);
         Ok(events)
     }
 
@@ -445,6 +476,17 @@ impl Library {
             scan::relink(&self.conn(), id, root.id, &new, found.mtime_ms)?;
             events.push(LibraryEvent::MediaMoved { id, from: PathBuf::from(old), to: new_path });
         }
+        // Both folders' Live Photos pair again: one half may have left, or arrived.
+        let ends: Vec<String> = events
+            .iter()
+            .filter_map(|e| match e {
+                LibraryEvent::MediaMoved { from, to, .. } => Some([from, to]),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|p| p.to_str().map(str::to_owned))
+            .collect();
+        let paired = self.pair_around(ends.iter().map(String::as_str))?;
         // The entry itself: a link renamed into an album is not followed.
         let to_meta = std::fs::symlink_metadata(to).ok();
         if events.is_empty() && to_meta.as_ref().is_some_and(|m| m.is_file()) {
@@ -458,6 +500,7 @@ impl Library {
                 }
             }
         }
+        events.extend(paired);
         Ok(events)
     }
 
@@ -483,6 +526,43 @@ impl Library {
         let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let id = media::id_by_path(&self.conn(), path_str(&path)?)?.ok_or_else(|| LibraryError::NotInLibrary(path.clone()))?;
         self.media_by_id(id)
+    }
+
+    /// Where the motion of still `id` lies: its Live Photo movie, or its motion photo's
+    /// embedded MP4 (checked against the file as it is now). None when the item has no
+    /// motion, or its file is not inside an album folder (the index could be stale).
+    pub fn motion_source(&self, id: MediaId) -> Result<Option<crate::motion::MotionSource>> {
+        let detail = self.media_by_id(id)?;
+        let (path, offset, length, mime) = match detail.item.motion {
+            None => return Ok(None),
+            Some(MotionKind::Live) => {
+                let Some(movie) = detail.motion_path else { return Ok(None) };
+                let Ok(meta) = std::fs::symlink_metadata(&movie) else { return Ok(None) };
+                let quicktime = movie.extension().is_some_and(|e| e.eq_ignore_ascii_case("mov"));
+                (movie, 0, meta.len(), if quicktime { "video/quicktime" } else { "video/mp4" })
+            }
+            Some(MotionKind::Embedded) => {
+                type Range = (Option<u64>, Option<u64>, Option<bool>, u64, i64);
+                let (offset, length, fresh, size, mtime): Range = self.conn().query_row(
+                    "SELECT motion_offset, motion_length, facts_stamp = size || ':' || mtime_ms, size, mtime_ms
+                     FROM media WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )?;
+                let (Some(offset), Some(length)) = (offset, length) else { return Ok(None) };
+                // The file must still be the one the range was read from.
+                let Ok(meta) = std::fs::symlink_metadata(&detail.item.path) else { return Ok(None) };
+                let same = fresh == Some(true) && meta.len() == size && scan::mtime_ms(&meta) == mtime;
+                if !same || offset.checked_add(length).map_or(true, |end| end > meta.len()) {
+                    return Ok(None);
+                }
+                (detail.item.path, offset, length, "video/mp4")
+            }
+        };
+        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) || !self.in_an_album(&path)? {
+            return Ok(None);
+        }
+        Ok(Some(crate::motion::MotionSource { path, offset, length, mime }))
     }
 
     // ---- covers -----------------------------------------------------------------------

@@ -5,13 +5,20 @@ use std::path::PathBuf;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 
 use crate::error::{LibraryError, Result};
-use crate::model::{Cover, CoverKind, Frame, MediaDetail, MediaId, MediaItem, MediaKind, MediaQuery, MediaState, SortOrder};
+use crate::model::{
+    Cover, CoverKind, Frame, MediaDetail, MediaId, MediaItem, MediaKind, MediaQuery, MediaState, MotionKind, SortOrder,
+};
 
 const ITEM_COLUMNS: &str = "m.id, m.root_id, m.path, m.name, m.kind, m.state, m.presence, m.error, m.size,
     m.duration, m.width, m.height, m.taken_at, m.cover_version,
     (SELECT group_concat(rank) FROM picks p WHERE p.media_id = m.id),
     COALESCE((SELECT kind FROM cover_overrides c WHERE c.media_id = m.id), 'auto'),
-    m.rotation, m.codec";
+    m.rotation, m.codec,
+    CASE WHEN EXISTS (SELECT 1 FROM media l WHERE l.live_of = m.id AND l.presence != 'deleted') THEN 'live'
+         WHEN m.motion_length IS NOT NULL THEN 'embedded' END";
+
+/// Columns after [`ITEM_COLUMNS`] in [`detail`].
+const ITEM_COLUMN_COUNT: usize = 19;
 
 fn item_from_row(r: &Row) -> rusqlite::Result<MediaItem> {
     let presence: String = r.get(6)?;
@@ -48,13 +55,19 @@ fn item_from_row(r: &Row) -> rusqlite::Result<MediaItem> {
             "image" => CoverKind::Image,
             _ => CoverKind::Auto,
         },
+        motion: match r.get::<_, Option<String>>(18)?.as_deref() {
+            Some("live") => Some(MotionKind::Live),
+            Some("embedded") => Some(MotionKind::Embedded),
+            _ => None,
+        },
     })
 }
 
 /// WHERE clause and parameters for a query (deleted media are never listed).
 fn filter(q: &MediaQuery) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
-    let mut sql = String::from(" WHERE m.presence != 'deleted'");
+    // A Live Photo's movie is part of its still, not a tile of its own.
+    let mut sql = String::from(" WHERE m.presence != 'deleted' AND m.live_of IS NULL");
     let mut args: Vec<Value> = Vec::new();
     if let Some(root) = q.root {
         sql.push_str(" AND m.root_id = ?");
@@ -118,7 +131,8 @@ pub(crate) fn frames(conn: &Connection, data_dir: &std::path::Path, id: MediaId)
 
 /// The cover in effect: the override if any, else the first pick.
 pub(crate) fn cover(conn: &Connection, data_dir: &std::path::Path, id: MediaId, version: i64, frames: &[Frame]) -> Result<Cover> {
-    let over: Option<(String, Option<u32>, Option<f64>, Option<String>)> = conn
+    type Override = (String, Option<u32>, Option<f64>, Option<String>);
+    let over: Option<Override> = conn
         .query_row(
             "SELECT kind, pick_rank, time, image FROM cover_overrides WHERE media_id = ?1",
             [id],
@@ -152,16 +166,22 @@ pub(crate) fn cover(conn: &Connection, data_dir: &std::path::Path, id: MediaId, 
 }
 
 pub(crate) fn detail(conn: &Connection, data_dir: &std::path::Path, id: MediaId) -> Result<MediaDetail> {
-    let (item, rotation, codec, picture) = conn
+    let (item, rotation, codec, picture, motion_note, motion_path) = conn
         .query_row(
-            &format!("SELECT {ITEM_COLUMNS}, m.picture FROM media m WHERE m.id = ?1 AND m.presence != 'deleted'"),
+            &format!(
+                "SELECT {ITEM_COLUMNS}, m.picture, m.motion_note,
+                   (SELECT l.path FROM media l WHERE l.live_of = m.id AND l.presence != 'deleted' ORDER BY l.id LIMIT 1)
+                 FROM media m WHERE m.id = ?1 AND m.presence != 'deleted'"
+            ),
             [id],
             |r| {
                 Ok((
                     item_from_row(r)?,
                     r.get::<_, Option<i32>>(16)?,
                     r.get::<_, Option<String>>(17)?,
-                    r.get::<_, Option<String>>(18)?,
+                    r.get::<_, Option<String>>(ITEM_COLUMN_COUNT)?,
+                    r.get::<_, Option<String>>(ITEM_COLUMN_COUNT + 1)?,
+                    r.get::<_, Option<String>>(ITEM_COLUMN_COUNT + 2)?,
                 ))
             },
         )
@@ -176,6 +196,8 @@ pub(crate) fn detail(conn: &Connection, data_dir: &std::path::Path, id: MediaId)
         rotation,
         codec,
         picture: picture.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default(),
+        motion_note,
+        motion_path: motion_path.map(PathBuf::from),
         frames,
         curve: curve.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or(serde_json::Value::Null),
         cover,

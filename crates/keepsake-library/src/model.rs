@@ -112,6 +112,20 @@ pub struct MediaItem {
     pub cover_kind: CoverKind,
     /// Changes whenever the cover image changes, so the UI can bust its caches.
     pub cover_version: i64,
+    /// A still that moves: a Live Photo (its movie is hidden from the grid) or a motion
+    /// photo (an MP4 inside the JPEG); served as `keepsake://…/motion/<id>`.
+    #[serde(default)]
+    pub motion: Option<MotionKind>,
+}
+
+/// How a still moves (see [`crate::motion`]).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MotionKind {
+    /// A Live Photo: the still and a movie file beside it.
+    Live,
+    /// A motion photo: the video is a byte range inside the still's file.
+    Embedded,
 }
 
 /// One of the engine's picks, as stored: its time, score and the reasons it was chosen.
@@ -163,6 +177,12 @@ pub struct MediaDetail {
     /// How the engine had to read the pictures (HDR tone-mapped, deinterlaced,
     /// non-square pixels), in words; empty for plain video and for photos.
     pub picture: Vec<String>,
+    /// Why a motion photo's video could not be used (it shows as a plain photo).
+    #[serde(default)]
+    pub motion_note: Option<String>,
+    /// A Live Photo's movie file.
+    #[serde(default)]
+    pub motion_path: Option<PathBuf>,
     pub frames: Vec<Frame>,
     /// The engine's per-candidate quality curve, as it returned it (for the timeline).
     pub curve: serde_json::Value,

@@ -246,6 +246,7 @@ pub(crate) fn reconcile_root(
     let mut report = ScanReport::default();
     conn.execute("UPDATE roots SET online = 1 WHERE id = ?1", [root_id])?;
     let mut existing: HashMap<String, Existing> = HashMap::new();
+    dirty: &mut std::collections::BTreeSet<String>,
     {
         let mut stmt = conn.prepare(
             "SELECT id, path, size, mtime_ms, presence FROM media WHERE root_id = ?1 AND presence != 'deleted'",
@@ -276,6 +277,9 @@ pub(crate) fn reconcile_root(
         let tx = conn.transaction()?;
         for (f, e) in chunk {
             if e.presence == "missing" {
+    // Folders whose Live Photo pairs may have changed (crate::motion).
+    dirty.extend(touched.iter().filter_map(|(f, _)| crate::motion::folder_of(&f.path)));
+    dirty.extend(existing.keys().filter_map(|p| crate::motion::folder_of(p)));
                 tx.execute("UPDATE media SET presence = 'present' WHERE id = ?1", [e.id])?;
                 report.restored += 1;
             }
@@ -309,7 +313,11 @@ pub(crate) fn reconcile_root(
 /// A file that is gone: kept as `deleted` (hidden everywhere) so that if it shows up
 /// elsewhere with the same fingerprint, its picks and cover come back with it.
 pub(crate) fn soft_delete(conn: &Connection, id: i64) -> Result<()> {
-    conn.execute("UPDATE media SET presence = 'deleted', deleted_ms = ?2 WHERE id = ?1", params![id, now_ms()])?;
+    // A deleted half of a Live Photo pairs with nothing (its folder is re-paired).
+    conn.execute(
+        "UPDATE media SET presence = 'deleted', deleted_ms = ?2, live_of = NULL WHERE id = ?1",
+        params![id, now_ms()],
+    )?;
     // Pending work is dropped; finished jobs stay (the picks they produced stay too).
     conn.execute("DELETE FROM jobs WHERE media_id = ?1 AND state = 'queued'", [id])?;
     Ok(())

@@ -368,8 +368,7 @@ impl WatchState {
             }
             self.pending.remove(&path);
             match self.library.index_file(&path) {
-                Ok(Some(ev)) => on_event(ev),
-                Ok(None) => {}
+                Ok(events) => events.into_iter().for_each(on_event),
                 Err(e) => tracing::warn!("could not index {}: {e}", path.display()),
             }
         }
