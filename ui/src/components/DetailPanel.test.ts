@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { invoke } from "@tauri-apps/api/core";
 import DetailPanel from "./DetailPanel.svelte";
 import { detail } from "../test/fixtures";
-import type { CoverChoice } from "../lib/api";
+import type { CoverChoice, MediaDetail } from "../lib/api";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 const mockedInvoke = vi.mocked(invoke);
@@ -128,5 +128,76 @@ describe("DetailPanel", () => {
     await fireEvent.click(screen.getByTestId("reset"));
     expect(mockedInvoke).toHaveBeenCalledWith("reset_cover", { id: 42 });
     await waitFor(() => expect(screen.getByTestId("cover-kind").dataset.kind).toBe("auto"));
+  });
+});
+
+describe("a photo that moves", () => {
+  const stillOf = (over: Partial<MediaDetail>): MediaDetail =>
+    detail(42, { kind: "photo", name: "IMG_0042.HEIC", path: "/albums/IMG_0042.HEIC", duration: null, frame_ranks: [], frames: [], curve: null, ...over });
+
+  async function shown() {
+    render(DetailPanel, { id: 42 });
+    await waitFor(() => expect(screen.getByTestId("detail-close")).toBeTruthy());
+    await waitFor(() => expect(screen.queryByTestId("stage-image") ?? screen.queryByTestId("motion-player")).toBeTruthy());
+  }
+
+  it("plays a Live Photo's motion muted and looped, and once with sound on request", async () => {
+    current = stillOf({ motion: "live", motion_path: "/albums/IMG_0042.MOV" });
+    await shown();
+    let v = screen.getByTestId("motion-player") as HTMLVideoElement;
+    expect(v.getAttribute("src")).toBe("keepsake://localhost/motion/42");
+    expect(v.getAttribute("poster")).toBe("keepsake://localhost/photo/42?v=1");
+    expect([v.muted, v.loop]).toEqual([true, true]);
+    expect(screen.getByTestId("motion-kind").textContent).toBe("Live Photo");
+    expect(screen.getByTestId("motion-path").textContent).toContain("/albums/IMG_0042.MOV");
+    await fireEvent.click(screen.getByTestId("motion-sound"));
+    v = screen.getByTestId("motion-player") as HTMLVideoElement;
+    expect([v.muted, v.loop]).toEqual([false, false]);
+    expect(screen.queryByTestId("motion-sound")).toBeNull();
+    // Once through, back to the silent loop.
+    await fireEvent(v, new Event("ended"));
+    v = screen.getByTestId("motion-player") as HTMLVideoElement;
+    expect([v.muted, v.loop]).toEqual([true, true]);
+    expect(screen.getByTestId("motion-sound")).toBeTruthy();
+  });
+
+  it("plays a motion photo's embedded video, with no sound button", async () => {
+    current = stillOf({ motion: "embedded" });
+    await shown();
+    const v = screen.getByTestId("motion-player") as HTMLVideoElement;
+    expect(v.getAttribute("src")).toBe("keepsake://localhost/motion/42");
+    expect(screen.getByTestId("motion-kind").textContent).toBe("Motion photo");
+    expect(screen.queryByTestId("motion-sound")).toBeNull();
+  });
+
+  it("waits to be asked under reduced motion", async () => {
+    vi.stubGlobal("matchMedia", (q: string) => ({ matches: q.includes("reduce"), media: q, addEventListener() {}, removeEventListener() {} }));
+    try {
+      current = stillOf({ motion: "live" });
+      await shown();
+      expect(screen.queryByTestId("motion-player")).toBeNull();
+      expect(screen.getByTestId("stage-image").getAttribute("src")).toBe("keepsake://localhost/photo/42?v=1");
+      await fireEvent.click(screen.getByTestId("motion-play"));
+      expect(screen.getByTestId("motion-player")).toBeTruthy();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it("shows the still and says why when a motion photo's video was not usable", async () => {
+    current = stillOf({ motion: null, motion_note: "motion photo's video offset points past the end of the file (5 of 5 bytes)" });
+    await shown();
+    expect(screen.queryByTestId("motion-player")).toBeNull();
+    expect(screen.getByTestId("stage-image")).toBeTruthy();
+    expect(screen.getByTestId("motion-note").textContent).toContain("offset points past the end");
+  });
+
+  it("falls back to the still when the motion can't be played", async () => {
+    current = stillOf({ motion: "embedded" });
+    await shown();
+    await fireEvent(screen.getByTestId("motion-player"), new Event("error"));
+    expect(screen.queryByTestId("motion-player")).toBeNull();
+    expect(screen.getByTestId("stage-image")).toBeTruthy();
+    expect(screen.getByTestId("motion-failed")).toBeTruthy();
   });
 });

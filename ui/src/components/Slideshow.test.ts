@@ -89,3 +89,44 @@ describe("Slideshow", () => {
     await vi.waitFor(() => expect(onnotice).toHaveBeenCalledWith("Export failed: the file is in one of your albums"));
   });
 });
+
+describe("photos that move", () => {
+  // Photo 1 is a Live Photo, photo 3 a motion photo, video 2 an ordinary video.
+  const moving = [
+    photo(3, { taken_at: 300, motion: "embedded" }),
+    video(2, { taken_at: 200 }),
+    photo(1, { taken_at: 100, motion: "live" }),
+  ];
+
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("plays their motion, muted and looped, instead of the still", async () => {
+    render(Slideshow, { items: moving, interval: 4000 });
+    let s = screen.getByTestId("slide") as HTMLVideoElement;
+    expect(s.tagName).toBe("VIDEO");
+    expect(s.getAttribute("src")).toBe("keepsake://localhost/motion/1");
+    expect(s.getAttribute("poster")).toBe("keepsake://localhost/photo/1?v=1");
+    expect([s.muted, s.loop]).toEqual([true, true]);
+    // The video's picks are still pictures.
+    await act(() => vi.advanceTimersByTime(4000));
+    expect(screen.getByTestId("slide").tagName).toBe("IMG");
+    expect(slide()).toBe("keepsake://localhost/frame/2/1?v=1");
+    for (let i = 0; i < 3; i++) await act(() => vi.advanceTimersByTime(4000));
+    s = screen.getByTestId("slide") as HTMLVideoElement;
+    expect(s.getAttribute("src")).toBe("keepsake://localhost/motion/3");
+  });
+
+  it("shows the still when the motion can't be played", async () => {
+    render(Slideshow, { items: moving, interval: 4000 });
+    await fireEvent(screen.getByTestId("slide"), new Event("error"));
+    expect(screen.getByTestId("slide").tagName).toBe("IMG");
+    expect(slide()).toBe("keepsake://localhost/photo/1?v=1");
+  });
+
+  it("shows stills under reduced motion", () => {
+    vi.stubGlobal("matchMedia", (q: string) => ({ matches: q.includes("reduce"), media: q, addEventListener() {}, removeEventListener() {} }));
+    render(Slideshow, { items: moving, interval: 4000 });
+    expect(screen.getByTestId("slide").tagName).toBe("IMG");
+    expect(slide()).toBe("keepsake://localhost/photo/1?v=1");
+  });
+});

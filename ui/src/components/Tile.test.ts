@@ -1,4 +1,4 @@
-import { act, render, screen } from "@testing-library/svelte";
+import { act, fireEvent, render, screen } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import Tile from "./Tile.svelte";
 import { photo, video } from "../test/fixtures";
@@ -134,5 +134,65 @@ describe("photo tile", () => {
     // A detached element that still pointed at the image would keep it decoded until
     // the next garbage collection.
     expect(img.hasAttribute("src")).toBe(false);
+  });
+});
+
+describe("photo that moves", () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const live = (id: number) => ({ ...photo(id), name: `IMG_${id}.HEIC`, motion: "live" as const });
+
+  function motionVideo(): HTMLVideoElement | null {
+    return screen.getByTestId("tile").querySelector("video");
+  }
+
+  it("shows the still with a LIVE badge, and plays the motion muted and looped while hovered", async () => {
+    render(Tile, { item: live(5) });
+    const tile = screen.getByTestId("tile");
+    expect(tile.querySelector("img")?.getAttribute("src")).toBe("keepsake://localhost/photo/5?v=1");
+    expect(screen.getByTestId("motion-badge").textContent).toContain("LIVE");
+    expect(motionVideo(), "no video until asked for").toBeNull();
+    await fireEvent.pointerEnter(tile);
+    const v = motionVideo();
+    expect(v?.getAttribute("src")).toBe("keepsake://localhost/motion/5");
+    expect(v?.muted).toBe(true);
+    expect(v?.loop).toBe(true);
+    expect(tile.dataset.playing).toBe("true");
+    // The still stays under it until the video has a picture.
+    expect(v?.classList.contains("shown")).toBe(false);
+    await fireEvent(v!, new Event("playing"));
+    expect(v?.classList.contains("shown")).toBe(true);
+    await fireEvent.pointerLeave(tile);
+    expect(motionVideo()).toBeNull();
+    expect(tile.querySelector("img")).not.toBeNull();
+  });
+
+  it("plays on keyboard focus too, and stops on blur", async () => {
+    render(Tile, { item: { ...photo(6), motion: "embedded" as const } });
+    const tile = screen.getByTestId("tile");
+    expect(screen.getByTestId("motion-badge").textContent).toContain("MOTION");
+    await fireEvent.focus(tile);
+    expect(motionVideo()?.getAttribute("src")).toBe("keepsake://localhost/motion/6");
+    await fireEvent.blur(tile);
+    expect(motionVideo()).toBeNull();
+  });
+
+  it("does not play under reduced motion, but still says it moves", async () => {
+    vi.stubGlobal("matchMedia", (q: string) => ({ matches: q.includes("reduce"), media: q, addEventListener() {}, removeEventListener() {} }));
+    render(Tile, { item: live(5) });
+    const tile = screen.getByTestId("tile");
+    await fireEvent.pointerEnter(tile);
+    await fireEvent.focus(tile);
+    expect(motionVideo()).toBeNull();
+    expect(tile.dataset.playing).toBe("false");
+    expect(screen.getByTestId("motion-badge")).toBeTruthy();
+  });
+
+  it("a plain photo has no badge and nothing to play", async () => {
+    render(Tile, { item: photo(3) });
+    const tile = screen.getByTestId("tile");
+    await fireEvent.pointerEnter(tile);
+    expect(motionVideo()).toBeNull();
+    expect(screen.queryByTestId("motion-badge")).toBeNull();
+    expect(tile.dataset.motion).toBe("none");
   });
 });

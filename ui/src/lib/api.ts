@@ -121,7 +121,13 @@ export interface MediaItem {
   frame_ranks: number[];
   cover_kind: CoverKind;
   cover_version: number;
+  /** A still that moves: a Live Photo (with its movie) or a motion photo (an MP4 inside
+   * the JPEG); its motion is `motionUrl(id)`. Absent or null for everything else. */
+  motion?: MotionKind | null;
 }
+
+/** How a still moves (mirrors the library's `MotionKind`). */
+export type MotionKind = "live" | "embedded";
 
 export interface MediaPage {
   items: MediaItem[];
@@ -167,6 +173,10 @@ export interface MediaDetail extends MediaItem {
   codec: string | null;
   /** How the engine had to read the pictures (HDR tone-mapped, deinterlaced, ...). */
   picture: string[];
+  /** Why a motion photo's video could not be used (it shows as a plain photo). */
+  motion_note?: string | null;
+  /** A Live Photo's movie file. */
+  motion_path?: string | null;
   frames: Frame[];
   curve: CurvePoint[] | unknown;
   cover: Cover;
@@ -336,6 +346,12 @@ export function momentUrl(id: number, time: number): string {
 /** The video itself, served with Range support for in-window playback. */
 export function videoUrl(id: number): string {
   return `${protocolBase()}/video/${id}`;
+}
+
+/** A still's motion (a Live Photo's movie, or a motion photo's MP4 served from inside
+ * the JPEG), with Range support. */
+export function motionUrl(id: number): string {
+  return `${protocolBase()}/motion/${id}`;
 }
 
 /** Full screen for the slideshow (the window plugin's own command, granted in capabilities). */

@@ -1,11 +1,14 @@
 // Turns album items into slides: by date taken, each photo once, each video by its cover
-// and then its other best picks.
-import { coverUrl, frameUrl, photoUrl, type MediaItem } from "./api";
+// and then its other best picks. A photo that moves (Live Photo, motion photo) carries
+// its motion, which the slideshow plays instead of the still.
+import { coverUrl, frameUrl, motionUrl, photoUrl, type MediaItem } from "./api";
 
 export interface Slide {
   key: string;
   src: string;
   item: MediaItem;
+  /** The motion to play over the still (`src` stays its poster and fallback). */
+  motion?: string;
 }
 
 /** The slides for a slideshow of `items`, oldest first. */
@@ -14,7 +17,10 @@ export function buildSlides(items: MediaItem[], picksPerVideo = 3): Slide[] {
   const slides: Slide[] = [];
   for (const item of sorted) {
     if (item.kind === "photo") {
-      if (item.state !== "failed" && item.state !== "missing") slides.push({ key: `p${item.id}`, src: photoUrl(item.id, item.cover_version), item });
+      if (item.state === "failed" || item.state === "missing") continue;
+      const slide: Slide = { key: `p${item.id}`, src: photoUrl(item.id, item.cover_version), item };
+      if (item.motion) slide.motion = motionUrl(item.id);
+      slides.push(slide);
       continue;
     }
     const ranks = [...item.frame_ranks].sort((a, b) => a - b);
