@@ -759,11 +759,21 @@ impl Library {
         if let Some((last, _)) = todo.last() {
             self.inner.dates_cursor.store(*last, Ordering::Relaxed);
         }
-        let dates: Vec<(i64, Option<i64>)> =
-            todo.iter().map(|(id, path)| (*id, crate::taken::exif_taken_at(Path::new(path)))).collect();
+        // The same pass stores each photo's upright size (header only, every format).
+        let dates: Vec<(i64, Option<i64>, Option<u32>, Option<u32>)> = todo
+            .iter()
+            .map(|(id, path)| {
+                let size = keepsake_imaging::photo_info(Path::new(path)).ok();
+                (*id, crate::taken::exif_taken_at(Path::new(path)), size.map(|s| s.width), size.map(|s| s.height))
+            })
+            .collect();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for (id, date) in &dates {
+        for (id, date, w, h) in &dates {
+            tx.execute(
+                "UPDATE media SET width = COALESCE(?2, width), height = COALESCE(?3, height) WHERE id = ?1",
+                params![id, w, h],
+            )?;
             match date {
                 Some(t) => tx.execute(
                     "UPDATE media SET taken_at = ?2, taken_source = 'exif' WHERE id = ?1",

@@ -23,8 +23,12 @@ const VIDEO_EXT: &[&str] = &[
     "mp4", "mov", "m4v", "qt", "mkv", "avi", "divx", "webm", "3gp", "3g2", "mts", "m2ts", "m2t", "ts",
     "mod", "tod", "vob", "dv", "wmv", "asf", "flv", "f4v", "ogv", "mpg", "mpeg", "mpe", "m2v",
 ];
-const PHOTO_EXT: &[&str] =
-    &["jpg", "jpeg", "png", "webp", "gif", "heic", "heif", "tif", "tiff", "bmp", "avif"];
+/// RAWs (dng ... rw2) are shown by their embedded preview (keepsake-imaging); `hif` is
+/// the HEIF extension Canon and Fujifilm cameras write.
+const PHOTO_EXT: &[&str] = &[
+    "jpg", "jpeg", "png", "webp", "gif", "heic", "heif", "hif", "tif", "tiff", "bmp", "avif", "dng", "cr2", "cr3",
+    "nef", "arw", "raf", "orf", "rw2",
+];
 /// Folder names that belong to the system or other apps, never to the album.
 const SYSTEM_DIRS: &[&str] = &[
     "@eaDir", "$RECYCLE.BIN", "System Volume Information", "lost+found", "#recycle", "#snapshot",
@@ -470,6 +474,14 @@ pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, rea
     if f.kind == MediaKind::Video {
         crate::jobs::enqueue_tx(conn, id, 0)?;
     }
+    if f.kind == MediaKind::Photo && read_exif {
+        // Already opened for its date: its upright size too (a bulk scan leaves both to
+        // Library::fill_photo_dates).
+        if let Ok(info) = keepsake_imaging::photo_info(Path::new(&f.path)) {
+            let size = params![id, info.width, info.height];
+            conn.execute("UPDATE media SET width = ?2, height = ?3 WHERE id = ?1", size)?;
+        }
+    }
     Ok(id)
 }
 
@@ -525,6 +537,9 @@ mod tests {
         assert_eq!(media_kind(Path::new("/a/B.MP4")), Some(MediaKind::Video));
         assert_eq!(media_kind(Path::new("/a/b.jpeg")), Some(MediaKind::Photo));
         assert_eq!(media_kind(Path::new("/a/b.txt")), None);
+        for ext in ["dng", "CR2", "cr3", "nef", "arw", "RAF", "orf", "rw2", "hif", "heic", "avif", "tif", "bmp"] {
+            assert_eq!(media_kind(Path::new(&format!("/a/photo.{ext}"))), Some(MediaKind::Photo), "{ext}");
+        }
         for ext in ["vob", "MOD", "tod", "m2t", "dv", "3g2", "flv", "ogv", "asf", "divx", "mpe", "mts"] {
             assert_eq!(media_kind(Path::new(&format!("/a/clip.{ext}"))), Some(MediaKind::Video), "{ext}");
         }

@@ -1,6 +1,12 @@
 //! When a photo or video was taken: EXIF DateTimeOriginal for photos, the container's
 //! creation_time for videos (from the engine's probe), else the file's mtime. Family
 //! albums sort by this, and copying files around resets mtimes.
+//!
+//! Photo EXIF is read by kamadak-exif for JPEG, PNG, WebP and TIFF; RAWs and HEIF/AVIF
+//! go to keepsake-imaging's bounded container parsers instead ([`keepsake_imaging::exif_date`]):
+//! their EXIF sits where kamadak-exif does not look (a RAF's preview JPEG, CR3's CMT
+//! boxes, ORF/RW2 with their own TIFF magic, AVIF's brands) or would be found only by
+//! reading the whole 20-60 MB file into memory (DNG, NEF, ARW, CR2).
 
 use std::path::Path;
 
@@ -27,6 +33,10 @@ impl TakenSource {
 /// named pipe would block the read forever; see [`crate::util::open_regular`]).
 pub fn exif_taken_at(path: &Path) -> Option<i64> {
     let file = crate::util::open_regular(path, false).ok()?;
+    let format = keepsake_imaging::sniff(path).ok()?;
+    if format == keepsake_imaging::PhotoFormat::Raw || format.needs_worker() {
+        return keepsake_imaging::exif_date(path).ok().flatten().and_then(|s| parse_datetime(&s));
+    }
     let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
     let exif = exif::Reader::new().read_from_container(&mut reader).ok()?;
     for tag in [exif::Tag::DateTimeOriginal, exif::Tag::DateTime] {
@@ -82,6 +92,28 @@ mod tests {
         assert_eq!(parse_datetime("2024-02-29 12:34:56"), Some(1_709_210_096));
         assert_eq!(parse_datetime("0000:00:00 00:00:00"), None);
         assert_eq!(parse_datetime("garbage"), None);
+    }
+
+    #[test]
+    fn heic_and_raw_dates_come_from_their_containers() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("src.png");
+        image::RgbImage::from_pixel(64, 48, image::Rgb([200, 100, 50])).save(&png).unwrap();
+        let heic = dir.path().join("photo.heic");
+        let ok = std::process::Command::new("heif-enc").arg(&png).arg("-o").arg(&heic).status().unwrap();
+        assert!(ok.success());
+        let tif = dir.path().join("photo.nef");
+        let pixels = image::RgbImage::from_pixel(64, 48, image::Rgb([200, 100, 50]));
+        pixels.save_with_format(&tif, image::ImageFormat::Tiff).unwrap();
+        for p in [&heic, &tif] {
+            let ok = std::process::Command::new("exiftool")
+                .args(["-overwrite_original", "-DateTimeOriginal=2021:07:08 09:10:11"])
+                .arg(p)
+                .status()
+                .unwrap();
+            assert!(ok.success());
+            assert_eq!(exif_taken_at(p), parse_datetime("2021:07:08 09:10:11"), "{}", p.display());
+        }
     }
 
     #[test]
