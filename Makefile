@@ -6,7 +6,8 @@ export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug
 RELEASE := $(CARGO_TARGET_DIR)/release
 
-.PHONY: run test setup build ui test-rust test-ui test-e2e eval bench doctor screenshot screenshots deb clean
+.PHONY: run test setup build ui test-rust test-ui test-e2e test-corpus corpus eval bench doctor screenshot screenshots \
+	deb clean
 
 ## Launch the app (HEADLESS=1: under Xvfb, for machines without a display).
 run: build
@@ -17,7 +18,7 @@ test:
 	@scripts/setup.sh test
 	$(MAKE) --no-print-directory ui
 	cargo build --locked -p keepsake-cli -p keepsake-app
-	$(MAKE) --no-print-directory test-rust test-ui test-e2e
+	$(MAKE) --no-print-directory test-rust test-ui test-e2e test-corpus
 
 setup:
 	@scripts/setup.sh run
@@ -37,6 +38,16 @@ test-ui:
 
 test-e2e:
 	tests/e2e/run.sh $(BIN)/keepsake-app
+
+## A small mutation corpus (damaged photos and videos) through the library; writes no report.
+test-corpus:
+	python3 tests/corpus/corpus.py --keepsake $(BIN)/keepsake
+
+## The full mutation corpus, a few hundred damaged files, and its report (docs/corpus.md).
+corpus:
+	@scripts/setup.sh test
+	cargo build --locked --release -p keepsake-cli
+	python3 tests/corpus/corpus.py --keepsake $(RELEASE)/keepsake --count 400 --write docs/corpus.md
 
 ## Frame-selection quality report (evaluation set built from registry media).
 eval:

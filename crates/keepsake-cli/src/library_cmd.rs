@@ -1,5 +1,5 @@
 //! Library subcommands: `add`, `remove`, `scan`, `analyze`, `watch`, `status`, `ls`,
-//! `cover`, `jobs`. Each opens the library in the data directory (KEEPSAKE_DATA_DIR
+//! `thumbnails`, `cover`, `jobs`. Each opens the library in the data directory (KEEPSAKE_DATA_DIR
 //! overrides it), does one thing and prints a short human summary (or JSON).
 
 use std::io::{IsTerminal, Write};
@@ -11,8 +11,8 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use keepsake_library::{
-    Analyzer, AnalyzerConfig, CoverChoice, Library, LibraryEvent, MediaDetail, MediaQuery, MediaState, QueueProgress,
-    ScanProgress, ScanReport, SortOrder, Watcher, WatcherConfig,
+    Analyzer, AnalyzerConfig, CoverChoice, ImageKey, Library, LibraryError, LibraryEvent, MediaDetail, MediaKind,
+    MediaQuery, MediaState, QueueProgress, ScanProgress, ScanReport, SortOrder, Watcher, WatcherConfig,
 };
 use serde::Serialize;
 
@@ -32,6 +32,9 @@ pub enum LibraryCommand {
     Status,
     /// List indexed media.
     Ls(LsArgs),
+    /// Make every photo's grid copy, as the app does on first view; prints how many were
+    /// made and which failed (an unreadable photo is reported, not an error).
+    Thumbnails(ThumbnailsArgs),
     /// Choose or reset the cover of a video.
     #[command(subcommand)]
     Cover(CoverCommand),
@@ -44,6 +47,13 @@ pub enum LibraryCommand {
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// JSON: an array of media with their frames and cover.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ThumbnailsArgs {
+    /// JSON: one object per photo with its thumbnail or the reason it has none.
     #[arg(long)]
     json: bool,
 }
@@ -94,6 +104,7 @@ pub fn run(cmd: LibraryCommand) -> Result<ExitCode> {
         LibraryCommand::Watch => watch()?,
         LibraryCommand::Status => status()?,
         LibraryCommand::Ls(args) => ls(args)?,
+        LibraryCommand::Thumbnails(args) => thumbnails(args)?,
         LibraryCommand::Cover(c) => cover(c)?,
         LibraryCommand::Jobs(args) => jobs(args)?,
     }
@@ -285,6 +296,65 @@ fn ls(args: LsArgs) -> Result<()> {
         let cover = serde_json::to_value(d.cover.kind)?.as_str().unwrap_or("").to_owned();
         let err = d.item.error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
         println!("{state:8} {:5} {} frames  cover={cover:5}  {}{err}", if d.item.kind == keepsake_library::MediaKind::Video { "video" } else { "photo" }, d.frames.len(), d.item.path.display());
+    }
+    Ok(())
+}
+
+/// One photo in `thumbnails --json`.
+#[derive(Serialize)]
+struct ThumbnailEntry {
+    id: i64,
+    path: PathBuf,
+    /// The grid copy, when one was made (or was there already).
+    thumbnail: Option<PathBuf>,
+    /// Why the photo has none: it is unreadable (and marked `failed`).
+    failed: Option<String>,
+    /// Why making it went wrong for a reason that is not the photo's own.
+    error: Option<String>,
+}
+
+/// Renders each photo's grid thumbnail and its small copy through [`Library::image_path`],
+/// the path the app's `keepsake://` protocol takes. Unreadable photos are marked failed
+/// by the library and listed here; any other error makes the command fail at the end.
+fn thumbnails(args: ThumbnailsArgs) -> Result<()> {
+    let lib = open()?;
+    let photos = lib.media(&MediaQuery { kind: Some(MediaKind::Photo), sort: SortOrder::Name, ..Default::default() })?;
+    let mut entries = Vec::with_capacity(photos.len());
+    for item in photos {
+        let mut entry =
+            ThumbnailEntry { id: item.id, path: item.path.clone(), thumbnail: None, failed: None, error: None };
+        match item.state {
+            MediaState::Missing => continue,
+            MediaState::Failed => entry.failed = Some(item.error.unwrap_or_else(|| "unreadable photo".into())),
+            _ => match lib.image_path(&ImageKey::Photo(item.id)) {
+                Ok(path) => match lib.image_path(&ImageKey::Small(Box::new(ImageKey::Photo(item.id)))) {
+                    Ok(_) => entry.thumbnail = Some(path),
+                    Err(e) => entry.error = Some(format!("small copy: {e}")),
+                },
+                Err(LibraryError::Unreadable { reason, .. }) => entry.failed = Some(reason),
+                Err(e) => entry.error = Some(e.to_string()),
+            },
+        }
+        entries.push(entry);
+    }
+    let made = entries.iter().filter(|e| e.thumbnail.is_some()).count();
+    let failed = entries.iter().filter(|e| e.failed.is_some()).count();
+    let errors = entries.iter().filter(|e| e.error.is_some()).count();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+    } else {
+        for e in &entries {
+            if let Some(why) = &e.failed {
+                println!("unreadable {}: {why}", e.path.display());
+            }
+            if let Some(why) = &e.error {
+                println!("error {}: {why}", e.path.display());
+            }
+        }
+        println!("{made} thumbnails made, {failed} photos unreadable, {errors} errors");
+    }
+    if errors > 0 {
+        bail!("{errors} photo thumbnail(s) could not be made for a reason other than the photo");
     }
     Ok(())
 }
