@@ -136,15 +136,6 @@ pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> 
             let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
             video_response(&detail.item.path, range.as_deref())
         }
-    }
-}
-
-fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(body.as_bytes().to_vec())
-        .unwrap_or_else(|_| Response::new(Vec::new()))
         Resource::Motion(id) => {
             // Resolved by the library: a file inside an album, checked as it is now.
             let source = match state.library.motion_source(id) {
@@ -156,6 +147,15 @@ fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
             let span = Span { offset: source.offset, length: Some(source.length), mime: Some(source.mime) };
             span_response(&source.path, span, range.as_deref())
         }
+    }
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(body.as_bytes().to_vec())
+        .unwrap_or_else(|_| Response::new(Vec::new()))
 }
 
 fn mime(path: &Path) -> &'static str {
@@ -207,15 +207,6 @@ pub fn parse_range(header: &str, len: u64) -> Option<(u64, u64)> {
 }
 
 fn video_response(path: &Path, range: Option<&str>) -> Response<Vec<u8>> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) => return text(StatusCode::NOT_FOUND, &e.to_string()),
-    };
-    let file_len = match file.metadata() {
-        Ok(m) => m.len(),
-        Err(e) => return text(StatusCode::NOT_FOUND, &e.to_string()),
-    };
-    let (start, end) = match range {
     span_response(path, Span { offset: 0, length: None, mime: None }, range)
 }
 
@@ -232,6 +223,21 @@ struct Span {
 /// start and never reach outside it (a motion photo's MP4 is served from inside the
 /// JPEG, and the player sees only the MP4).
 fn span_response(path: &Path, span: Span, range: Option<&str>) -> Response<Vec<u8>> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return text(StatusCode::NOT_FOUND, &e.to_string()),
+    };
+    let file_len = match file.metadata() {
+        Ok(m) => m.len(),
+        Err(e) => return text(StatusCode::NOT_FOUND, &e.to_string()),
+    };
+    // The span must lie inside the file as it is now.
+    let len = match span.length {
+        None => file_len.saturating_sub(span.offset),
+        Some(n) if span.offset.checked_add(n).is_some_and(|end| end <= file_len) => n,
+        Some(_) => return text(StatusCode::NOT_FOUND, "the video is no longer where the index says"),
+    };
+    let (start, end) = match range {
         Some(r) => match parse_range(r, len) {
             Some(found) => found,
             None => {
@@ -240,12 +246,6 @@ fn span_response(path: &Path, span: Span, range: Option<&str>) -> Response<Vec<u
                     .header(header::CONTENT_RANGE, format!("bytes */{len}"))
                     .body(Vec::new())
                     .unwrap_or_else(|_| Response::new(Vec::new()))
-    // The span must lie inside the file as it is now.
-    let len = match span.length {
-        None => file_len.saturating_sub(span.offset),
-        Some(n) if span.offset.checked_add(n).is_some_and(|end| end <= file_len) => n,
-        Some(_) => return text(StatusCode::NOT_FOUND, "the video is no longer where the index says"),
-    };
             }
         },
         None => (0, len.saturating_sub(1).min(MAX_CHUNK - 1)),
@@ -286,6 +286,10 @@ mod tests {
         assert_eq!(parse("/tile/4/../../etc"), None);
         assert_eq!(parse("/moment/4/7250"), Some(Resource::Moment { id: 4, millis: 7250 }));
         assert_eq!(parse("/video/5"), Some(Resource::Video(5)));
+        assert_eq!(parse("/motion/5"), Some(Resource::Motion(5)));
+        for bad in ["/motion/0", "/motion/-3", "/motion/5/1", "/motion/x", "/motion/"] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
         for bad in ["/cover/-1", "/cover/0", "/cover/abc", "/frame/3/0", "/frame/3/99", "/etc/passwd", "/cover/1/../../x", "/%2Fetc%2Fpasswd", "", "/video/1/2"] {
             assert_eq!(parse(bad), None, "{bad}");
         }
@@ -295,10 +299,6 @@ mod tests {
     fn ranges_follow_rfc_7233() {
         assert_eq!(parse_range("bytes=0-99", 1000), Some((0, 99)));
         assert_eq!(parse_range("bytes=900-", 1000), Some((900, 999)));
-        assert_eq!(parse("/motion/5"), Some(Resource::Motion(5)));
-        for bad in ["/motion/0", "/motion/-3", "/motion/5/1", "/motion/x", "/motion/"] {
-            assert_eq!(parse(bad), None, "{bad}");
-        }
         assert_eq!(parse_range("bytes=-100", 1000), Some((900, 999)));
         assert_eq!(parse_range("bytes=0-5000", 1000), Some((0, 999)));
         assert_eq!(parse_range("bytes=1000-", 1000), None);
@@ -352,7 +352,6 @@ mod tests {
         assert_eq!(whole.body().len(), 10_000);
         assert_eq!(video_response(&path, Some("bytes=20000-")).status(), StatusCode::RANGE_NOT_SATISFIABLE);
     }
-}
 
     /// A motion photo: a JPEG, then the MP4. Served from the MP4's first byte to its
     /// last, with ranges relative to it; nothing of the JPEG leaks, whatever is asked.
@@ -413,3 +412,4 @@ mod tests {
         let stale = Span { offset: u64::MAX, length: Some(2), mime: None };
         assert_eq!(span_response(&path, stale, Some("bytes=0-")).status(), StatusCode::NOT_FOUND);
     }
+}

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use keepsake_library::{
-    Analyzer, AnalyzerConfig, CoverChoice, ImageKey, Library, LibraryError, LibraryEvent, MediaDetail, MediaKind,
+    Analyzer, AnalyzerConfig, CoverChoice, ImageKey, Library, LibraryEvent, MediaDetail, MediaKind,
     MediaQuery, MediaState, QueueProgress, ScanProgress, ScanReport, SortOrder, Watcher, WatcherConfig,
 };
 use serde::Serialize;
@@ -331,8 +331,13 @@ fn thumbnails(args: ThumbnailsArgs) -> Result<()> {
                     Ok(_) => entry.thumbnail = Some(path),
                     Err(e) => entry.error = Some(format!("small copy: {e}")),
                 },
-                Err(LibraryError::Unreadable { reason, .. }) => entry.failed = Some(reason),
-                Err(e) => entry.error = Some(e.to_string()),
+                // The library marks a photo it cannot read `failed`, with the reason.
+                Err(e) => match lib.media_by_id(item.id) {
+                    Ok(d) if d.item.state == MediaState::Failed => {
+                        entry.failed = Some(d.item.error.unwrap_or_else(|| e.to_string()))
+                    }
+                    _ => entry.error = Some(e.to_string()),
+                },
             },
         }
         entries.push(entry);

@@ -246,11 +246,11 @@ pub(crate) fn reconcile_root(
     conn: &mut Connection,
     root_id: RootId,
     found: Vec<FoundFile>,
+    dirty: &mut std::collections::BTreeSet<String>,
 ) -> Result<(ScanReport, Vec<FoundFile>)> {
     let mut report = ScanReport::default();
     conn.execute("UPDATE roots SET online = 1 WHERE id = ?1", [root_id])?;
     let mut existing: HashMap<String, Existing> = HashMap::new();
-    dirty: &mut std::collections::BTreeSet<String>,
     {
         let mut stmt = conn.prepare(
             "SELECT id, path, size, mtime_ms, presence FROM media WHERE root_id = ?1 AND presence != 'deleted'",
@@ -277,13 +277,13 @@ pub(crate) fn reconcile_root(
             None => new.push(f),
         }
     }
+    // Folders whose Live Photo pairs may have changed (crate::motion).
+    dirty.extend(touched.iter().filter_map(|(f, _)| crate::motion::folder_of(&f.path)));
+    dirty.extend(existing.keys().filter_map(|p| crate::motion::folder_of(p)));
     for chunk in touched.chunks(BATCH) {
         let tx = conn.transaction()?;
         for (f, e) in chunk {
             if e.presence == "missing" {
-    // Folders whose Live Photo pairs may have changed (crate::motion).
-    dirty.extend(touched.iter().filter_map(|(f, _)| crate::motion::folder_of(&f.path)));
-    dirty.extend(existing.keys().filter_map(|p| crate::motion::folder_of(p)));
                 tx.execute("UPDATE media SET presence = 'present' WHERE id = ?1", [e.id])?;
                 report.restored += 1;
             }
