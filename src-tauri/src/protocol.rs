@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, Once};
 
-use keepsake_library::{ImageKey, MediaKind};
+use keepsake_library::{ImageKey, LibraryError, LibraryEvent, MediaKind};
 use tauri::http::{header, Request, Response, StatusCode};
 use tauri::{AppHandle, Manager};
 
@@ -119,7 +119,16 @@ pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> 
     match resource {
         Resource::Image(key) => match state.library.image_path(&key) {
             Ok(path) => file_response(&path, "max-age=31536000, immutable"),
-            Err(e) => text(StatusCode::NOT_FOUND, &e.to_string()),
+            Err(e) => {
+                if let LibraryError::Unreadable { id, .. } = &e {
+                    // Marked failed just now: the grid refreshes the tile, which then
+                    // says "Unreadable" and why (and asks for no picture again).
+                    if let Ok(detail) = state.library.media_by_id(*id) {
+                        crate::events::emit_library(app, &LibraryEvent::MediaChanged { id: *id, path: detail.item.path });
+                    }
+                }
+                text(StatusCode::NOT_FOUND, &e.to_string())
+            }
         },
         Resource::Moment { id, millis } => match state.library.moment_preview(id, millis) {
             Ok(path) => file_response(&path, "max-age=3600"),

@@ -22,6 +22,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         let mut value = serde_json::to_value(&report)?;
         value["data_dir"] = serde_json::Value::from(data_dir.to_string_lossy().into_owned());
         value["ok"] = serde_json::Value::from(report.complete());
+        value["libheif"] = serde_json::Value::from(keepsake_heif::libheif_version());
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         let f = &report.ffmpeg;
@@ -30,6 +31,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             "FFmpeg        avformat {}  avcodec {}  avutil {}  swscale {}",
             f.avformat, f.avcodec, f.avutil, f.swscale
         );
+        println!("libheif       {} (HEIC/HEIF and AVIF photos)", keepsake_heif::libheif_version());
         match (&report.onnxruntime, &report.onnxruntime_problem) {
             (Some(path), _) => println!(
                 "ONNX Runtime  {} loaded from {}",

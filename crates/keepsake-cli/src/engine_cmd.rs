@@ -243,8 +243,7 @@ fn preview(args: PreviewArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn thumbnail(args: ThumbnailArgs) -> anyhow::Result<ExitCode> {
-    let t = keepsake_imaging::thumbnail(&args.photo, &args.out, args.max_side, keepsake_imaging::DEFAULT_MAX_PIXELS)
-        .map_err(|e| anyhow!("{e}"))?;
+    let t = crate::photo::thumbnail(&args.photo, &args.out, args.max_side).map_err(|e| anyhow!("{e}"))?;
     println!("{}: {}x{}", args.out.display(), t.width, t.height);
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@
 mod doctor;
 mod engine_cmd;
 mod library_cmd;
+mod photo;
 mod worker;
 mod worker_engine;
 

@@ -8,7 +8,7 @@
 //! `KEEPSAKE_WORKER_TEST_FAULT=abort:NEEDLE`, `hang:NEEDLE` or `oom:NEEDLE`
 //! (comma-separated rules) makes `analyze` of any video whose path contains NEEDLE abort
 //! the process, hang, or allocate until the worker's memory limit stops it; so does
-//! `render_moment` of such a video.
+//! `render_moment` of such a video and `photo_thumbnail` of such a photo.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -51,6 +51,10 @@ fn handle(engine: &mut crate::worker_engine::WorkerEngine, req: WorkerRequest) -
         WorkerRequest::RenderMoment { video, time, out, max_side } => {
             injected_fault(&video);
             reply(engine.render_moment(&video, time, &out, max_side), |_, ()| {})
+        }
+        WorkerRequest::PhotoThumbnail { photo, out, max_side } => {
+            injected_fault(&photo);
+            reply(crate::photo::thumbnail(&photo, &out, max_side).map_err(|e| e.to_string()), |_, _| {})
         }
         WorkerRequest::ExportSlideshow { images, out, format } => {
             reply(export_slideshow(&images, &out, format), |r, e| r.export = Some(e))

@@ -221,3 +221,70 @@ fn the_engine_setup_comes_from_a_worker() {
     let err = missing.engine_setup().unwrap_err();
     assert!(err.to_string().contains("cannot start the worker"), "{err}");
 }
+
+/// HEIC and AVIF photos are thumbnailed by a worker (libheif never loads in the calling
+/// process); a photo that cannot be read for a reason of its own — a truncated HEIC, a
+/// PNG that is not one, a HEIC on which the decoder crashes — is marked `failed` with
+/// that reason, is not decoded again until it changes, and the rest of the album is
+/// unaffected. Nothing is written into the album.
+#[test]
+fn heif_photos_come_from_a_worker_and_unreadable_photos_say_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let album = tmp.path().join("album");
+    std::fs::create_dir_all(&album).unwrap();
+    let png = tmp.path().join("cat.png");
+    image::open(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/chelsea.png"))
+        .unwrap()
+        .resize_exact(1200, 900, image::imageops::FilterType::Triangle)
+        .save(&png)
+        .unwrap();
+    let heif_enc = |out: &Path, extra: &[&str]| {
+        let status = std::process::Command::new("heif-enc").args(["-q", "70"]).args(extra).arg(&png).arg("-o").arg(out)
+            .stdout(std::process::Stdio::null()).status().expect("heif-enc (scripts/setup.sh installs libheif-examples)");
+        assert!(status.success());
+    };
+    heif_enc(&album.join("IMG_0101.HEIC"), &[]);
+    heif_enc(&album.join("photo.avif"), &["-A"]);
+    let good = std::fs::read(album.join("IMG_0101.HEIC")).unwrap();
+    std::fs::write(album.join("IMG_0102.HEIC"), &good[..good.len() / 2]).unwrap();
+    std::fs::write(album.join("IMG_0103.HEIC"), &good).unwrap();
+    std::fs::write(album.join("not really.png"), b"\x89PNG\r\n\x1a\n and then nothing a decoder wants").unwrap();
+    let listing = |dir: &Path| {
+        let mut v: Vec<_> = std::fs::read_dir(dir).unwrap().flatten()
+            .map(|e| (e.file_name(), std::fs::read(e.path()).unwrap())).collect();
+        v.sort();
+        v
+    };
+    let before = listing(&album);
+
+    // IMG_0103 crashes the worker's decoder (the test-only fault switch aborts on it).
+    std::env::set_var("KEEPSAKE_WORKER_TEST_FAULT", "abort:IMG_0103");
+    let data = tmp.path().join("data");
+    let lib = Library::open_with_worker(&data, Some(worker())).unwrap();
+    lib.add_root(&album, &no_progress).unwrap();
+    let by_name = |n: &str| lib.media(&MediaQuery { search: Some(n.into()), ..Default::default() }).unwrap()[0].clone();
+
+    for name in ["IMG_0101.HEIC", "photo.avif"] {
+        let item = by_name(name);
+        let thumb = lib.image_path(&ImageKey::Photo(item.id)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(thumb.starts_with(&data));
+        assert_eq!(image::image_dimensions(&thumb).unwrap(), (512, 384), "{name}");
+        let small = lib.image_path(&ImageKey::Small(Box::new(ImageKey::Photo(item.id)))).unwrap();
+        assert!((256..=257).contains(&image::image_dimensions(&small).unwrap().1), "{name}: small copy from the grid copy");
+        assert_ne!(lib.media_by_id(item.id).unwrap().item.state, MediaState::Failed, "{name}");
+    }
+
+    for (name, says) in [("IMG_0102.HEIC", ""), ("not really.png", "not really.png"), ("IMG_0103.HEIC", "aborted")] {
+        let item = by_name(name);
+        let err = lib.image_path(&ImageKey::Photo(item.id)).unwrap_err();
+        assert!(matches!(err, LibraryError::Unreadable { id, .. } if id == item.id), "{name}: {err:?}");
+        assert!(err.to_string().contains(says), "{name}: {err}");
+        let now = lib.media_by_id(item.id).unwrap().item;
+        assert_eq!(now.state, MediaState::Failed, "{name}");
+        assert_eq!(now.error.as_deref(), Some(err.to_string().as_str()), "{name}: the tile's reason");
+        // Asked again (the grid refreshed): refused from the index, not decoded again.
+        assert!(matches!(lib.image_path(&ImageKey::Photo(item.id)), Err(LibraryError::NoImage(_))), "{name}");
+    }
+    std::env::remove_var("KEEPSAKE_WORKER_TEST_FAULT");
+    assert_eq!(listing(&album), before, "nothing was written into the album");
+}

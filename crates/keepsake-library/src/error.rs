@@ -40,6 +40,10 @@ pub enum LibraryError {
     /// A photo or image could not be read or a thumbnail written.
     #[error("{0}")]
     Image(#[from] keepsake_imaging::ImagingError),
+    /// A photo whose own contents cannot be shown (damaged, truncated, too large, not
+    /// what its name says, a RAW without a preview); it is marked `failed` with `reason`.
+    #[error("{reason}")]
+    Unreadable { id: i64, reason: String },
     /// The demo album cannot be made where it belongs.
     #[error("demo album: {0}")]
     Demo(String),

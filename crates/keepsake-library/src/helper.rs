@@ -5,8 +5,9 @@
 //! libraries and 13 MiB of its memory), and a video that crashes the decoder fails
 //! that one request instead of closing the window.
 //!
-//! One worker is kept for [`KEEP_IDLE`] after a request, so dragging the timeline's
-//! scrubber pays for starting a process once, not for every preview.
+//! Up to [`MAX_IDLE`] workers are kept for [`KEEP_IDLE`] after a request, so dragging
+//! the timeline's scrubber pays for starting a process once, not for every preview, and
+//! a screen of HEIC tiles (asked for by several protocol threads at once) does too.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,9 @@ use crate::worker_process::{worker_exe_from_env, worker_memory_from_env, WorkerP
 
 /// How long an idle helper worker is kept for the next request.
 pub(crate) const KEEP_IDLE: Duration = Duration::from_secs(20);
+/// How many idle workers are kept: the app's protocol threads ask for HEIF thumbnails
+/// in parallel, and the machine this was measured on has two cores.
+pub(crate) const MAX_IDLE: usize = 2;
 /// How often the idle worker is checked.
 const REAP_EVERY: Duration = Duration::from_secs(2);
 
@@ -32,8 +36,8 @@ pub(crate) struct HelperWorker {
 
 #[derive(Default)]
 struct Slot {
-    /// The worker kept between requests, and when it was last used.
-    idle: Option<(WorkerProcess, Instant)>,
+    /// The workers kept between requests, and when each was last used.
+    idle: Vec<(WorkerProcess, Instant)>,
     /// Whether a reaper thread is watching `idle`.
     reaper: bool,
 }
@@ -53,28 +57,34 @@ impl HelperWorker {
     /// and a worker that crashed, hung or ran out of memory are both errors that say
     /// why, as [`LibraryError::Worker`].
     pub fn request(&self, req: &WorkerRequest, timeout: Duration) -> Result<WorkerResponse> {
-        let parked = lock(&self.slot).idle.take().map(|(w, _)| w);
+        self.request_refusable(req, timeout)?.map_err(LibraryError::Worker)
+    }
+
+    /// Like [`HelperWorker::request`], for requests about one file that may be the file's
+    /// fault: the worker's refusal, and a worker that crashed, hung or ran out of memory
+    /// on it, are `Ok(Err(reason))`; only a worker that cannot start is an error.
+    pub fn request_refusable(&self, req: &WorkerRequest, timeout: Duration) -> Result<Result<WorkerResponse, String>> {
+        let parked = lock(&self.slot).idle.pop().map(|(w, _)| w);
         let mut worker = match parked {
             Some(w) => w,
             None => WorkerProcess::spawn(&self.exe, Some(self.memory_limit)).map_err(|f| LibraryError::Worker(f.0))?,
         };
-        let response = worker.request(req, timeout).map_err(|f| LibraryError::Worker(f.0))?;
+        let response = match worker.request(req, timeout) {
+            Ok(response) => response,
+            Err(f) => return Ok(Err(f.0)),
+        };
         self.park(worker);
-        if response.ok {
-            Ok(response)
-        } else {
-            Err(LibraryError::Worker(response.error.unwrap_or_else(|| "the worker refused without a reason".into())))
-        }
+        Ok(if response.ok { Ok(response) } else { Err(response.error.unwrap_or_else(|| "refused without a reason".into())) })
     }
 
-    /// Keeps a healthy worker for the next request; a reaper thread ends it after
-    /// [`KEEP_IDLE`]. If another is already kept (two requests at once), this one ends.
+    /// Keeps a healthy worker for the next request; a reaper thread ends each after
+    /// [`KEEP_IDLE`]. If [`MAX_IDLE`] are already kept, this one ends.
     fn park(&self, worker: WorkerProcess) {
         let mut slot = lock(&self.slot);
-        if slot.idle.is_some() {
+        if slot.idle.len() >= MAX_IDLE {
             return;
         }
-        slot.idle = Some((worker, Instant::now()));
+        slot.idle.push((worker, Instant::now()));
         if slot.reaper {
             return;
         }
@@ -84,21 +94,17 @@ impl HelperWorker {
             std::thread::sleep(REAP_EVERY.min(keep_idle / 2));
             let Some(slot) = watched.upgrade() else { return };
             let mut slot = lock(&slot);
-            match &slot.idle {
-                Some((_, since)) if since.elapsed() < keep_idle => continue,
-                Some(_) => {
-                    // Dropping the worker ends its process and reaps it.
-                    slot.idle = None;
-                }
-                None => {}
+            // Dropping a worker ends its process and reaps it.
+            slot.idle.retain(|(_, since)| since.elapsed() < keep_idle);
+            if slot.idle.is_empty() {
+                slot.reaper = false;
+                return;
             }
-            slot.reaper = false;
-            return;
         });
         match spawned {
             Ok(_) => slot.reaper = true,
             // Without a reaper, keep nothing: a worker idling forever would waste memory.
-            Err(_) => slot.idle = None,
+            Err(_) => slot.idle.clear(),
         }
     }
 }
@@ -132,7 +138,7 @@ mod tests {
         assert_eq!(first, second, "the kept worker answered again");
         assert!(std::path::Path::new(&format!("/proc/{first}")).exists());
         std::thread::sleep(Duration::from_millis(2000));
-        assert!(lock(&helper.slot).idle.is_none(), "the idle worker was let go");
+        assert!(lock(&helper.slot).idle.is_empty(), "the idle worker was let go");
         assert!(!std::path::Path::new(&format!("/proc/{first}")).exists(), "and its process ended");
         let third = pid_of(helper.request(&WorkerRequest::InspectRuntime, t).unwrap());
         assert_ne!(third, first, "a new worker after the idle one ended");

@@ -64,6 +64,7 @@ pub use model::{
     MediaKind, MediaQuery, MediaState, MotionKind, QueueProgress, Root, RootId, ScanProgress, ScanReport, SortOrder,
     SMALL_TILE_SIDE,
 };
+pub use render::photo_needs_worker;
 pub use scan::{is_ignored_name, media_kind};
 pub use util::lower_thread_priority;
 pub use watch::{Watcher, WatcherConfig};

@@ -657,8 +657,12 @@ impl Library {
                     return Err(LibraryError::NoImage(format!("photo thumbnail of video {id}")));
                 }
                 let dest = self.inner.data_dir.join(format!("thumbs/{id}-{}.jpg", item.size));
+                if item.state == MediaState::Failed {
+                    // Known unreadable: not decoded again until the file changes.
+                    return Err(LibraryError::NoImage(item.error.unwrap_or_else(|| "unreadable photo".into())));
+                }
                 if !dest.is_file() {
-                    crate::render::photo_thumbnail(&item.path, &dest)?;
+                    self.render_photo_thumbnail(*id, &item.path, &dest)?;
                 }
                 Some(dest)
             }

@@ -19,6 +19,10 @@ pub enum WorkerRequest {
     /// Write the frame at `time` seconds, upright, no longer than `max_side`, as a JPEG
     /// at `out` (a cover chosen on the timeline, a scrubber preview).
     RenderMoment { video: PathBuf, time: f64, out: PathBuf, max_side: u32 },
+    /// Write an upright copy of the photo at `photo`, no longer than `max_side`, as a
+    /// JPEG at `out`: HEIC/HEIF and AVIF, whose decoders (libheif, libde265, dav1d) are
+    /// C and run here rather than in the window's process.
+    PhotoThumbnail { photo: PathBuf, out: PathBuf, max_side: u32 },
     /// Encode `images`, in order, as a cross-faded slideshow file at `out`.
     ExportSlideshow { images: Vec<PathBuf>, out: PathBuf, format: SlideshowFormat },
     /// Generate the first-launch demo album into the folder `dir`.

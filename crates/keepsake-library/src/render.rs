@@ -1,6 +1,8 @@
 //! Images the library renders. Photo and tile thumbnails are made in this process (still
-//! images only, through `keepsake-imaging`: the grid asks for them by the hundred);
-//! moments of videos need FFmpeg, so a helper worker renders them ([`crate::helper`]).
+//! images only, through `keepsake-imaging`, which is Rust: the grid asks for them by the
+//! hundred); HEIC/HEIF and AVIF photos need libheif and its codecs, which are C, and
+//! moments of videos need FFmpeg, so a helper worker renders those ([`crate::helper`]):
+//! a decoder that crashes on a hostile file fails that one photo, not the window.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,6 +20,22 @@ const THUMB_SIDE: u32 = 512;
 const PREVIEW_SIDE: u32 = 960;
 /// Longest a worker may take to render one moment (a seek and one decoded frame).
 const MOMENT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest a worker may take to thumbnail one HEIF photo (a 48-MP HEIC: about 2 s).
+const PHOTO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Whether `photo` is a HEIF image (HEIC, AVIF, …), which only a worker decodes. By
+/// content, not by name: phones and converters write HEIC into `.jpg` files and JPEG
+/// into `.heic` ones. An unreadable file is not (the in-process path says why).
+pub fn photo_needs_worker(photo: &Path) -> bool {
+    keepsake_imaging::sniff(photo).is_ok_and(|format| format.needs_worker())
+}
+
+/// Whether a thumbnail failed because of the photo's contents (as opposed to a missing
+/// file or a full disk, which a later try may not meet).
+fn the_files_fault(e: &keepsake_imaging::ImagingError) -> bool {
+    use keepsake_imaging::ImagingError as E;
+    matches!(e, E::NotImage { .. } | E::Undecodable { .. } | E::TooLarge { .. } | E::Empty { .. } | E::NoPreview { .. })
+}
 
 /// Renders an upright thumbnail of a photo into `dest`. The photo must be a regular
 /// file where the album says (not a link, not a named pipe, whose opening would block
@@ -35,6 +53,35 @@ pub(crate) fn thumbnail(image: &Path, dest: &Path, side: u32) -> Result<()> {
 }
 
 impl Library {
+    /// The grid thumbnail of photo `id` at `dest`: HEIF in a worker, the rest here. A
+    /// photo that cannot be read for a reason of its own (damaged, truncated, too large,
+    /// not what its name says, a RAW without a preview) is marked `failed` with that
+    /// reason, so its tile says "Unreadable" and why, and it is not decoded again until
+    /// the file changes; the error is [`LibraryError::Unreadable`].
+    pub(crate) fn render_photo_thumbnail(&self, id: MediaId, photo: &Path, dest: &Path) -> Result<()> {
+        let rendered = if photo_needs_worker(photo) {
+            let req = WorkerRequest::PhotoThumbnail { photo: photo.to_owned(), out: dest.to_owned(), max_side: THUMB_SIDE };
+            self.helper().request_refusable(&req, PHOTO_TIMEOUT).and_then(|answer| match answer {
+                Ok(_) if dest.is_file() => Ok(()),
+                Ok(_) => Err(LibraryError::Worker(format!("the worker reported {} written, but it is not there", dest.display()))),
+                Err(reason) => Err(LibraryError::Unreadable { id, reason }),
+            })
+        } else {
+            photo_thumbnail(photo, dest).map_err(|e| match e {
+                LibraryError::Image(e) if the_files_fault(&e) => LibraryError::Unreadable { id, reason: e.to_string() },
+                other => other,
+            })
+        };
+        if let Err(LibraryError::Unreadable { reason, .. }) = &rendered {
+            tracing::warn!("{}: unreadable photo: {reason}", photo.display());
+            self.conn().execute(
+                "UPDATE media SET state = 'failed', error = ?2 WHERE id = ?1 AND kind = 'photo'",
+                rusqlite::params![id, reason],
+            )?;
+        }
+        rendered
+    }
+
     /// Renders the frame at `t` seconds of `video` into `dest` as a cover (JPEG, upright).
     pub(crate) fn render_cover_moment(&self, video: &Path, t: f64, dest: &Path) -> Result<()> {
         self.render_moment(video, t, dest, COVER_SIDE)
