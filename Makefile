@@ -41,6 +41,7 @@ test-e2e:
 
 ## A small mutation corpus (damaged photos and videos) through the library; writes no report.
 test-corpus:
+	python3 -m unittest tests/corpus/test_corpus.py
 	python3 tests/corpus/corpus.py --keepsake $(BIN)/keepsake
 
 ## The full mutation corpus, a few hundred damaged files, and its report (docs/corpus.md).

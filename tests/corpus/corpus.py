@@ -367,7 +367,7 @@ def reason_key(reason: str, album: Path) -> str:
     r = reason.replace(str(album) + "/", "").replace(str(album), "<album>")
     r = re.sub(r"\d{4}_[\w.-]+", "<file>", r)
     r = re.sub(r"\d+", "N", r)
-    return r[:140]
+    return r.replace("\n", "⏎")[:140]  # a line break shown, not taken
 
 
 def classify(files: list[dict], ls: list[dict], thumbs: list[dict], album: Path, problems: list[str]) -> None:
