@@ -143,11 +143,14 @@ def payload_start(data: bytes) -> int:
 
 
 def bmff_huge(data: bytearray, rng: random.Random) -> str | None:
-    """A sample table, image extent or top-level box of an ISO BMFF file declared huge."""
+    """A sample table, image extent, duration or top-level box of an ISO BMFF file declared huge."""
     choices = []
-    for box, field in ((b"stsz", 16), (b"stco", 12), (b"stts", 12), (b"stsc", 12), (b"ispe", 12), (b"ispe", 16)):
+    fields = ((b"stsz", 16), (b"stco", 12), (b"stts", 12), (b"stsc", 12), (b"ispe", 12), (b"ispe", 16),
+              (b"mvhd", 24), (b"mdhd", 24))
+    for box, field in fields:
         at = data.find(box)
-        if at >= 4 and at + field + 4 <= len(data):
+        # mvhd/mdhd: version 0 only (32-bit times; the duration follows the timescale).
+        if at >= 4 and at + field + 4 <= len(data) and (box not in (b"mvhd", b"mdhd") or data[at + 4] == 0):
             choices.append((f"{box.decode()}+{field}", at - 4 + field))
     at, tops = 0, []
     while at + 8 <= len(data):
@@ -454,7 +457,7 @@ def git_commit() -> str:
         return "unknown"
 
 
-def report(args, files, runner, problems, notes, sources, seconds) -> str:
+def report(args, files, runner, problems, notes, sources, seconds, left, db) -> str:
     reasons = collections.Counter(f["reason_key"] for f in files if f.get("reason_key"))
     kinds_text = {
         "truncate": "cut at " + ", ".join(f"{x:.0%}" for x in TRUNCATE_AT) + " of the file (one at random)",
@@ -466,7 +469,8 @@ def report(args, files, runner, problems, notes, sources, seconds) -> str:
         "shuffle-chunks": "the payload cut in 3-8 chunks, shuffled",
         "wrong-ext": "intact, named as another format: " + ", ".join(f"{k}→{v}" for k, v in WRONG_EXT.items()),
         "zero-byte": "an empty file with the source's extension",
-        "huge-size": "ISO BMFF box/stsz/stco/stts/stsc/ispe, PNG IHDR (valid CRC), JPEG SOF, BMP, TIFF dims",
+        "huge-size": "ISO BMFF box size, stsz/stco/stts/stsc counts, ispe extent, mvhd/mdhd duration; "
+                     "PNG IHDR (valid CRC), JPEG SOF, BMP and TIFF dimensions",
     }
     out = [
         "# Mutation corpus",
@@ -509,15 +513,27 @@ def report(args, files, runner, problems, notes, sources, seconds) -> str:
         "## Checks",
         "",
     ]
+    work = str(runner.env["KEEPSAKE_DATA_DIR"]).removesuffix("/data")
     for rec in runner.commands:
         state = "killed at timeout" if rec["timed_out"] else f"exit {rec['rc']}"
-        out.append(f"- `keepsake {' '.join(rec['args'])}`: {state}, {rec['seconds']:.1f} s")
-    out.append("- Workers left behind, integrity and foreign-key checks: "
-               + ("see failures below" if problems else "none left, `ok`, no rows"))
+        panics = " (panicked)" if "panicked" in rec["stderr"] else ""
+        shown = " ".join(rec["args"]).replace(work, "<tmp>")
+        out.append(f"- `keepsake {shown}`: {state}{panics}, {rec['seconds']:.1f} s")
+    total = collections.Counter(f["outcome"] for f in files)
+    one_line = sum(1 for f in files if f["reason"] and (not f["reason"].strip() or "\n" in f["reason"]))
+    out += [
+        f"- Files crashed: {total['crashed']}; hung: {total['hung']}; left neither ready nor failed: {total['lost']}",
+        f"- Failed without a one-line reason: {one_line}",
+        f"- `keepsake worker` processes left behind: {len(left)}",
+        f"- Database: {'; '.join(db) if db else '`PRAGMA integrity_check` ok, `foreign_key_check` empty'}",
+    ]
     if notes:
         out += ["", "Notes:", "", *(f"- {n}" for n in notes)]
     if problems:
-        out += ["", "## Invariant failures", "", *(f"- {p}" for p in problems[:50])]
+        out += ["", "## Invariant failures", ""]
+        out += [f"- {p.replace(work, '<tmp>')}" for p in problems[:50]]
+        if len(problems) > 50:
+            out.append(f"- ... and {len(problems) - 50} more")
     return "\n".join(out) + "\n"
 
 
@@ -566,9 +582,10 @@ def main() -> int:
             time.sleep(0.1)
             left = workers_alive(args.keepsake, data)
         problems += [f"worker left behind: {w}" for w in left]
-        problems += db_checks(data / "library.sqlite3")
+        db = db_checks(data / "library.sqlite3")
+        problems += db
         seconds = time.monotonic() - started
-        text = report(args, files, runner, problems, notes, sources, seconds)
+        text = report(args, files, runner, problems, notes, sources, seconds, left, db)
         if args.write:
             args.write.parent.mkdir(parents=True, exist_ok=True)
             args.write.write_text(text)

@@ -348,12 +348,17 @@ fn thumbnails(args: ThumbnailsArgs) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&entries)?);
     } else {
+        // Reasons mostly name the file already.
+        let about = |e: &ThumbnailEntry, why: &str| {
+            let path = e.path.display().to_string();
+            if why.starts_with(&path) { why.to_owned() } else { format!("{path}: {why}") }
+        };
         for e in &entries {
             if let Some(why) = &e.failed {
-                println!("unreadable {}: {why}", e.path.display());
+                println!("unreadable {}", about(e, why));
             }
             if let Some(why) = &e.error {
-                println!("error {}: {why}", e.path.display());
+                println!("error {}", about(e, why));
             }
         }
         println!("{made} thumbnails made, {failed} photos unreadable, {errors} errors");
