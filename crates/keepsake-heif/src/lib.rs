@@ -77,6 +77,9 @@ fn error_text(err: &ffi::heif_error) -> String {
         // owned by the context, which outlives this call).
         unsafe { CStr::from_ptr(err.message) }.to_string_lossy().into_owned()
     };
+    // One line: libheif ends some messages with a line break, and the reason is shown
+    // on a tile and stored in the index.
+    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
     if message.is_empty() {
         format!("libheif error {}.{}", err.code, err.subcode)
     } else {

@@ -104,6 +104,7 @@ fn damaged_and_hostile_heif_files_are_refused_with_a_reason() {
     std::fs::write(&truncated, &bytes[..bytes.len() * 2 / 3]).unwrap();
     let err = keepsake_heif::thumbnail(&truncated, &out, 512, limit).unwrap_err();
     assert!(matches!(err, ImagingError::Undecodable { .. } | ImagingError::NotImage { .. }), "{err}");
+    assert!(!err.to_string().contains('\n'), "{err:?}");
 
     // Declares 30 000 x 30 000 pixels in its `ispe`: refused before anything is decoded;
     // past libheif's own limit (32 768 a side) libheif refuses it while reading.
@@ -122,6 +123,7 @@ fn damaged_and_hostile_heif_files_are_refused_with_a_reason() {
     }
     let err = declaring(60_000, "bigger.heic").unwrap_err();
     assert!(err.to_string().contains("exceeds the maximum image size"), "{err}");
+    assert!(!err.to_string().contains('\n'), "one line, as a tile shows it: {err:?}");
 
     // An AVIF whose coded picture is garbage.
     let avif = dir.path().join("broken.avif");
