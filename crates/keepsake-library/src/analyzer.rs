@@ -18,6 +18,9 @@ use crate::worker_process::{env_num, worker_exe_from_env, worker_memory_from_env
 
 /// How long after the window last asked for something background passes wait.
 const VIEWING_HOLD_OFF: Duration = Duration::from_millis(500);
+/// How often the photo-facts pass looks again when nothing was left to fill (one indexed
+/// query, cheap; new photos get their date and size within this long).
+const PHOTO_FACTS_IDLE: Duration = Duration::from_secs(2);
 
 /// How the analyzer runs. `from_env` reads the defaults and test overrides.
 #[derive(Debug, Clone)]
@@ -94,8 +97,10 @@ impl Analyzer {
         let summary = std::sync::Mutex::new(RunSummary::default());
         let first_error = std::sync::Mutex::new(None);
         std::thread::scope(|s| {
-            // Photo dates left for later by bulk scans, alongside the analysis, holding
-            // off while the window is busy showing things (see `Library::note_viewing`).
+            // Photo dates and sizes left for later by bulk scans, alongside the analysis,
+            // holding off while the window is busy showing things (see
+            // `Library::note_viewing`). Running for good (the app), it keeps looking:
+            // albums added or files copied in later have photos to fill too.
             s.spawn(|| {
                 crate::util::lower_thread_priority();
                 while !stop.load(Ordering::Relaxed) {
@@ -104,7 +109,15 @@ impl Analyzer {
                         continue;
                     }
                     match self.library.fill_photo_dates(500) {
-                        Ok(0) | Err(_) => break,
+                        Ok(0) if until_empty => break,
+                        Ok(0) => std::thread::sleep(PHOTO_FACTS_IDLE),
+                        Err(e) => {
+                            tracing::warn!("photo dates: {e}");
+                            if until_empty {
+                                break;
+                            }
+                            std::thread::sleep(PHOTO_FACTS_IDLE);
+                        }
                         Ok(_) => {}
                     }
                 }
