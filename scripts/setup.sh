@@ -22,12 +22,13 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 # python3-pip (registry fetches). libheif-dev: HEIC/HEIF and AVIF photos (the worker links
 # libheif 1.15 with its libde265/dav1d/libaom plugins). Tests make their photos with real
 # encoders: heif-enc (libheif-examples), ImageMagick, exiftool (libimage-exiftool-perl).
+# gstreamer1.0-libav: the window plays H.264/HEVC (videos, Live Photos, motion photos).
 apt_packages=(
   build-essential pkg-config clang libclang-dev curl file
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev
   libavdevice-dev libswresample-dev ffmpeg
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
-  libssl-dev libxdo-dev libheif-dev
+  libssl-dev libxdo-dev libheif-dev gstreamer1.0-libav
   xvfb xauth x11-apps imagemagick
   python3 python3-pip
 )

@@ -72,6 +72,7 @@ pub fn run() {
             commands::albums::remove_album,
             commands::media::query_media,
             commands::media::media_detail,
+            commands::media::motion_clip,
             commands::covers::set_cover,
             commands::covers::choose_cover_image,
             commands::covers::reset_cover,

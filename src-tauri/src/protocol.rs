@@ -5,8 +5,9 @@
 //! URLs (`keepsake://localhost/…` on Linux/macOS, `http://keepsake.localhost/…` on Windows):
 //! `cover/<id>`, `frame/<id>/<rank>`, `photo/<id>`, `tile/<id>/<rank>` and `tile/<id>/cover`
 //! (grid-size copies for tiles; `small/` before `photo` or `tile` asks for a 256-px copy),
-//! `moment/<id>/<milliseconds>`, `video/<id>`, `motion/<id>` (a Live Photo's movie, or the
-//! MP4 inside a motion photo served in place as a byte range of the JPEG).
+//! `moment/<id>/<milliseconds>`, `video/<id>`. A Live Photo's or motion photo's motion is
+//! not served here: WebKitGTK's media player cannot read a custom scheme, so it crosses
+//! as bytes (the `motion_clip` command) and plays from a blob URL.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -31,8 +32,6 @@ pub enum Resource {
     Image(ImageKey),
     Moment { id: i64, millis: u64 },
     Video(i64),
-    /// The motion of a still (Live Photo or motion photo).
-    Motion(i64),
 }
 
 /// Parses a request path; anything else is refused.
@@ -47,7 +46,6 @@ pub fn parse(path: &str) -> Option<Resource> {
         ["tile", i, r] => Some(Resource::Image(ImageKey::TileFrame(id(i)?, r.parse::<u32>().ok().filter(|r| (1..=16).contains(r))?))),
         ["moment", i, ms] => Some(Resource::Moment { id: id(i)?, millis: ms.parse().ok().filter(|m| *m < 48 * 3600 * 1000)? }),
         ["video", i] => Some(Resource::Video(id(i)?)),
-        ["motion", i] => Some(Resource::Motion(id(i)?)),
         // `small/photo/<id>`, `small/tile/<id>/<rank>`, `small/tile/<id>/cover`.
         ["small", "photo" | "tile", ..] => match parse(&parts[1..].join("/"))? {
             Resource::Image(key) => Some(Resource::Image(ImageKey::Small(Box::new(key)))),
@@ -144,17 +142,6 @@ pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> 
             }
             let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
             video_response(&detail.item.path, range.as_deref())
-        }
-        Resource::Motion(id) => {
-            // Resolved by the library: a file inside an album, checked as it is now.
-            let source = match state.library.motion_source(id) {
-                Ok(Some(source)) => source,
-                Ok(None) => return text(StatusCode::NOT_FOUND, "no motion inside an album for this item"),
-                Err(e) => return text(StatusCode::NOT_FOUND, &e.to_string()),
-            };
-            let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let span = Span { offset: source.offset, length: Some(source.length), mime: Some(source.mime) };
-            span_response(&source.path, span, range.as_deref())
         }
     }
 }
@@ -295,10 +282,8 @@ mod tests {
         assert_eq!(parse("/tile/4/../../etc"), None);
         assert_eq!(parse("/moment/4/7250"), Some(Resource::Moment { id: 4, millis: 7250 }));
         assert_eq!(parse("/video/5"), Some(Resource::Video(5)));
-        assert_eq!(parse("/motion/5"), Some(Resource::Motion(5)));
-        for bad in ["/motion/0", "/motion/-3", "/motion/5/1", "/motion/x", "/motion/"] {
-            assert_eq!(parse(bad), None, "{bad}");
-        }
+        // A still's motion crosses as bytes (`motion_clip`): WebKitGTK cannot play this scheme.
+        assert_eq!(parse("/motion/5"), None);
         for bad in ["/cover/-1", "/cover/0", "/cover/abc", "/frame/3/0", "/frame/3/99", "/etc/passwd", "/cover/1/../../x", "/%2Fetc%2Fpasswd", "", "/video/1/2"] {
             assert_eq!(parse(bad), None, "{bad}");
         }

@@ -58,7 +58,7 @@ pub use slideshow::MAX_SLIDESHOW_ITEMS;
 pub use protocol::{ExportResult, RuntimeResult, SlideshowFormat};
 pub use error::LibraryError;
 pub use jobs::JobQueue;
-pub use library::Library;
+pub use library::{Library, MAX_MOTION_BYTES};
 pub use model::{
     Cover, CoverChoice, CoverKind, Frame, ImageKey, JobInfo, JobState, LibraryEvent, MediaDetail, MediaId, MediaItem,
     MediaKind, MediaQuery, MediaState, MotionKind, QueueProgress, Root, RootId, ScanProgress, ScanReport, SortOrder,

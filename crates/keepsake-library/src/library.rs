@@ -17,6 +17,10 @@ use crate::protocol::{AnalysisResult, ProbeResult, RuntimeResult, WorkerRequest}
 use crate::scan::{self, FoundFile, Inserted};
 use crate::util::{lock, now_ms};
 
+/// The most bytes a photo's motion may be: a Live Photo's 3-second movie is 2-8 MB, a
+/// motion photo's MP4 about as much; a 4K Live Photo stays well under this.
+pub const MAX_MOTION_BYTES: u64 = 64 << 20;
+
 /// The album library on one data directory.
 #[derive(Clone)]
 pub struct Library {
@@ -563,6 +567,32 @@ impl Library {
             return Ok(None);
         }
         Ok(Some(crate::motion::MotionSource { path, offset, length, mime }))
+    }
+
+    /// The bytes of still `id`'s motion (see [`Library::motion_source`]), for the window
+    /// to play from memory: WebKitGTK's media player cannot read a custom URI scheme
+    /// (it asks GStreamer, which has no handler for `keepsake:`), so a Live Photo's movie
+    /// or a motion photo's MP4 crosses as bytes. Read with one bounded read of exactly
+    /// its range; more than [`MAX_MOTION_BYTES`] is refused.
+    pub fn motion_clip(&self, id: MediaId) -> Result<Vec<u8>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let source = self.motion_source(id)?.ok_or_else(|| LibraryError::NoImage(format!("no motion for item {id}")))?;
+        if source.length > MAX_MOTION_BYTES {
+            return Err(LibraryError::NoImage(format!(
+                "{}: its motion is {} MB, more than the {} MB a photo's motion may be",
+                source.path.display(),
+                source.length >> 20,
+                MAX_MOTION_BYTES >> 20
+            )));
+        }
+        let mut file = crate::util::open_regular(&source.path, false).map_err(|e| LibraryError::io(&source.path, e))?;
+        file.seek(SeekFrom::Start(source.offset)).map_err(|e| LibraryError::io(&source.path, e))?;
+        let mut bytes = Vec::with_capacity(source.length as usize);
+        file.take(source.length).read_to_end(&mut bytes).map_err(|e| LibraryError::io(&source.path, e))?;
+        if bytes.len() as u64 != source.length {
+            return Err(LibraryError::NoImage(format!("{}: shorter than its motion's range", source.path.display())));
+        }
+        Ok(bytes)
     }
 
     // ---- covers -----------------------------------------------------------------------

@@ -37,3 +37,10 @@ pub fn query_media(state: State<'_, AppState>, mut query: MediaQuery) -> Result<
 pub fn media_detail(state: State<'_, AppState>, id: i64) -> Result<MediaDetail, CommandError> {
     Ok(state.library.media_by_id(valid_id(id)?)?)
 }
+
+/// The motion of a Live Photo or motion photo, as bytes the page plays from a blob:
+/// WebKitGTK's media player cannot load `keepsake://` URLs.
+#[tauri::command(async)]
+pub fn motion_clip(state: State<'_, AppState>, id: i64) -> Result<tauri::ipc::Response, CommandError> {
+    Ok(tauri::ipc::Response::new(state.library.motion_clip(valid_id(id)?)?))
+}

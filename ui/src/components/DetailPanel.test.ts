@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { invoke } from "@tauri-apps/api/core";
 import DetailPanel from "./DetailPanel.svelte";
 import { detail } from "../test/fixtures";
+import { motionBlobUrl, motionBytes, stubObjectUrls } from "../test/motion";
 import type { CoverChoice, MediaDetail } from "../lib/api";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
@@ -13,12 +14,14 @@ let current = detail(42);
 let chosenImage: string | null = null;
 
 beforeEach(() => {
+  stubObjectUrls();
   current = detail(42);
   chosenImage = null;
   mockedInvoke.mockReset();
   mockedInvoke.mockImplementation(async (cmd, args) => {
     const a = args as { id: number; choice?: CoverChoice };
     if (cmd === "media_detail") return current;
+    if (cmd === "motion_clip") return motionBytes(a.id);
     if (cmd === "choose_cover_image") {
       if (chosenImage === null) return null;
       throw `Not an image Keepsake can read: ${chosenImage}`;
@@ -145,7 +148,7 @@ describe("a photo that moves", () => {
     current = stillOf({ motion: "live", motion_path: "/albums/IMG_0042.MOV" });
     await shown();
     let v = screen.getByTestId("motion-player") as HTMLVideoElement;
-    expect(v.getAttribute("src")).toBe("keepsake://localhost/motion/42");
+    await waitFor(() => expect(v.getAttribute("src")).toBe(motionBlobUrl(42)));
     expect(v.getAttribute("poster")).toBe("keepsake://localhost/photo/42?v=1");
     expect([v.muted, v.loop]).toEqual([true, true]);
     expect(screen.getByTestId("motion-kind").textContent).toBe("Live Photo");
@@ -165,7 +168,7 @@ describe("a photo that moves", () => {
     current = stillOf({ motion: "embedded" });
     await shown();
     const v = screen.getByTestId("motion-player") as HTMLVideoElement;
-    expect(v.getAttribute("src")).toBe("keepsake://localhost/motion/42");
+    await waitFor(() => expect(v.getAttribute("src")).toBe(motionBlobUrl(42)));
     expect(screen.getByTestId("motion-kind").textContent).toBe("Motion photo");
     expect(screen.queryByTestId("motion-sound")).toBeNull();
   });

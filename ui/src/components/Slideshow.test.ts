@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { invoke } from "@tauri-apps/api/core";
 import Slideshow from "./Slideshow.svelte";
 import { photo, video } from "../test/fixtures";
+import { motionBlobUrl, motionBytes, stubObjectUrls } from "../test/motion";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 const mockedInvoke = vi.mocked(invoke);
@@ -98,13 +99,17 @@ describe("photos that move", () => {
     photo(1, { taken_at: 100, motion: "live" }),
   ];
 
+  beforeEach(() => {
+    stubObjectUrls();
+    mockedInvoke.mockImplementation(async (cmd, args) => (cmd === "motion_clip" ? motionBytes((args as { id: number }).id) : undefined));
+  });
   afterEach(() => vi.unstubAllGlobals());
 
   it("plays their motion, muted and looped, instead of the still", async () => {
     render(Slideshow, { items: moving, interval: 4000 });
     let s = screen.getByTestId("slide") as HTMLVideoElement;
     expect(s.tagName).toBe("VIDEO");
-    expect(s.getAttribute("src")).toBe("keepsake://localhost/motion/1");
+    await vi.waitFor(() => expect(s.getAttribute("src")).toBe(motionBlobUrl(1)));
     expect(s.getAttribute("poster")).toBe("keepsake://localhost/photo/1?v=1");
     expect([s.muted, s.loop]).toEqual([true, true]);
     // The video's picks are still pictures.
@@ -113,7 +118,7 @@ describe("photos that move", () => {
     expect(slide()).toBe("keepsake://localhost/frame/2/1?v=1");
     for (let i = 0; i < 3; i++) await act(() => vi.advanceTimersByTime(4000));
     s = screen.getByTestId("slide") as HTMLVideoElement;
-    expect(s.getAttribute("src")).toBe("keepsake://localhost/motion/3");
+    await vi.waitFor(() => expect(s.getAttribute("src")).toBe(motionBlobUrl(3)));
   });
 
   it("shows the still when the motion can't be played", async () => {
@@ -121,6 +126,16 @@ describe("photos that move", () => {
     await fireEvent(screen.getByTestId("slide"), new Event("error"));
     expect(screen.getByTestId("slide").tagName).toBe("IMG");
     expect(slide()).toBe("keepsake://localhost/photo/1?v=1");
+  });
+
+  it("shows the still when the motion can't be fetched", async () => {
+    mockedInvoke.mockImplementation(async () => {
+      throw "no motion for item 9";
+    });
+    // (Item 9: motions already fetched are kept for the session.)
+    render(Slideshow, { items: [photo(9, { taken_at: 100, motion: "live" }), photo(4, { taken_at: 400 })], interval: 4000 });
+    await vi.waitFor(() => expect(screen.getByTestId("slide").tagName).toBe("IMG"));
+    expect(slide()).toBe("keepsake://localhost/photo/9?v=1");
   });
 
   it("shows stills under reduced motion", () => {

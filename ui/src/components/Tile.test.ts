@@ -1,7 +1,9 @@
-import { act, fireEvent, render, screen } from "@testing-library/svelte";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import Tile from "./Tile.svelte";
 import { photo, video } from "../test/fixtures";
+import { invoke } from "@tauri-apps/api/core";
+import { motionBlobUrl, motionBytes, stubObjectUrls } from "../test/motion";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 
@@ -138,6 +140,10 @@ describe("photo tile", () => {
 });
 
 describe("photo that moves", () => {
+  beforeEach(() => {
+    stubObjectUrls();
+    vi.mocked(invoke).mockImplementation(async (cmd, args) => (cmd === "motion_clip" ? motionBytes((args as { id: number }).id) : undefined));
+  });
   afterEach(() => vi.unstubAllGlobals());
   const live = (id: number) => ({ ...photo(id), name: `IMG_${id}.HEIC`, motion: "live" as const });
 
@@ -153,7 +159,7 @@ describe("photo that moves", () => {
     expect(motionVideo(), "no video until asked for").toBeNull();
     await fireEvent.pointerEnter(tile);
     const v = motionVideo();
-    expect(v?.getAttribute("src")).toBe("keepsake://localhost/motion/5");
+    await waitFor(() => expect(v?.getAttribute("src")).toBe(motionBlobUrl(5)));
     expect(v?.muted).toBe(true);
     expect(v?.loop).toBe(true);
     expect(tile.dataset.playing).toBe("true");
@@ -171,7 +177,7 @@ describe("photo that moves", () => {
     const tile = screen.getByTestId("tile");
     expect(screen.getByTestId("motion-badge").textContent).toContain("MOTION");
     await fireEvent.focus(tile);
-    expect(motionVideo()?.getAttribute("src")).toBe("keepsake://localhost/motion/6");
+    await waitFor(() => expect(motionVideo()?.getAttribute("src")).toBe(motionBlobUrl(6)));
     await fireEvent.blur(tile);
     expect(motionVideo()).toBeNull();
   });

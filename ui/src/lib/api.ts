@@ -122,7 +122,7 @@ export interface MediaItem {
   cover_kind: CoverKind;
   cover_version: number;
   /** A still that moves: a Live Photo (with its movie) or a motion photo (an MP4 inside
-   * the JPEG); its motion is `motionUrl(id)`. Absent or null for everything else. */
+   * the JPEG); its motion is `motionClip(id)`. Absent or null for everything else. */
   motion?: MotionKind | null;
 }
 
@@ -348,10 +348,58 @@ export function videoUrl(id: number): string {
   return `${protocolBase()}/video/${id}`;
 }
 
-/** A still's motion (a Live Photo's movie, or a motion photo's MP4 served from inside
- * the JPEG), with Range support. */
-export function motionUrl(id: number): string {
-  return `${protocolBase()}/motion/${id}`;
+/** Motions already fetched, least recently used first: a tile hovered again plays at once. */
+const motionClips = new Map<number, Promise<string>>();
+const KEEP_MOTION_CLIPS = 8;
+
+/**
+ * A still's motion (a Live Photo's movie, or the MP4 inside a motion photo) as a blob URL.
+ * It crosses as bytes (`motion_clip`) because WebKitGTK's media player cannot load
+ * `keepsake://` URLs; a few seconds of phone video is a few megabytes.
+ */
+export function motionClip(id: number): Promise<string> {
+  const kept = motionClips.get(id);
+  if (kept) {
+    motionClips.delete(id);
+    motionClips.set(id, kept);
+    return kept;
+  }
+  const clip = invoke<ArrayBuffer>("motion_clip", { id }).then((bytes) => URL.createObjectURL(new Blob([bytes], { type: "video/mp4" })));
+  clip.catch(() => motionClips.delete(id));
+  motionClips.set(id, clip);
+  for (const [oldest, url] of motionClips) {
+    if (motionClips.size <= KEEP_MOTION_CLIPS) break;
+    motionClips.delete(oldest);
+    url.then((u) => URL.revokeObjectURL(u), () => {});
+  }
+  return clip;
+}
+
+/** Svelte action for a `<video>`: plays still `id`'s motion ([`motionClip`]); one that
+ * cannot be fetched fires the element's `error`, as an unplayable source would. */
+export function motionSource(node: HTMLVideoElement, id: number) {
+  let current = id;
+  const load = (want: number) =>
+    motionClip(want).then(
+      (url) => {
+        if (current === want) node.src = url;
+      },
+      () => {
+        if (current === want) node.dispatchEvent(new Event("error"));
+      },
+    );
+  void load(id);
+  return {
+    update(next: number) {
+      if (next === current) return;
+      current = next;
+      void load(next);
+    },
+    destroy() {
+      current = -1;
+      node.removeAttribute("src");
+    },
+  };
 }
 
 /** Full screen for the slideshow (the window plugin's own command, granted in capabilities). */

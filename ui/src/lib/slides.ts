@@ -1,14 +1,14 @@
 // Turns album items into slides: by date taken, each photo once, each video by its cover
 // and then its other best picks. A photo that moves (Live Photo, motion photo) carries
 // its motion, which the slideshow plays instead of the still.
-import { coverUrl, frameUrl, motionUrl, photoUrl, type MediaItem } from "./api";
+import { coverUrl, frameUrl, photoUrl, type MediaItem } from "./api";
 
 export interface Slide {
   key: string;
   src: string;
   item: MediaItem;
-  /** The motion to play over the still (`src` stays its poster and fallback). */
-  motion?: string;
+  /** The item whose motion plays instead of the still (`src` stays its poster and fallback). */
+  motion?: number;
 }
 
 /** The slides for a slideshow of `items`, oldest first. */
@@ -19,7 +19,7 @@ export function buildSlides(items: MediaItem[], picksPerVideo = 3): Slide[] {
     if (item.kind === "photo") {
       if (item.state === "failed" || item.state === "missing") continue;
       const slide: Slide = { key: `p${item.id}`, src: photoUrl(item.id, item.cover_version), item };
-      if (item.motion) slide.motion = motionUrl(item.id);
+      if (item.motion) slide.motion = item.id;
       slides.push(slide);
       continue;
     }
