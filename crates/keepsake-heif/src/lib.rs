@@ -53,15 +53,7 @@ pub fn thumbnail(photo: &Path, out: &Path, max_side: u32, max_pixels: u64) -> Re
         return Err(ImagingError::TooLarge { path: photo.to_owned(), width: w, height: h, limit: max_pixels });
     }
     let rgb = handle.decode_rgb(photo)?;
-    let img = image::DynamicImage::ImageRgb8(rgb);
-    let thumb = if img.width().max(img.height()) > max_side && max_side > 0 {
-        img.thumbnail(max_side, max_side)
-    } else {
-        img
-    };
-    let thumb = thumb.to_rgb8();
-    keepsake_imaging::write_image(&thumb, out, 88)?;
-    Ok(Thumbnail { width: thumb.width(), height: thumb.height() })
+    keepsake_imaging::write_thumbnail(image::DynamicImage::ImageRgb8(rgb), out, max_side)
 }
 
 fn undecodable(photo: &Path, reason: impl Into<String>) -> ImagingError {

@@ -19,6 +19,8 @@
 //!   only, for every format above and HEIF/AVIF (parsed here, in pure Rust).
 //! - [`exif_date`]: EXIF DateTimeOriginal text of RAW and HEIF/AVIF files, whose EXIF
 //!   general EXIF readers do not find (or would read the whole file for).
+//! - [`write_thumbnail`]: the last step of every photo thumbnail (shrink, write the
+//!   grid's JPEG), also used by the worker for the pixels libheif decodes.
 //! - [`write_image`]: RGB pixels to a JPEG (or PNG/WebP by extension), written under a
 //!   temporary name first so no reader ever sees half a file.
 //! - [`ImagingError`]: why, naming the file.
@@ -36,5 +38,5 @@ mod write;
 pub use budget::PIXELS_IN_FLIGHT;
 pub use error::ImagingError;
 pub use info::{exif_date, photo_info, sniff, PhotoFormat, PhotoInfo};
-pub use thumbnail::{thumbnail, Thumbnail, DEFAULT_MAX_PIXELS};
+pub use thumbnail::{thumbnail, write_thumbnail, Thumbnail, DEFAULT_MAX_PIXELS};
 pub use write::write_image;

@@ -57,7 +57,7 @@ pub fn thumbnail(photo: &Path, out: &Path, max_side: u32, max_pixels: u64) -> Re
             // The RAW's IFD0 orientation covers its preview, which usually has none.
             let orientation = scan.orientation.and_then(Orientation::from_exif).unwrap_or(own);
             img.apply_orientation(orientation);
-            return shrink_and_write(img, out, max_side);
+            return write_thumbnail(img, out, max_side);
         }
         PhotoFormat::Jpeg => {
             let len = src.size();
@@ -65,7 +65,7 @@ pub fn thumbnail(photo: &Path, out: &Path, max_side: u32, max_pixels: u64) -> Re
             let part = JpegPart { offset: 0, len, adobe };
             if let Some((mut img, orientation, _lease)) = scaled_jpeg(photo, part, max_side, max_pixels)? {
                 img.apply_orientation(orientation);
-                return shrink_and_write(img, out, max_side);
+                return write_thumbnail(img, out, max_side);
             }
         }
         _ => {}
@@ -90,7 +90,7 @@ pub fn thumbnail(photo: &Path, out: &Path, max_side: u32, max_pixels: u64) -> Re
     let mut img = DynamicImage::from_decoder(decoder)
         .map_err(|e| ImagingError::Undecodable { path: photo.to_owned(), reason: e.to_string() })?;
     img.apply_orientation(orientation);
-    shrink_and_write(img, out, max_side)
+    write_thumbnail(img, out, max_side)
 }
 
 /// Where a JPEG lies in a file (all of a .jpg, or a RAW's preview) and whether it has an
@@ -102,7 +102,10 @@ struct JpegPart {
     adobe: bool,
 }
 
-fn shrink_and_write(img: DynamicImage, out: &Path, max_side: u32) -> Result<Thumbnail, ImagingError> {
+/// Shrinks an upright picture to at most `max_side` on its longest side (never enlarged)
+/// and writes it as the grid's JPEG at `out`: the last step of every photo thumbnail,
+/// whichever decoder made the pixels (this crate's, or libheif's in the worker).
+pub fn write_thumbnail(img: DynamicImage, out: &Path, max_side: u32) -> Result<Thumbnail, ImagingError> {
     let thumb = if img.width().max(img.height()) > max_side && max_side > 0 {
         img.thumbnail(max_side, max_side)
     } else {
