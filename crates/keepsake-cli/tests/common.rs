@@ -15,6 +15,12 @@ pub struct Env {
     pub extra_env: Vec<(String, String)>,
 }
 
+impl Default for Env {
+    fn default() -> Env {
+        Env::new()
+    }
+}
+
 impl Env {
     pub fn new() -> Env {
         let tmp = tempfile::tempdir().unwrap();

@@ -155,7 +155,7 @@ pub(crate) fn judge(
 }
 
 fn analyse_frame(conv: &mut FrameConverter, tf: &TimedFrame, side: u32) -> Result<(Sample, RgbImage), EngineError> {
-    let img = conv.to_rgb(&tf.frame, Some(side))?;
+    let img = conv.convert(&tf.frame, Some(side))?;
     let (features, sig) = measure(&img);
     Ok((Sample { time: tf.time, features, sig }, img))
 }
@@ -361,7 +361,7 @@ fn refine(
             return false;
         }
         seen += 1;
-        let img = match conv.to_rgb(&tf.frame, Some(side)) {
+        let img = match conv.convert(&tf.frame, Some(side)) {
             Ok(img) => img,
             Err(e) => {
                 failure = Some(e);
@@ -434,7 +434,7 @@ fn produce(src: &mut VideoSource, job: &PickJob, ctx: &PickContext) -> Result<Op
         if let Some(tf) = src.keyframe_for_picture(job.sample_time + 1e-3)? {
             if (tf.time - job.sample_time).abs() < 1e-3 {
                 let decode_ms = t0.elapsed().as_millis() as u64;
-                let img = FrameConverter::for_source(src).to_rgb(&tf.frame, ctx.max_side)?;
+                let img = FrameConverter::for_source(src).convert(&tf.frame, ctx.max_side)?;
                 let convert_ms = t0.elapsed().as_millis() as u64 - decode_ms;
                 crate::render::write_image(&img, &job.out, ctx.jpeg_quality)?;
                 tracing::debug!(stage = "pick", rank = job.rank, decode_ms, convert_ms, keyframe_ms = t0.elapsed().as_millis() as u64, "timing");
@@ -457,7 +457,7 @@ fn produce(src: &mut VideoSource, job: &PickJob, ctx: &PickContext) -> Result<Op
     };
     let refine_ms = t0.elapsed().as_millis() as u64;
     let t1 = Instant::now();
-    let img = FrameConverter::for_source(src).to_rgb(&chosen.frame.frame, ctx.max_side)?;
+    let img = FrameConverter::for_source(src).convert(&chosen.frame.frame, ctx.max_side)?;
     crate::render::write_image(&img, &job.out, ctx.jpeg_quality)?;
     tracing::debug!(stage = "pick", rank = job.rank, refine_ms, render_ms = t1.elapsed().as_millis() as u64, "timing");
     Ok(Some(Produced { time: chosen.time, width: img.width(), height: img.height() }))
@@ -729,7 +729,7 @@ pub(crate) fn render_moment(
         }
         None => return Err(EngineError::Undecodable { path: path.to_owned(), reason: "no frame decoded".into() }),
     };
-    let img = FrameConverter::for_source(&src).to_rgb(&tf.frame, max_side)?;
+    let img = FrameConverter::for_source(&src).convert(&tf.frame, max_side)?;
     crate::render::write_image(&img, out, 90)?;
     Ok(crate::RenderedImage { path: out.to_owned(), width: img.width(), height: img.height(), time: Some(tf.time) })
 }

@@ -205,7 +205,7 @@ impl VideoSource {
         // SAFETY: the format context is live and owned by `self.input`; a byte seek to 0
         // only repositions its I/O and flushes its packet queue.
         let r = unsafe {
-            ffmpeg::ffi::avformat_seek_file(self.input.as_mut_ptr(), -1, i64::MIN, 0, i64::MAX, ffmpeg::ffi::AVSEEK_FLAG_BYTE as i32)
+            ffmpeg::ffi::avformat_seek_file(self.input.as_mut_ptr(), -1, i64::MIN, 0, i64::MAX, ffmpeg::ffi::AVSEEK_FLAG_BYTE)
         };
         r >= 0
     }
@@ -484,7 +484,7 @@ impl FrameConverter {
     /// height (the two fields are ~20 ms apart, so weaving them combs every moving edge;
     /// one field has none). Stills lose half their vertical detail at full size, which
     /// the analysis sizes never see.
-    pub fn to_rgb(&mut self, frame: &AvFrame, max_side: Option<u32>) -> Result<RgbImage, EngineError> {
+    pub fn convert(&mut self, frame: &AvFrame, max_side: Option<u32>) -> Result<RgbImage, EngineError> {
         let (w, h) = (frame.width(), frame.height());
         if w == 0 || h == 0 {
             return Err(EngineError::Undecodable { path: self.path.clone(), reason: "empty frame".into() });

@@ -47,7 +47,7 @@ pub(crate) fn preview(
             if tf.time + 1e-6 < next {
                 return true;
             }
-            match conv.to_rgb(&tf.frame, Some(opts.max_side.max(16))) {
+            match conv.convert(&tf.frame, Some(opts.max_side.max(16))) {
                 Ok(img) => images.push(img),
                 Err(e) => failure = Some(e),
             }

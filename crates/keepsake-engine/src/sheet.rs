@@ -34,7 +34,7 @@ pub(crate) fn contact_sheet(
                 next += 1;
             }
             if next < times.len() && (times[next] - tf.time).abs() < 1e-6 {
-                tiles[next] = conv.to_rgb(&tf.frame, Some(TILE_W)).ok();
+                tiles[next] = conv.convert(&tf.frame, Some(TILE_W)).ok();
                 next += 1;
             }
             next < times.len()
@@ -42,7 +42,7 @@ pub(crate) fn contact_sheet(
     } else {
         for (i, &t) in times.iter().enumerate() {
             if let Some(tf) = src.keyframe_at(t)? {
-                tiles[i] = conv.to_rgb(&tf.frame, Some(TILE_W)).ok();
+                tiles[i] = conv.convert(&tf.frame, Some(TILE_W)).ok();
             }
         }
     }

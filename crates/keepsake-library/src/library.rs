@@ -794,7 +794,9 @@ impl Library {
             self.inner.dates_cursor.store(*last, Ordering::Relaxed);
         }
         // The same pass stores each photo's upright size (header only, every format).
-        let dates: Vec<(i64, Option<i64>, Option<u32>, Option<u32>)> = todo
+        /// A photo's id, date taken, and upright width and height (each if readable).
+        type PhotoFacts = (i64, Option<i64>, Option<u32>, Option<u32>);
+        let dates: Vec<PhotoFacts> = todo
             .iter()
             .map(|(id, path)| {
                 let size = keepsake_imaging::photo_info(Path::new(path)).ok();
