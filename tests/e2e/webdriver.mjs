@@ -210,7 +210,7 @@ export async function launchApp({ env = {}, args = [], app = appPath() } = {}) {
     },
   };
   try {
-    // tauri-driver answers before WebKitWebDriver listens: wait for both (DESIGN.md).
+    // tauri-driver answers before WebKitWebDriver listens (on the native port): wait for both.
     await until(async () => (await portOpen(port)) && (await portOpen(nativePort)), {
       timeoutMs: 20000,
       what: "tauri-driver and WebKitWebDriver to listen",

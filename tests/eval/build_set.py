@@ -30,7 +30,7 @@ CACHE = ROOT / ".cache" / "eval"
 FPS = 30
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
-# Every bad kind the engine must never pick (DESIGN.md, "Frame-selection quality").
+# Every bad kind the engine must never pick (docs/eval.md).
 BAD_KINDS = ("black", "fade", "title", "defocus", "motion_blur", "overexposed",
              "underexposed", "cut")
 

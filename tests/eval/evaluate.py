@@ -137,7 +137,7 @@ def score(labels: dict, picks: list[dict], images: list[Path] | None) -> dict:
 # ---- the methods -----------------------------------------------------------------------
 
 def run_keepsake(binary: Path, video: Path, out: Path, timeout: float, extra: list[str] = ()) -> dict:
-    """Runs `keepsake thumbs VIDEO --out DIR --json` per the CLI contract (DESIGN.md)."""
+    """Runs `keepsake thumbs VIDEO --out DIR --json` per the CLI contract (docs/architecture.md)."""
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     try:

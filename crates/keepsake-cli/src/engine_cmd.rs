@@ -1,5 +1,5 @@
 //! The engine's subcommands: `thumbs` (best frames of a video) and `preview` (animated
-//! loop). Output follows DESIGN.md's CLI contract; `make eval` and `make bench` parse it.
+//! loop). Output follows the CLI contract in docs/architecture.md; `make eval` and `make bench` parse it.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
