@@ -8,19 +8,32 @@
 //! `KEEPSAKE_WORKER_TEST_FAULT=abort:NEEDLE`, `hang:NEEDLE` or `oom:NEEDLE`
 //! (comma-separated rules) makes `analyze` of any video whose path contains NEEDLE abort
 //! the process, hang, or allocate until the worker's memory limit stops it; so does
-//! `render_moment` of such a video and `photo_thumbnail` of such a photo.
+//! `render_moment` of such a video and `photo_thumbnail` of such a photo. Probe rules
+//! test the sandbox ([`sandbox`]): `read:PATH`, `write:PATH` (create or append) and
+//! `connect:HOST:PORT` (TCP) are tried at every `inspect_runtime`, and what happened is
+//! listed in its report under `test_probes` (`allowed`, or the error and its errno).
+//!
+//! The worker enters its sandbox first, before it starts a thread or reads a request.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use keepsake_library::protocol::{WorkerRequest, WorkerResponse};
+
+pub mod sandbox;
 
 /// Environment variable of the test-only fault switch.
 pub const TEST_FAULT_ENV: &str = "KEEPSAKE_WORKER_TEST_FAULT";
 
 pub fn run() -> Result<ExitCode> {
+    let sandbox = sandbox::enter_from_env().context("keepsake worker: cannot enter the sandbox")?;
+    if sandbox.enabled && sandbox.landlock != "full" {
+        // Said once per worker, on stderr (the supervisor keeps its tail).
+        let why = sandbox.landlock_problem.as_deref().unwrap_or("unknown");
+        eprintln!("keepsake worker: file access restricted only partly or not at all: {why}");
+    }
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
     let mut engine = crate::worker_engine::WorkerEngine::default();
@@ -30,7 +43,7 @@ pub fn run() -> Result<ExitCode> {
             continue;
         }
         let response = match serde_json::from_str::<WorkerRequest>(&line) {
-            Ok(req) => handle(&mut engine, req),
+            Ok(req) => handle(&mut engine, &sandbox, req),
             Err(e) => WorkerResponse::failure(format!("bad request: {e}")),
         };
         serde_json::to_writer(&mut stdout, &response)?;
@@ -40,7 +53,11 @@ pub fn run() -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn handle(engine: &mut crate::worker_engine::WorkerEngine, req: WorkerRequest) -> WorkerResponse {
+fn handle(
+    engine: &mut crate::worker_engine::WorkerEngine,
+    sandbox: &sandbox::SandboxStatus,
+    req: WorkerRequest,
+) -> WorkerResponse {
     use crate::worker_engine::{create_demo, export_slideshow, inspect_runtime};
     match req {
         WorkerRequest::Probe { video } => reply(engine.probe(&video), |r, p| r.probe = Some(p)),
@@ -60,7 +77,13 @@ fn handle(engine: &mut crate::worker_engine::WorkerEngine, req: WorkerRequest) -
             reply(export_slideshow(&images, &out, format), |r, e| r.export = Some(e))
         }
         WorkerRequest::CreateDemo { dir } => reply(create_demo(&dir), |_, ()| {}),
-        WorkerRequest::InspectRuntime => reply(inspect_runtime(), |r, rt| r.runtime = Some(rt)),
+        WorkerRequest::InspectRuntime => reply(inspect_runtime(), |r, mut rt| {
+            rt.report["sandbox"] = serde_json::to_value(sandbox).unwrap_or_default();
+            if let Some(probes) = test_probes() {
+                rt.report["test_probes"] = probes;
+            }
+            r.runtime = Some(rt)
+        }),
     }
 }
 
@@ -107,4 +130,44 @@ fn injected_fault(video: &Path) {
             _ => {}
         }
     }
+}
+
+/// The test-only sandbox probes (see the module docs): each `read:`, `write:` and
+/// `connect:` rule tried now, with what happened. `None` without such rules.
+fn test_probes() -> Option<serde_json::Value> {
+    let spec = std::env::var(TEST_FAULT_ENV).ok()?;
+    let mut out = Vec::new();
+    for rule in spec.split(',') {
+        let Some((mode, target)) = rule.split_once(':') else { continue };
+        let outcome: std::io::Result<()> = match mode {
+            "read" => std::fs::File::open(target).and_then(|mut f| {
+                let mut byte = [0u8; 1];
+                std::io::Read::read(&mut f, &mut byte).map(|_| ())
+            }),
+            "write" => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(target)
+                .and_then(|mut f| f.write_all(b"keepsake worker sandbox probe\n")),
+            "connect" => connect(target),
+            _ => continue,
+        };
+        out.push(match outcome {
+            Ok(()) => serde_json::json!({ "rule": rule, "allowed": true }),
+            Err(e) => serde_json::json!({
+                "rule": rule, "allowed": false, "errno": e.raw_os_error(), "error": e.to_string()
+            }),
+        });
+    }
+    Some(serde_json::Value::Array(out))
+}
+
+/// A TCP connection to `target` (`HOST:PORT`), given up after two seconds.
+fn connect(target: &str) -> std::io::Result<()> {
+    use std::net::ToSocketAddrs;
+    let addr = target
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address"))?;
+    std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).map(|_| ())
 }
