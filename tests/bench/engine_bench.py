@@ -15,6 +15,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -80,22 +81,38 @@ def time_once(tool: str, video: Path, keepsake: Path, timeout: float) -> tuple[f
         return dt, None, picks
 
 
-def run_measured(cmd: list[str], stdout, stderr, timeout: float) -> tuple[float, float, float, int] | None:
+def run_measured(cmd: list[str], stdout, stderr, timeout: float, sample=None,
+                 every: float = 0.5) -> tuple[float, float, float, int] | None:
     """Runs `cmd` once under os.wait4: (wall s, CPU s, peak resident MiB, exit code), all
     this run's own (RUSAGE_CHILDREN only sums them); None when it ran past `timeout` (it
-    is killed). Shared by the clip and photo benches."""
+    is killed). CPU includes the descendants the command waited for; the peak is its
+    largest single process (the kernel's ru_maxrss), not a sum. `sample(pid)`, when
+    given, is called about every `every` seconds while it runs (the album bench sums the
+    process tree's memory with it). Shared by the clip, photo and album benches."""
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr)
+    next_sample = t0
     while True:
         pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
+        if sample is not None and time.monotonic() >= next_sample:
+            sample(proc.pid)
+            next_sample = time.monotonic() + every
         if time.monotonic() > t0 + timeout:
             proc.kill()
             os.wait4(proc.pid, 0)
             return None
         time.sleep(0.005)
     return time.monotonic() - t0, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status)
+
+
+def kept_blocks(path: Path) -> str:
+    """Blocks other benches keep in this report (`<!-- NAME -->` … `<!-- /NAME -->`, e.g.
+    album_bench.py's summary), carried over when it is rewritten."""
+    old = path.read_text() if path.is_file() else ""
+    found = [m.group(0) for m in re.finditer(r"<!-- ([a-z-]+) -->\n.*?<!-- /\1 -->", old, re.S)]
+    return "".join("\n" + b + "\n" for b in found)
 
 
 def git_commit() -> str:
@@ -255,7 +272,7 @@ def main() -> int:
     text = "\n".join(L) + "\n"
     if not args.no_write:  # written first, so a closed stdout (| head) cannot lose it
         args.write.parent.mkdir(parents=True, exist_ok=True)
-        args.write.write_text(text)
+        args.write.write_text(text + kept_blocks(args.write))
         print(f"wrote {args.write}", file=sys.stderr)
     try:
         print(text)

@@ -33,6 +33,18 @@ INPUTS = [("12 MP JPEG (4000×3000)", "photo_12mp.jpg", "coffee.png", "4000:3000
           ("12 MP HEIC (4032×3024)", "photo_12mp.heic", "coffee.png", "4032:3024", 2.0)]
 
 
+def make_photo(source: str, size: str, out: Path, seed: int | None = None) -> None:
+    """A camera-like JPEG at `out` (written as .part, renamed when complete): the registry
+    photo `tests/media/SOURCE` scaled to SIZE ("W:H") with film-grain noise, q 3. `seed`
+    varies the noise (ffmpeg's `all_seed`), so photos made from one source differ in
+    every block; shared with album_bench.py."""
+    part = out.with_name(out.name + ".part.jpg")
+    noise = "noise=alls=14:allf=t" + (f":all_seed={seed}" if seed is not None else "")
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-i", str(ROOT / "tests" / "media" / source),
+                    "-vf", f"scale={size},{noise}", "-q:v", "3", str(part)], check=True)
+    part.rename(out)
+
+
 def prepare() -> None:
     PHOTOS.mkdir(parents=True, exist_ok=True)
     for _, name, source, size, _ in INPUTS:
@@ -40,8 +52,7 @@ def prepare() -> None:
         if out.is_file():
             continue
         jpeg = out.with_suffix(".part.jpg")
-        subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-i", str(ROOT / "tests" / "media" / source),
-                        "-vf", f"scale={size},noise=alls=14:allf=t", "-q:v", "3", str(jpeg)], check=True)
+        make_photo(source, size, jpeg)
         if out.suffix == ".heic":
             part = out.with_suffix(".part.heic")
             subprocess.run(["heif-enc", "-q", "60", str(jpeg), "-o", str(part)], check=True, stdout=subprocess.DEVNULL)
