@@ -58,6 +58,56 @@ impl LibraryError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         LibraryError::Io { path: path.into(), source }
     }
+
+    /// What kind of failure this is, for a caller that acts on it (the window's page
+    /// gets it with every failed command) rather than only showing the message.
+    pub fn code(&self) -> ErrorCode {
+        use LibraryError as E;
+        match self {
+            E::Db(_) | E::TooNew { .. } | E::Migration { .. } => ErrorCode::Database,
+            E::Io { .. } | E::Paths(_) => ErrorCode::Io,
+            E::NotAFolder(_) => ErrorCode::NotAFolder,
+            E::NotInLibrary(_) => ErrorCode::NotInLibrary,
+            E::NestedRoot(..) => ErrorCode::NestedAlbum,
+            E::DataDirectory { .. } => ErrorCode::DataDirectory,
+            E::NoSuchMedia(_) | E::NoSuchRoot(_) | E::NoImage(_) => ErrorCode::NotFound,
+            E::InvalidCover(_) | E::InvalidSlideshow(_) => ErrorCode::Invalid,
+            E::Image(_) | E::Unreadable { .. } => ErrorCode::Unreadable,
+            E::Demo(_) | E::Worker(_) => ErrorCode::Worker,
+            E::Watch(_) => ErrorCode::Watch,
+        }
+    }
+}
+
+/// The kinds of [`LibraryError`] a caller can act on, named as they cross to the page
+/// (`snake_case`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The index could not be read or written (or is from a newer Keepsake).
+    Database,
+    /// A file or folder could not be read or written.
+    Io,
+    /// A path that should be a folder is not.
+    NotAFolder,
+    /// A path outside every album.
+    NotInLibrary,
+    /// A folder inside an album, or holding one.
+    NestedAlbum,
+    /// Keepsake's own data directory (or a folder around it) offered as an album.
+    DataDirectory,
+    /// The item, album or image asked for is not (or no longer) there.
+    NotFound,
+    /// A request that cannot be done as asked (a cover or slideshow choice).
+    Invalid,
+    /// A photo or image whose contents cannot be shown.
+    Unreadable,
+    /// A worker process failed (crashed, hung, refused) or could not start.
+    Worker,
+    /// Watching the album folders failed.
+    Watch,
+    /// A failure inside Keepsake itself (a background task that panicked).
+    Internal,
 }
 
 /// Shorthand used across the crate.

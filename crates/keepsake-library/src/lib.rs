@@ -56,7 +56,7 @@ pub use covers::{import_cover_image, MAX_COVER, MAX_PIXELS};
 pub use demo::DEMO_FOLDER;
 pub use slideshow::MAX_SLIDESHOW_ITEMS;
 pub use protocol::{ExportResult, RuntimeResult, SlideshowFormat};
-pub use error::LibraryError;
+pub use error::{ErrorCode, LibraryError};
 pub use jobs::JobQueue;
 pub use library::{Library, MAX_MOTION_BYTES};
 pub use model::{

@@ -1,7 +1,7 @@
 //! Album folders: list with counts, add (a folder the user picks in the native dialog,
 //! opened here: the page never names a path), remove.
 
-use keepsake_library::Root;
+use keepsake_library::{ErrorCode, Root};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
@@ -34,11 +34,11 @@ pub async fn add_album(app: AppHandle) -> Result<Option<Album>, CommandError> {
         let Some(chosen) = handle.dialog().file().set_title("Add a folder to Keepsake").blocking_pick_folder() else {
             return Ok(None);
         };
-        let dir = chosen.into_path().map_err(CommandError::from_display)?;
+        let dir = chosen.into_path().map_err(CommandError::io)?;
         let state = handle.state::<AppState>();
-        let canon = std::fs::canonicalize(&dir).map_err(|e| CommandError(format!("Can't open {}: {e}", dir.display())))?;
+        let canon = std::fs::canonicalize(&dir).map_err(|e| CommandError::io(format!("Can't open {}: {e}", dir.display())))?;
         if !canon.is_dir() {
-            return Err(CommandError(format!("{} is not a folder", canon.display())));
+            return Err(CommandError::new(ErrorCode::NotAFolder, format!("{} is not a folder", canon.display())));
         }
         // The library refuses Keepsake's data directory and folders around it.
         let (root, _report) = state.library.add_root(&canon, &|_| {})?;
@@ -59,7 +59,7 @@ pub async fn remove_album(app: AppHandle, id: i64) -> Result<(), CommandError> {
     let handle = app.clone();
     blocking(move || {
         let state = handle.state::<AppState>();
-        let root = state.library.roots()?.into_iter().find(|r| r.id == id).ok_or_else(|| CommandError(format!("no album {id}")))?;
+        let root = state.library.roots()?.into_iter().find(|r| r.id == id).ok_or_else(|| CommandError::new(ErrorCode::NotFound, format!("no album {id}")))?;
         Ok(state.library.remove_album(&root)?)
     })
     .await?;

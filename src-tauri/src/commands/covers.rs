@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use keepsake_library::{CoverChoice, LibraryEvent, MediaDetail};
+use keepsake_library::{CoverChoice, ErrorCode, LibraryEvent, MediaDetail};
 use tauri::{AppHandle, Manager};
 use tauri_plugin_dialog::DialogExt;
 
@@ -17,7 +17,7 @@ use crate::state::AppState;
 pub async fn set_cover(app: AppHandle, id: i64, choice: CoverChoice) -> Result<MediaDetail, CommandError> {
     let id = valid_id(id)?;
     if let CoverChoice::Image(_) = &choice {
-        return Err(CommandError("an image cover is chosen in the dialog (choose_cover_image), not by a path from the page".into()));
+        return Err(CommandError::invalid("an image cover is chosen in the dialog (choose_cover_image), not by a path from the page".into()));
     }
     store_cover(app, id, choice).await
 }
@@ -35,7 +35,7 @@ pub async fn choose_cover_image(app: AppHandle, id: i64) -> Result<Option<MediaD
             .set_title("Choose a cover image")
             .add_filter("Images", &["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"])
             .blocking_pick_file();
-        picked.map(|p| p.into_path().map_err(CommandError::from_display)).transpose()
+        picked.map(|p| p.into_path().map_err(CommandError::io)).transpose()
     })
     .await?;
     let Some(path) = chosen else { return Ok(None) };
@@ -73,14 +73,14 @@ pub async fn reset_cover(app: AppHandle, id: i64) -> Result<MediaDetail, Command
 /// A cover image must be an existing regular file given by absolute path.
 fn check_image_path(path: &Path) -> Result<(), CommandError> {
     if !path.is_absolute() {
-        return Err(CommandError(format!("{} is not an absolute path", path.display())));
+        return Err(CommandError::invalid(format!("{} is not an absolute path", path.display())));
     }
-    let meta = std::fs::metadata(path).map_err(|e| CommandError(format!("Can't read {}: {e}", path.display())))?;
+    let meta = std::fs::metadata(path).map_err(|e| CommandError::io(format!("Can't read {}: {e}", path.display())))?;
     if !meta.is_file() {
-        return Err(CommandError(format!("{} is not a file", path.display())));
+        return Err(CommandError::invalid(format!("{} is not a file", path.display())));
     }
     if meta.len() == 0 {
-        return Err(CommandError(format!("{} is empty, not an image", path.display())));
+        return Err(CommandError::new(ErrorCode::Unreadable, format!("{} is empty, not an image", path.display())));
     }
     Ok(())
 }

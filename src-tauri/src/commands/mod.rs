@@ -13,21 +13,38 @@ pub mod queue;
 pub mod slideshow;
 pub mod system;
 
-/// An error as the UI sees it: one readable line.
+use keepsake_library::ErrorCode;
+
+/// An error as the page sees it: `{"code": "not_found", "message": "no media with id 7"}`.
+/// The message is one readable line for the user; the code (the library's
+/// [`ErrorCode`]) is what the page acts on (an item gone from the library closes its
+/// panel, for one).
 #[derive(Debug, thiserror::Error, serde::Serialize)]
-#[error("{0}")]
-pub struct CommandError(pub String);
+#[error("{message}")]
+pub struct CommandError {
+    pub code: ErrorCode,
+    pub message: String,
+}
 
 impl CommandError {
-    /// Wraps any displayable error as one line for the UI.
-    pub fn from_display(err: impl std::fmt::Display) -> Self {
-        Self(err.to_string())
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    /// A request the page should not have made as it did (a bad id, a path from the page).
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Invalid, message)
+    }
+
+    /// A file or folder that could not be read.
+    pub fn io(err: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::Io, err.to_string())
     }
 }
 
 impl From<keepsake_library::LibraryError> for CommandError {
     fn from(err: keepsake_library::LibraryError) -> Self {
-        Self(err.to_string())
+        Self::new(err.code(), err.to_string())
     }
 }
 
@@ -36,7 +53,7 @@ pub(crate) fn valid_id(id: i64) -> Result<i64, CommandError> {
     if id > 0 {
         Ok(id)
     } else {
-        Err(CommandError(format!("{id} is not a valid id")))
+        Err(CommandError::invalid(format!("{id} is not a valid id")))
     }
 }
 
@@ -44,5 +61,5 @@ pub(crate) fn valid_id(id: i64) -> Result<i64, CommandError> {
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, CommandError> + Send + 'static,
 ) -> Result<T, CommandError> {
-    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| CommandError(format!("background task failed: {e}")))?
+    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| CommandError::new(ErrorCode::Internal, format!("background task failed: {e}")))?
 }

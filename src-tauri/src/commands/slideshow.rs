@@ -18,7 +18,7 @@ use crate::state::AppState;
 #[tauri::command]
 pub async fn export_slideshow(app: AppHandle, ids: Vec<i64>, format: String, title: Option<String>) -> Result<Option<String>, CommandError> {
     let format = SlideshowFormat::parse(&format)
-        .ok_or_else(|| CommandError(format!("unknown slideshow format {format:?}; use mp4 or webp")))?;
+        .ok_or_else(|| CommandError::invalid(format!("unknown slideshow format {format:?}; use mp4 or webp")))?;
     let ids = ids.into_iter().map(valid_id).collect::<Result<Vec<_>, _>>()?;
     blocking(move || {
         let state = app.state::<AppState>();
@@ -53,7 +53,7 @@ fn choose_destination(app: &AppHandle, format: SlideshowFormat, title: Option<&s
     let Some(chosen) = dialog.blocking_save_file() else {
         return Ok(None);
     };
-    let path = chosen.into_path().map_err(CommandError::from_display)?;
+    let path = chosen.into_path().map_err(CommandError::io)?;
     Ok(Some(with_extension(path, format)))
 }
 

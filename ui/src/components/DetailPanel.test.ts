@@ -12,19 +12,25 @@ const mockedInvoke = vi.mocked(invoke);
 let current = detail(42);
 /** What the user picks in the app's image dialog (null: cancels). */
 let chosenImage: string | null = null;
+/** What `media_detail` fails with, when it does (as the app sends it: code and message). */
+let gone: { code: string; message: string } | null = null;
 
 beforeEach(() => {
   stubObjectUrls();
   current = detail(42);
   chosenImage = null;
+  gone = null;
   mockedInvoke.mockReset();
   mockedInvoke.mockImplementation(async (cmd, args) => {
     const a = args as { id: number; choice?: CoverChoice };
-    if (cmd === "media_detail") return current;
+    if (cmd === "media_detail") {
+      if (gone) throw gone;
+      return current;
+    }
     if (cmd === "motion_clip") return motionBytes(a.id);
     if (cmd === "choose_cover_image") {
       if (chosenImage === null) return null;
-      throw `Not an image Keepsake can read: ${chosenImage}`;
+      throw { code: "unreadable", message: `Not an image Keepsake can read: ${chosenImage}` };
     }
     if (cmd === "set_cover") {
       const c = a.choice!;
@@ -44,6 +50,26 @@ async function ready() {
   render(DetailPanel, { id: 42 });
   await waitFor(() => expect(screen.getAllByTestId("pick")).toHaveLength(3));
 }
+
+describe("when the item cannot be shown", () => {
+  it("closes, with a word, when the item is no longer in the library (code not_found)", async () => {
+    gone = { code: "not_found", message: "no media with id 42" };
+    const onclose = vi.fn();
+    const onnotice = vi.fn();
+    render(DetailPanel, { id: 42, onclose, onnotice });
+    await waitFor(() => expect(onclose).toHaveBeenCalledOnce());
+    expect(onnotice).toHaveBeenCalledWith("That item is no longer in your albums.");
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("shows any other failure's message in the panel", async () => {
+    gone = { code: "database", message: "database error: disk I/O error" };
+    const onclose = vi.fn();
+    render(DetailPanel, { id: 42, onclose });
+    await waitFor(() => expect(screen.getByRole("alert").textContent).toBe("database error: disk I/O error"));
+    expect(onclose).not.toHaveBeenCalled();
+  });
+});
 
 describe("how the video is shown", () => {
   it("lists what the engine did to the pictures (HDR, fields, pixel shape)", async () => {

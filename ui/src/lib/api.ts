@@ -19,15 +19,45 @@ function callKey(cmd: string, args?: Record<string, unknown>): string {
   return `${cmd} ${JSON.stringify(args ?? {}, sorted)}`;
 }
 
+/** What kind of failure a command met (the library's `ErrorCode`, as it crosses). */
+export type ErrorCode =
+  | "database" | "io" | "not_a_folder" | "not_in_library" | "nested_album" | "data_directory"
+  | "not_found" | "invalid" | "unreadable" | "worker" | "watch" | "internal";
+
+/**
+ * A failed command: `code` to act on, `message` (one line) to show. Its name is empty, so
+ * `String(e)` and `${e}` are the message alone, as with the plain strings of before.
+ */
+export class AppError extends Error {
+  constructor(readonly code: ErrorCode | "unknown", message: string) {
+    super(message);
+    this.name = "";
+  }
+}
+
+/** The app's `{code, message}` rejection as an `AppError`; anything else as it came. */
+function asAppError(e: unknown): unknown {
+  if (e && typeof e === "object" && "code" in e && "message" in e) {
+    const { code, message } = e as { code: ErrorCode; message: unknown };
+    return new AppError(code, String(message));
+  }
+  return e;
+}
+
+/** Whether `e` is a failed command of kind `code`. */
+export function failedWith(e: unknown, code: ErrorCode): boolean {
+  return e instanceof AppError && e.code === code;
+}
+
 /** Invokes a command, or takes the answer `warmStart` already asked for. */
 function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   const key = callKey(cmd, args);
   const waiting = early.get(key);
   if (waiting) {
     early.delete(key);
-    if (performance.now() - waiting.at < EARLY_FRESH_MS) return waiting.answer as Promise<T>;
+    if (performance.now() - waiting.at < EARLY_FRESH_MS) return (waiting.answer as Promise<T>).catch((e) => Promise.reject(asAppError(e)));
   }
-  return invoke<T>(cmd, args);
+  return invoke<T>(cmd, args).catch((e) => Promise.reject(asAppError(e)));
 }
 
 /**
@@ -364,7 +394,7 @@ export function motionClip(id: number): Promise<string> {
     motionClips.set(id, kept);
     return kept;
   }
-  const clip = invoke<ArrayBuffer>("motion_clip", { id }).then((bytes) => URL.createObjectURL(new Blob([bytes], { type: "video/mp4" })));
+  const clip = call<ArrayBuffer>("motion_clip", { id }).then((bytes) => URL.createObjectURL(new Blob([bytes], { type: "video/mp4" })));
   clip.catch(() => motionClips.delete(id));
   motionClips.set(id, clip);
   for (const [oldest, url] of motionClips) {
