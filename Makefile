@@ -6,19 +6,28 @@ export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug
 RELEASE := $(CARGO_TARGET_DIR)/release
 
-.PHONY: run test setup build ui test-rust test-ui test-e2e test-corpus corpus eval bench doctor screenshot screenshots \
+.PHONY: run test setup build ui lint test-rust test-ui test-e2e test-corpus corpus eval bench doctor screenshot screenshots \
 	deb clean
 
 ## Launch the app (HEADLESS=1: under Xvfb, for machines without a display).
 run: build
 	@scripts/run-app.sh $(BIN)/keepsake-app
 
-## Every suite: Rust (whole workspace), UI unit tests, end-to-end against the real app.
+## The lint gate, then every suite: Rust (whole workspace), UI unit tests, end-to-end
+## against the real app, the small mutation corpus.
 test:
 	@scripts/setup.sh test
 	$(MAKE) --no-print-directory ui
+	$(MAKE) --no-print-directory lint
 	cargo build --locked -p keepsake-cli -p keepsake-app
 	$(MAKE) --no-print-directory test-rust test-ui test-e2e test-corpus
+
+## Formatting (rustfmt.toml), Rust lints as errors (the workspace's [workspace.lints] and
+## clippy's defaults), and the UI's types (svelte-check).
+lint:
+	cargo fmt --all --check
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	npm --prefix ui run --silent check
 
 setup:
 	@scripts/setup.sh run
