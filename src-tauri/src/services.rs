@@ -121,7 +121,7 @@ fn create_demo(app: &AppHandle) {
 fn start_watcher(app: &AppHandle) {
     let state = app.state::<AppState>();
     let handle = app.clone();
-    match Watcher::start(state.library.clone(), WatcherConfig::default(), move |ev| emit_library(&handle, &ev)) {
+    match Watcher::start(state.library.clone(), WatcherConfig::from_env(), move |ev| emit_library(&handle, &ev)) {
         Ok(w) => {
             if let Ok(mut slot) = state.watcher.lock() {
                 *slot = Some(w);

@@ -230,8 +230,16 @@ fn watch() -> Result<()> {
     clear_line();
     print_report(&report);
     let lib2 = lib.clone();
-    let watcher = Watcher::start(lib.clone(), WatcherConfig::default(), move |ev| print_event(&lib2, &ev))?;
-    println!("watching {} album folder(s); Ctrl-C to stop", lib.roots()?.len());
+    // KEEPSAKE_POLL_SECONDS forces polling; network shares are polled anyway.
+    let watcher = Watcher::start(lib.clone(), WatcherConfig::from_env(), move |ev| print_event(&lib2, &ev))?;
+    let roots = lib.roots()?;
+    println!("watching {} album folder(s); Ctrl-C to stop", roots.len());
+    for root in &roots {
+        if let Some(every) = root.rescan_every_s {
+            let on = if root.filesystem.is_empty() { String::new() } else { format!(" ({})", root.filesystem) };
+            println!("  {}{on}: rescanned every {every} s", root.path.display());
+        }
+    }
     let _ = std::io::stdout().flush();
     let analyzer = Analyzer::new(lib.clone(), AnalyzerConfig::from_env());
     analyzer.run_forever(&stop, &|ev| print_event(&lib, &ev))?;

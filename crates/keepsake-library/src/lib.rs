@@ -42,6 +42,7 @@ pub mod protocol;
 mod render;
 mod scan;
 mod slideshow;
+pub mod storage;
 pub mod taken;
 mod util;
 mod watch;
@@ -66,5 +67,6 @@ pub use model::{
 };
 pub use render::photo_needs_worker;
 pub use scan::{is_ignored_name, media_kind};
+pub use storage::Storage;
 pub use util::lower_thread_priority;
 pub use watch::{Watcher, WatcherConfig};

@@ -244,7 +244,9 @@ impl Library {
         self.scan_roots(&roots, progress, &mut |_| {})
     }
 
-    /// Scans some roots, reporting each added/moved media as an event.
+    /// Scans some roots, reporting what it found as the live watcher would: each media
+    /// added, changed (or back), moved and removed is an event (the watcher's periodic
+    /// rescans of network shares rely on it).
     pub(crate) fn scan_roots(
         &self,
         roots: &[(RootId, PathBuf)],
@@ -257,6 +259,9 @@ impl Library {
         let mut fresh = Vec::new();
         // Folders where something changed: their Live Photos are paired again at the end.
         let mut dirty = std::collections::BTreeSet::new();
+        // Changes and removals found by reconciling; a removed row that a new file takes
+        // over (a move, matched by fingerprint) is reported as moved instead.
+        let mut changes = Vec::new();
         for (id, path) in roots {
             if !path.is_dir() {
                 let n = scan::mark_offline(&self.conn(), *id)?;
@@ -276,16 +281,28 @@ impl Library {
             tracing::debug!(stage = "walk", ms = t0.elapsed().as_millis() as u64, files = found.len(), "timing");
             self.record_unreadable(*id, &unreadable)?;
             report.unreadable.extend(unreadable);
-            let (r, new) = scan::reconcile_root(&mut self.conn(), *id, found, &mut dirty)?;
+            let (r, new) = scan::reconcile_root(&mut self.conn(), *id, found, &mut dirty, &mut changes)?;
             report.merge(r);
             new_files.push((*id, new));
+        }
+        let mut removed: std::collections::HashMap<MediaId, PathBuf> = std::collections::HashMap::new();
+        for e in changes {
+            match e {
+                LibraryEvent::MediaRemoved { id, path } => {
+                    removed.insert(id, path);
+                }
+                e => on_event(e),
+            }
         }
         let mut emit = |f: &scan::FoundFile, what: Inserted| {
             dirty.extend(crate::motion::folder_of(&f.path));
             let path = PathBuf::from(&f.path);
             on_event(match what {
                 Inserted::Added(id) => LibraryEvent::MediaAdded { id, path },
-                Inserted::Moved(id) => LibraryEvent::MediaChanged { id, path },
+                Inserted::Moved(id) => match removed.remove(&id) {
+                    Some(from) => LibraryEvent::MediaMoved { id, from, to: path },
+                    None => LibraryEvent::MediaChanged { id, path },
+                },
             })
         };
         // New files go in after every deletion is known, so a file moved between
@@ -295,6 +312,11 @@ impl Library {
         }
         for (id, path) in fresh {
             self.scan_fresh_root(id, path, progress, &mut report, &mut emit)?;
+        }
+        let mut gone: Vec<(MediaId, PathBuf)> = removed.into_iter().collect();
+        gone.sort();
+        for (id, path) in gone {
+            on_event(LibraryEvent::MediaRemoved { id, path });
         }
         for e in crate::motion::pair_folders(&self.inner.db, &dirty)? {
             on_event(e);
@@ -439,8 +461,10 @@ impl Library {
 
     /// The watcher saw `path` (a file or a whole folder) disappear.
     pub(crate) fn forget_path(&self, path: &Path) -> Result<Vec<LibraryEvent>> {
+        // The index holds UTF-8 paths only: nothing was indexed at or under this one.
+        let Some(path) = path.to_str() else { return Ok(Vec::new()) };
         let conn = self.conn();
-        let rows = media_at_or_under(&conn, path_str(path)?)?;
+        let rows = media_at_or_under(&conn, path)?;
         let mut events = Vec::new();
         for (id, mp) in rows {
             if Path::new(&mp).exists() {
@@ -468,8 +492,10 @@ impl Library {
         if scan::is_ignored_path(&root.path, to) {
             return self.forget_path(from);
         }
-        let (f, t) = (path_str(from)?.to_owned(), path_str(to)?.to_owned());
-        let moved = media_at_or_under(&self.conn(), &f)?;
+        // A name that was not UTF-8 had nothing indexed: only its new name is looked at.
+        let f = from.to_str().unwrap_or_default().to_owned();
+        let t = path_str(to)?.to_owned();
+        let moved = if f.is_empty() { Vec::new() } else { media_at_or_under(&self.conn(), &f)? };
         let mut events = Vec::new();
         for (id, old) in moved {
             // Every row starts with `f` byte for byte (see media_at_or_under).
@@ -899,14 +925,25 @@ impl Library {
 
 /// A root from `id, path, name, online[, photos, videos]`; counts are 0 when the query
 /// has none.
+///
+/// The listing (`with_counts`) also says where the root lives ([`crate::storage`]; its
+/// `statfs` is remembered, and skipped while the root is offline); the per-event
+/// lookups do not need it.
 fn root_from_row(r: &rusqlite::Row, with_counts: bool) -> rusqlite::Result<Root> {
+    let path = PathBuf::from(r.get::<_, String>(1)?);
+    let online: bool = r.get(3)?;
+    let fs = (with_counts && online).then(|| crate::storage::of_root(&path));
+    let (storage, filesystem) = fs.map(|f| (f.storage, f.name)).unwrap_or_default();
     Ok(Root {
         id: r.get(0)?,
-        path: PathBuf::from(r.get::<_, String>(1)?),
         name: r.get(2)?,
-        online: r.get(3)?,
+        online,
         photos: if with_counts { r.get(4)? } else { 0 },
         videos: if with_counts { r.get(5)? } else { 0 },
+        rescan_every_s: crate::storage::poll_every(storage).map(|d| d.as_secs()),
+        storage,
+        filesystem,
+        path,
     })
 }
 

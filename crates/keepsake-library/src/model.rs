@@ -19,6 +19,16 @@ pub struct Root {
     pub online: bool,
     pub photos: u64,
     pub videos: u64,
+    /// On this computer's disks, or on a network share / FUSE mount whose changes made
+    /// elsewhere inotify never reports (see [`crate::storage`]).
+    #[serde(default)]
+    pub storage: crate::storage::Storage,
+    /// Its filesystem's name (`ext4`, `nfs`, `cifs`, `fuse.sshfs`); empty when unknown.
+    #[serde(default)]
+    pub filesystem: String,
+    /// How often the watcher rescans it, in seconds; None when it is only watched live.
+    #[serde(default)]
+    pub rescan_every_s: Option<u64>,
 }
 
 /// Photo or video, decided by file extension at scan time.

@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::Result;
 use crate::fingerprint::fingerprint;
-use crate::model::{MediaKind, RootId, ScanProgress, ScanReport};
+use crate::model::{LibraryEvent, MediaKind, RootId, ScanProgress, ScanReport};
 use crate::taken::{exif_taken_at, TakenSource};
 use crate::util::now_ms;
 
@@ -29,10 +29,17 @@ const PHOTO_EXT: &[&str] = &[
     "jpg", "jpeg", "png", "webp", "gif", "heic", "heif", "hif", "tif", "tiff", "bmp", "avif", "dng", "cr2", "cr3",
     "nef", "arw", "raf", "orf", "rw2",
 ];
-/// Folder names that belong to the system or other apps, never to the album.
+/// Folder names that belong to the system or other apps, never to the album: Windows,
+/// NAS metadata and recycle bins (Synology `@eaDir` `#recycle` `#snapshot`, QNAP
+/// `@Recycle` `@Recently-Snapshot`, NetApp `~snapshot`), and what Macs leave on shares
+/// (`Network Trash Folder`, `Temporary Items`). Dot folders (`.AppleDouble`, `.AppleDB`,
+/// `.Trashes`, `.snapshot`…) are skipped as hidden names.
 const SYSTEM_DIRS: &[&str] = &[
-    "@eaDir", "$RECYCLE.BIN", "System Volume Information", "lost+found", "#recycle", "#snapshot",
+    "@eaDir", "$RECYCLE.BIN", "RECYCLER", "System Volume Information", "lost+found", "#recycle", "#snapshot",
+    "~snapshot", "@Recycle", "@Recently-Snapshot", "@sharebin", "@tmp", "Network Trash Folder", "Temporary Items",
 ];
+/// Why a file or folder whose name is not UTF-8 is not in the album.
+pub(crate) const NOT_UTF8: &str = "skipped: its name is not valid UTF-8 (rename it to see it in Keepsake)";
 /// Rows written per transaction: large enough to be fast, small enough that a kill
 /// mid-scan loses little and readers are not blocked for long.
 const BATCH: usize = 5000;
@@ -170,7 +177,13 @@ pub(crate) fn walk_batches(
             };
             let name = entry.file_name();
             let Some(name_str) = name.to_str() else {
-                unreadable.push((entry.path(), "file name is not valid UTF-8".into()));
+                // The index stores UTF-8 paths: such a name is skipped, and said so once
+                // per scan (in the root's scan errors) when it is a folder or media.
+                let lossy = name.to_string_lossy();
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                if !is_ignored_name(&lossy) && (is_dir || kind_of_name(&lossy).is_some()) {
+                    unreadable.push((entry.path(), NOT_UTF8.into()));
+                }
                 continue;
             };
             if is_ignored_name(name_str) {
@@ -190,7 +203,7 @@ pub(crate) fn walk_batches(
                 continue;
             }
             let Some(dir_str) = dir.to_str() else {
-                unreadable.push((entry.path(), "file name is not valid UTF-8".into()));
+                unreadable.push((entry.path(), NOT_UTF8.into()));
                 continue;
             };
             match entry.metadata() {
@@ -241,12 +254,15 @@ struct Existing {
 
 /// Reconciles one online root with the files found on disk. Returns the report and
 /// the files not in the index yet (inserted by [`insert_new`] once every root has
-/// been walked, so a move across roots is recognised).
+/// been walked, so a move across roots is recognised). What changed in place or came
+/// back goes to `changes` as `MediaChanged`, what is gone as `MediaRemoved` (a rescan
+/// reports what it found as the live watcher would).
 pub(crate) fn reconcile_root(
     conn: &mut Connection,
     root_id: RootId,
     found: Vec<FoundFile>,
     dirty: &mut std::collections::BTreeSet<String>,
+    changes: &mut Vec<LibraryEvent>,
 ) -> Result<(ScanReport, Vec<FoundFile>)> {
     let mut report = ScanReport::default();
     conn.execute("UPDATE roots SET online = 1 WHERE id = ?1", [root_id])?;
@@ -286,6 +302,7 @@ pub(crate) fn reconcile_root(
             if e.presence == "missing" {
                 tx.execute("UPDATE media SET presence = 'present' WHERE id = ?1", [e.id])?;
                 report.restored += 1;
+                changes.push(LibraryEvent::MediaChanged { id: e.id, path: PathBuf::from(&f.path) });
             }
             if e.size != f.size || e.mtime_ms != f.mtime_ms {
                 tx.execute(
@@ -296,20 +313,24 @@ pub(crate) fn reconcile_root(
                     crate::jobs::enqueue_tx(&tx, e.id, 0)?;
                 }
                 report.changed += 1;
+                if e.presence != "missing" {
+                    changes.push(LibraryEvent::MediaChanged { id: e.id, path: PathBuf::from(&f.path) });
+                }
             } else if e.presence == "present" {
                 report.unchanged += 1;
             }
         }
         tx.commit()?;
     }
-    let gone: Vec<i64> = existing.values().map(|e| e.id).collect();
+    let gone: Vec<(i64, String)> = existing.into_iter().map(|(path, e)| (e.id, path)).collect();
     for chunk in gone.chunks(BATCH) {
         let tx = conn.transaction()?;
-        for id in chunk {
+        for (id, _) in chunk {
             soft_delete(&tx, *id)?;
         }
         tx.commit()?;
     }
+    changes.extend(gone.iter().map(|(id, path)| LibraryEvent::MediaRemoved { id: *id, path: PathBuf::from(path) }));
     report.removed += gone.len() as u64;
     Ok((report, new))
 }
@@ -548,6 +569,36 @@ mod tests {
         assert!(!is_ignored_name("Holidays 2024"));
         assert!(is_ignored_path(Path::new("/r"), Path::new("/r/.git/x.jpg")));
         assert!(!is_ignored_path(Path::new("/r"), Path::new("/r/a/x.jpg")));
+    }
+
+    /// What NAS boxes, Windows and Macs leave on shares is never part of an album, in
+    /// whatever case; a folder merely named like one (`eaDir`, `recycle`) is.
+    #[test]
+    fn walk_skips_nas_metadata_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        let nas = [
+            "@eaDir", "#recycle", "#snapshot", "@Recycle", "@Recently-Snapshot", "~snapshot", ".snapshot",
+            "$RECYCLE.BIN", "RECYCLER", "System Volume Information", ".AppleDouble", ".AppleDB", ".AppleDesktop",
+            ".TemporaryItems", "Temporary Items", "Network Trash Folder", ".Trashes", ".Spotlight-V100", ".fseventsd",
+            "@EADIR",
+        ];
+        for name in nas {
+            std::fs::create_dir_all(r.join("2024").join(name).join("inner")).unwrap();
+            std::fs::write(r.join("2024").join(name).join("inner/IMG_1.jpg"), b"x").unwrap();
+            assert!(is_ignored_name(name), "{name}");
+        }
+        for name in ["eaDir", "recycle", "snapshot", "Trash"] {
+            std::fs::create_dir_all(r.join(name)).unwrap();
+            std::fs::write(r.join(name).join("kept.jpg"), b"x").unwrap();
+        }
+        let mut unreadable = Vec::new();
+        let found = walk(r, &|_| {}, &mut unreadable);
+        let mut names: Vec<&str> = found.iter().map(|f| f.path.strip_prefix(r.to_str().unwrap()).unwrap()).collect();
+        names.sort();
+        assert_eq!(names, ["/Trash/kept.jpg", "/eaDir/kept.jpg", "/recycle/kept.jpg", "/snapshot/kept.jpg"]);
+        assert!(unreadable.is_empty(), "{unreadable:?}");
+        assert!(is_ignored_path(r, &r.join("a/@eaDir/b/x.jpg")));
     }
 
     #[test]

@@ -7,6 +7,13 @@
 //! periodic check; when the OS watch limit is hit, a clear warning is sent and the
 //! roots are rescanned periodically instead.
 //!
+//! Roots on a network share or FUSE mount ([`crate::storage`]) are also rescanned every
+//! few minutes: inotify never hears of changes made there by other computers. The
+//! rescan is the full scan's reconcile (a walk comparing size and mtime, nothing
+//! opened), and what it finds is reported as the same [`LibraryEvent`]s. With
+//! `KEEPSAKE_POLL_SECONDS` set (see [`WatcherConfig::from_env`]) every root is polled
+//! and none watched live, which is how the polling is tested on a local folder.
+//!
 //! Symbolic links are never followed, as the full scan never follows them: notify is
 //! told not to (its default walks through a link when it adds watches, so a link
 //! `album/x -> /` put a watch on every folder of the disk), paths are looked at with
@@ -41,6 +48,12 @@ pub struct WatcherConfig {
     pub root_check_every: Duration,
     /// Full rescan period when watching is impossible (watch limit reached).
     pub fallback_rescan_every: Duration,
+    /// Rescan period of each root on a network share or FUSE mount.
+    pub network_poll_every: Duration,
+    /// Rescan period of every root, whatever its storage (forced polling).
+    pub poll_all_every: Option<Duration>,
+    /// Whether roots are watched live (inotify); false leaves only the polling.
+    pub live: bool,
 }
 
 impl Default for WatcherConfig {
@@ -50,7 +63,28 @@ impl Default for WatcherConfig {
             stable_for: Duration::from_millis(2000),
             root_check_every: Duration::from_secs(3),
             fallback_rescan_every: Duration::from_secs(60),
+            network_poll_every: crate::storage::NETWORK_POLL_EVERY,
+            poll_all_every: None,
+            live: true,
         }
+    }
+}
+
+impl WatcherConfig {
+    /// The defaults, and with `KEEPSAKE_POLL_SECONDS=N` ([`crate::storage::POLL_ENV`])
+    /// every root polled every N seconds and none watched live: what a share changed
+    /// from another computer gets, on any folder.
+    pub fn from_env() -> Self {
+        let forced = crate::storage::forced_poll();
+        WatcherConfig { poll_all_every: forced, live: forced.is_none(), ..WatcherConfig::default() }
+    }
+
+    /// How often the root at `path` is rescanned; None when it is only watched live.
+    fn poll_every(&self, path: &Path) -> Option<Duration> {
+        self.poll_all_every.or_else(|| {
+            let network = crate::storage::of_root(path).storage == crate::storage::Storage::Network;
+            network.then_some(self.network_poll_every)
+        })
     }
 }
 
@@ -84,6 +118,7 @@ impl Watcher {
             config,
             pending: HashMap::new(),
             watched: HashMap::new(),
+            polled: HashMap::new(),
             fallback: false,
             last_rescan: Instant::now(),
             last_root_check: Instant::now(),
@@ -111,6 +146,7 @@ impl Watcher {
                     if state.fallback && state.last_rescan.elapsed() >= state.config.fallback_rescan_every {
                         state.rescan(&on_event);
                     }
+                    state.poll_due(&on_event);
                 }
                 debouncer.stop();
             })
@@ -150,6 +186,8 @@ struct WatchState {
     pending: HashMap<PathBuf, Pending>,
     /// Roots being watched, and whether they were online at the last check.
     watched: HashMap<RootId, (PathBuf, bool)>,
+    /// Online roots that are rescanned periodically: their period and last rescan.
+    polled: HashMap<RootId, (Duration, Instant)>,
     fallback: bool,
     last_rescan: Instant,
     last_root_check: Instant,
@@ -234,13 +272,26 @@ impl WatchState {
                 Some((_, was_online)) if was_online == online => continue,
                 _ => {}
             }
-            if online {
+            // Whatever was mounted there before may not be what is there now.
+            crate::storage::forget(&root.path);
+            if online && self.config.live {
                 match debouncer.watch(&root.path, RecursiveMode::Recursive) {
                     Ok(()) => tracing::info!("watching {}", root.path.display()),
                     Err(e) => self.handle_error(e, on_event),
                 }
-            } else if known.is_some() {
+            } else if known.is_some() && self.config.live {
                 let _ = debouncer.unwatch(&root.path);
+            }
+            // The first poll comes one period after the root is seen: the scan that
+            // follows the watcher's start (or the rescan below) has just reconciled it.
+            match self.config.poll_every(&root.path).filter(|_| online) {
+                Some(every) => {
+                    tracing::info!("{} is rescanned every {}s", root.path.display(), every.as_secs());
+                    self.polled.insert(root.id, (every, Instant::now()));
+                }
+                None => {
+                    self.polled.remove(&root.id);
+                }
             }
             // First sight after start is reconciled by the caller's scan; later
             // changes of online state are reconciled here.
@@ -252,6 +303,7 @@ impl WatchState {
         let ids: Vec<RootId> = roots.iter().map(|r| r.id).collect();
         let gone: Vec<RootId> = self.watched.keys().filter(|id| !ids.contains(id)).copied().collect();
         for id in gone {
+            self.polled.remove(&id);
             if let Some((path, _)) = self.watched.remove(&id) {
                 let _ = debouncer.unwatch(&path);
             }
@@ -297,6 +349,30 @@ impl WatchState {
         let mut events = Vec::new();
         if let Err(e) = self.library.scan_roots(&roots, &|_| {}, &mut |e| events.push(e)) {
             tracing::warn!("rescan failed: {e}");
+        }
+        events.into_iter().for_each(on_event);
+    }
+
+    /// Rescans the polled roots whose period is up, reporting what changed as events.
+    fn poll_due(&mut self, on_event: &dyn Fn(LibraryEvent)) {
+        let due: Vec<(RootId, PathBuf)> = self
+            .polled
+            .iter()
+            .filter(|(_, (every, last))| last.elapsed() >= *every)
+            .filter_map(|(id, _)| Some((*id, self.watched.get(id)?.0.clone())))
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        let mut events = Vec::new();
+        if let Err(e) = self.library.scan_roots(&due, &|_| {}, &mut |e| events.push(e)) {
+            tracing::warn!("rescan of a polled album failed: {e}");
+        }
+        // Timed from the end: a slow share is not rescanned back to back.
+        for (id, _) in &due {
+            if let Some((_, last)) = self.polled.get_mut(id) {
+                *last = Instant::now();
+            }
         }
         events.into_iter().for_each(on_event);
     }
@@ -496,6 +572,111 @@ mod tests {
         assert_eq!((report.added, report.removed, report.unchanged), (0, 0, 2), "{report:?}");
     }
 
+    /// Waits until `done` holds for the events seen so far (or fails after `secs`).
+    fn wait_for(seen: &Mutex<Vec<LibraryEvent>>, secs: u64, what: &str, done: impl Fn(&[LibraryEvent]) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !done(&seen.lock().unwrap()) {
+            assert!(Instant::now() < deadline, "{what}: {:?}", seen.lock().unwrap());
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn named(path: &Path, name: &str) -> bool {
+        path.file_name().is_some_and(|n| n == name)
+    }
+
+    /// Forced polling on a local folder, inotify off: what a share changed from another
+    /// computer gets. Additions, changes and deletions are found within a few periods
+    /// and reported as the live watcher reports them; NAS metadata folders are not.
+    #[test]
+    fn forced_polling_finds_changes_without_inotify() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(tmp.path()).unwrap();
+        let album = base.join("album");
+        std::fs::create_dir_all(&album).unwrap();
+        std::fs::write(album.join("a.jpg"), b"first").unwrap();
+        let library = Library::open(&base.join("data")).unwrap();
+        library.add_root(&album, &|_| {}).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let period = Duration::from_millis(200);
+        let config = WatcherConfig { poll_all_every: Some(period), live: false, ..WatcherConfig::default() };
+        let watcher = Watcher::start(library.clone(), config, move |e| sink.lock().unwrap().push(e)).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        let album_ino = std::fs::metadata(&album).unwrap().ino();
+        assert!(!watched_inodes().contains(&album_ino), "not watched live");
+
+        let t0 = Instant::now();
+        std::fs::write(album.join("b.jpg"), b"second").unwrap();
+        for nas in ["@eaDir", ".AppleDouble", "#recycle", "Network Trash Folder", "~snapshot", "$RECYCLE.BIN"] {
+            std::fs::create_dir_all(album.join(nas).join("deep")).unwrap();
+            std::fs::write(album.join(nas).join("deep/thumb.jpg"), b"metadata").unwrap();
+        }
+        wait_for(&seen, 10, "added", |evs| {
+            evs.iter().any(|e| matches!(e, LibraryEvent::MediaAdded { path, .. } if named(path, "b.jpg")))
+        });
+        assert!(t0.elapsed() < period * 10, "found within a few periods: {:?}", t0.elapsed());
+
+        std::fs::write(album.join("a.jpg"), b"first, edited").unwrap();
+        wait_for(&seen, 10, "changed", |evs| {
+            evs.iter().any(|e| matches!(e, LibraryEvent::MediaChanged { path, .. } if named(path, "a.jpg")))
+        });
+        std::fs::remove_file(album.join("b.jpg")).unwrap();
+        wait_for(&seen, 10, "removed", |evs| {
+            evs.iter().any(|e| matches!(e, LibraryEvent::MediaRemoved { path, .. } if named(path, "b.jpg")))
+        });
+        // A few more periods with nothing changing report nothing more.
+        std::thread::sleep(period * 3);
+        let n = seen.lock().unwrap().len();
+        std::thread::sleep(period * 3);
+        assert_eq!(seen.lock().unwrap().len(), n, "quiet: {:?}", seen.lock().unwrap());
+        watcher.stop();
+        assert_eq!(indexed(&library), [album.join("a.jpg")], "events: {:?}", seen.lock().unwrap());
+        let a = library.media_by_path(&album.join("a.jpg")).unwrap();
+        assert_eq!(a.item.size, b"first, edited".len() as u64);
+    }
+
+    /// Live watching: files in NAS metadata folders made while watching are never
+    /// indexed, whether the folder arrives whole or fills up afterwards.
+    #[test]
+    fn the_watcher_skips_nas_metadata_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(tmp.path()).unwrap();
+        let album = base.join("album");
+        let staged = base.join("staged");
+        std::fs::create_dir_all(&album).unwrap();
+        std::fs::create_dir_all(staged.join("deep")).unwrap();
+        std::fs::write(staged.join("deep/SYNOPHOTO_THUMB_XL.jpg"), b"thumb").unwrap();
+        let library = Library::open(&base.join("data")).unwrap();
+        library.add_root(&album, &|_| {}).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let config = WatcherConfig {
+            debounce: Duration::from_millis(50),
+            stable_for: Duration::from_millis(150),
+            ..WatcherConfig::default()
+        };
+        let watcher = Watcher::start(library.clone(), config, move |e| sink.lock().unwrap().push(e)).unwrap();
+        // A whole folder moved in, and folders made then filled.
+        std::fs::rename(&staged, album.join("@eaDir")).unwrap();
+        for nas in [".AppleDouble", "#snapshot", "Network Trash Folder", "Temporary Items", "@Recycle"] {
+            std::fs::create_dir_all(album.join(nas)).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        for nas in [".AppleDouble", "#snapshot", "Network Trash Folder", "Temporary Items", "@Recycle"] {
+            std::fs::write(album.join(nas).join("IMG_0001.jpg"), b"not a photo of the album").unwrap();
+        }
+        std::fs::write(album.join("real.jpg"), b"a real photo").unwrap();
+        wait_for(&seen, 10, "the real photo", |evs| {
+            evs.iter().any(|e| matches!(e, LibraryEvent::MediaAdded { path, .. } if named(path, "real.jpg")))
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        watcher.stop();
+        assert_eq!(indexed(&library), [album.join("real.jpg")], "events: {:?}", seen.lock().unwrap());
+        let report = library.scan_all(&|_| {}).unwrap();
+        assert_eq!((report.added, report.removed, report.unchanged), (0, 0, 1), "{report:?}");
+    }
+
     /// The watch limit cannot be lowered for one test (it is system-wide), so the error
     /// inotify gives when it is reached is handed to the watcher as notify reports it;
     /// everything after that — the warning, the fallback rescan — is the real thing.
@@ -512,6 +693,7 @@ mod tests {
             config: WatcherConfig::default(),
             pending: HashMap::new(),
             watched: HashMap::new(),
+            polled: HashMap::new(),
             fallback: false,
             last_rescan: Instant::now(),
             last_root_check: Instant::now(),
