@@ -214,7 +214,8 @@ mod tests {
         ] {
             assert_eq!(classify_magic(magic), (Storage::Network, name), "{magic:#x}");
         }
-        for (magic, name) in [(0xEF53, "ext4"), (0x0102_1994, "tmpfs"), (0x9123_683E, "btrfs"), (0x794C_7630, "overlay")] {
+        let local = [(0xEF53, "ext4"), (0x0102_1994, "tmpfs"), (0x9123_683E, "btrfs"), (0x794C_7630, "overlay")];
+        for (magic, name) in local {
             assert_eq!(classify_magic(magic), (Storage::Local, name), "{magic:#x}");
         }
         assert_eq!(classify_magic(0x1234_5678), (Storage::Local, ""), "unknown is local");
