@@ -14,7 +14,9 @@ use crate::jobs::ClaimedJob;
 use crate::library::Library;
 use crate::model::LibraryEvent;
 use crate::protocol::{WorkerRequest, WorkerResponse};
-use crate::worker_process::{env_num, worker_exe_from_env, worker_memory_from_env, WorkerFailure, WorkerProcess};
+use crate::worker_process::{
+    env_num, worker_exe_from_env, worker_memory_from_env, Sandbox, WorkerFailure, WorkerProcess,
+};
 
 /// How long after the window last asked for something background passes wait.
 const VIEWING_HOLD_OFF: Duration = Duration::from_millis(500);
@@ -190,6 +192,20 @@ impl Analyzer {
         Ok(())
     }
 
+    /// What an analysis worker may touch: read the album folders, write the data
+    /// directory's `frames/` (each job's output folder is inside it). Nothing else of
+    /// the user's: not their home, not the index.
+    fn worker_sandbox(&self) -> Result<Sandbox, WorkerFailure> {
+        let roots = self
+            .library
+            .roots()
+            .map_err(|e| WorkerFailure(format!("cannot list the albums for the worker's sandbox: {e}")))?;
+        let frames = self.library.data_dir().join("frames");
+        std::fs::create_dir_all(&frames).map_err(|e| WorkerFailure(format!("{}: {e}", frames.display())))?;
+        let resolve = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        Ok(Sandbox { read: roots.iter().map(|r| resolve(&r.path)).collect(), write: vec![resolve(&frames)] })
+    }
+
     /// One attempt at one job. A worker that failed is dropped (and so replaced).
     fn run_job(&self, slot: &mut Option<WorkerProcess>, job: &ClaimedJob) -> Result<(), WorkerFailure> {
         if !job.path.is_file() {
@@ -199,8 +215,15 @@ impl Analyzer {
         let out_dir = self.library.data_dir().join(format!("frames/{}", job.media_id));
         let attempt_dir = out_dir.join(format!("a{}", crate::util::now_ms()));
         let result = (|| {
+            // A worker reads the albums it was started with: a video in an album added
+            // since (or reached through a link out of them) needs a new one.
+            let need = Sandbox::for_request(&WorkerRequest::Probe { video: job.path.clone() });
+            if slot.as_ref().is_some_and(|w| !w.sandbox().covers(&need)) {
+                *slot = None;
+            }
             if slot.is_none() {
-                *slot = Some(WorkerProcess::spawn(&self.config.worker_exe, self.config.worker_memory_limit)?);
+                let sandbox = self.worker_sandbox()?;
+                *slot = Some(WorkerProcess::spawn(&self.config.worker_exe, self.config.worker_memory_limit, &sandbox)?);
             }
             let worker = slot.as_mut().ok_or_else(|| WorkerFailure("no worker".into()))?;
             let probe = worker.request(&WorkerRequest::Probe { video: job.path.clone() }, self.config.timeout_base)?;

@@ -8,6 +8,14 @@
 //! Up to [`MAX_IDLE`] workers are kept for [`KEEP_IDLE`] after a request, so dragging
 //! the timeline's scrubber pays for starting a process once, not for every preview, and
 //! a screen of HEIC tiles (asked for by several protocol threads at once) does too.
+//!
+//! Each worker is sandboxed to what its first request needs ([`Sandbox::for_request`]:
+//! the folders of the files it reads, the folders its outputs go to). A kept worker
+//! serves a later request only if that sandbox covers it (more previews of the same
+//! video, more tiles of the same folder); otherwise a new one starts. Slideshow exports
+//! (written where the user chose) and the demo album (written into the data
+//! directory itself) get a worker of their own, never kept, so no later request runs
+//! with their wider write access.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -16,7 +24,7 @@ use std::time::{Duration, Instant};
 use crate::error::{LibraryError, Result};
 use crate::protocol::{WorkerRequest, WorkerResponse};
 use crate::util::lock;
-use crate::worker_process::{worker_exe_from_env, worker_memory_from_env, WorkerProcess};
+use crate::worker_process::{worker_exe_from_env, worker_memory_from_env, Sandbox, WorkerProcess};
 
 /// How long an idle helper worker is kept for the next request.
 pub(crate) const KEEP_IDLE: Duration = Duration::from_secs(20);
@@ -64,25 +72,36 @@ impl HelperWorker {
     /// fault: the worker's refusal, and a worker that crashed, hung or ran out of memory
     /// on it, are `Ok(Err(reason))`; only a worker that cannot start is an error.
     pub fn request_refusable(&self, req: &WorkerRequest, timeout: Duration) -> Result<Result<WorkerResponse, String>> {
-        let parked = lock(&self.slot).idle.pop().map(|(w, _)| w);
+        let need = Sandbox::for_request(req);
+        let one_off = matches!(req, WorkerRequest::ExportSlideshow { .. } | WorkerRequest::CreateDemo { .. });
+        let parked = if one_off {
+            None
+        } else {
+            let mut slot = lock(&self.slot);
+            let fits = slot.idle.iter().rposition(|(w, _)| w.sandbox().covers(&need));
+            fits.map(|i| slot.idle.remove(i).0)
+        };
         let mut worker = match parked {
             Some(w) => w,
-            None => WorkerProcess::spawn(&self.exe, Some(self.memory_limit)).map_err(|f| LibraryError::Worker(f.0))?,
+            None => WorkerProcess::spawn(&self.exe, Some(self.memory_limit), &need).map_err(|f| LibraryError::Worker(f.0))?,
         };
         let response = match worker.request(req, timeout) {
             Ok(response) => response,
             Err(f) => return Ok(Err(f.0)),
         };
-        self.park(worker);
+        if !one_off {
+            self.park(worker);
+        }
         Ok(if response.ok { Ok(response) } else { Err(response.error.unwrap_or_else(|| "refused without a reason".into())) })
     }
 
     /// Keeps a healthy worker for the next request; a reaper thread ends each after
-    /// [`KEEP_IDLE`]. If [`MAX_IDLE`] are already kept, this one ends.
+    /// [`KEEP_IDLE`]. If [`MAX_IDLE`] are already kept, the one idle longest ends: the
+    /// newest sandbox is the likeliest to fit the next request.
     fn park(&self, worker: WorkerProcess) {
         let mut slot = lock(&self.slot);
         if slot.idle.len() >= MAX_IDLE {
-            return;
+            slot.idle.remove(0);
         }
         slot.idle.push((worker, Instant::now()));
         if slot.reaper {

@@ -9,6 +9,11 @@
 //! are chatter like any other. The worker runs in a process group of its own, and a
 //! worker given up on is killed, with anything it started, before it is waited for:
 //! one that closed its output but went on running can no longer block the caller.
+//!
+//! Each worker is started with a [`Sandbox`]: the folders it may read and write besides
+//! the system's (see `keepsake worker`'s sandbox module for what it then enforces). A
+//! sandbox cannot be widened once the worker entered it, so callers keep a worker only
+//! for requests its sandbox [`covers`](Sandbox::covers) and start another otherwise.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -46,9 +51,75 @@ pub(crate) struct WorkerProcess {
     lines: Receiver<Output>,
     stderr_tail: Arc<Mutex<String>>,
     memory_limit: Option<u64>,
+    sandbox: Sandbox,
 }
 
 const STDERR_TAIL: usize = 2000;
+
+/// Environment variable carrying a worker's [`Sandbox`] as JSON (`{"read":[..],"write":[..]}`).
+/// Set to `off` in the supervisor's environment, workers run unsandboxed (to tell
+/// whether the sandbox is what breaks something on an unusual system).
+pub(crate) const SANDBOX_ENV: &str = "KEEPSAKE_WORKER_SANDBOX";
+
+/// The user paths one worker may read, and write, besides the system's libraries and
+/// the engine's own files. Paths are resolved (links followed): the kernel checks the
+/// file a path leads to, not the path.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub(crate) struct Sandbox {
+    /// Folders it may read: the albums (analysis) or one request's inputs' folders.
+    pub read: Vec<PathBuf>,
+    /// Folders it may read and write: where its outputs go.
+    pub write: Vec<PathBuf>,
+}
+
+impl Sandbox {
+    /// What `req` needs: the folders of the files it reads, and the folders its outputs
+    /// go into. Output folders are created here if missing (the worker would create
+    /// them), since a sandbox can only name what exists. A demo album is written beside
+    /// its folder and renamed into place, so its parent is writable.
+    pub fn for_request(req: &WorkerRequest) -> Sandbox {
+        let (reads, writes): (Vec<&Path>, Vec<&Path>) = match req {
+            WorkerRequest::Probe { video } => (vec![video], vec![]),
+            WorkerRequest::Analyze { video, out_dir, .. } => (vec![video], vec![out_dir]),
+            WorkerRequest::RenderMoment { video, out, .. } => (vec![video], vec![out]),
+            WorkerRequest::PhotoThumbnail { photo, out, .. } => (vec![photo], vec![out]),
+            WorkerRequest::ExportSlideshow { images, out, .. } => (images.iter().map(|p| p.as_path()).collect(), vec![out]),
+            WorkerRequest::CreateDemo { dir } => (vec![], vec![dir]),
+            WorkerRequest::InspectRuntime => (vec![], vec![]),
+        };
+        let mut sandbox = Sandbox::default();
+        for file in reads {
+            let file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+            if let Some(dir) = file.parent() {
+                push_unique(&mut sandbox.read, dir.to_path_buf());
+            }
+        }
+        for out in writes {
+            let dir = match req {
+                WorkerRequest::Analyze { .. } => Some(out),
+                _ => out.parent(),
+            };
+            if let Some(dir) = dir.filter(|d| !d.as_os_str().is_empty()) {
+                let _ = std::fs::create_dir_all(dir);
+                push_unique(&mut sandbox.write, std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()));
+            }
+        }
+        sandbox
+    }
+
+    /// Whether a worker with this sandbox can serve a request that needs `need`.
+    pub fn covers(&self, need: &Sandbox) -> bool {
+        let under = |path: &PathBuf, grants: &[PathBuf]| grants.iter().any(|g| path.starts_with(g));
+        need.read.iter().all(|p| under(p, &self.read) || under(p, &self.write))
+            && need.write.iter().all(|p| under(p, &self.write))
+    }
+}
+
+fn push_unique(paths: &mut Vec<PathBuf>, path: PathBuf) {
+    if !paths.contains(&path) {
+        paths.push(path);
+    }
+}
 
 /// Environment variable naming the worker executable (default: `keepsake` next to
 /// the current executable).
@@ -94,10 +165,17 @@ fn default_worker_memory() -> u64 {
 
 impl WorkerProcess {
     /// Starts `exe worker`, allowed at most `memory_limit` bytes of data (heap,
-    /// anonymous mappings, stacks) when given.
-    pub fn spawn(exe: &Path, memory_limit: Option<u64>) -> Result<WorkerProcess, WorkerFailure> {
+    /// anonymous mappings, stacks) when given, confined to `sandbox`.
+    pub fn spawn(exe: &Path, memory_limit: Option<u64>, sandbox: &Sandbox) -> Result<WorkerProcess, WorkerFailure> {
         let mut command = Command::new(exe);
         command.arg("worker").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        // The worker enters the sandbox itself, first thing (Landlock needs the paths
+        // opened, which must not happen between fork and exec in a threaded parent).
+        if std::env::var(SANDBOX_ENV).map_or(true, |v| v.trim() != "off") {
+            let grants = serde_json::to_string(sandbox)
+                .map_err(|e| WorkerFailure(format!("cannot describe the worker's sandbox: {e}")))?;
+            command.env(SANDBOX_ENV, grants);
+        }
         // A worker must not outlive the app or CLI that started it (a crash, a kill -9):
         // it would go on writing into the data directory for a video nobody awaits.
         // A group of its own, so whatever it starts is killed with it.
@@ -176,7 +254,12 @@ impl WorkerProcess {
                 }
             }
         });
-        Ok(WorkerProcess { child, stdin, lines, stderr_tail, memory_limit })
+        Ok(WorkerProcess { child, stdin, lines, stderr_tail, memory_limit, sandbox: sandbox.clone() })
+    }
+
+    /// The sandbox this worker was started in.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
     }
 
     /// Sends one request and waits up to `timeout` for its response line: one deadline,
@@ -328,7 +411,7 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let started = Instant::now();
-            let result = WorkerProcess::spawn(&exe, None).and_then(|mut w| w.request(&WorkerRequest::InspectRuntime, timeout));
+            let result = WorkerProcess::spawn(&exe, None, &Sandbox::default()).and_then(|mut w| w.request(&WorkerRequest::InspectRuntime, timeout));
             let _ = tx.send((result, started.elapsed()));
         });
         let (result, took) = rx.recv_timeout(limit).expect("the request never ended");
@@ -380,5 +463,30 @@ mod tests {
         let body = "printf '{\"ok\":true,\"error\":\"'\nhead -c 100000000 /dev/zero | tr '\\0' x\nprintf '\"}\\n'\nsleep 1000 &\necho $! > sleep.pid\nwait";
         let (reason, took) = failed_request(body, Duration::from_secs(30), Duration::from_secs(30));
         assert!(reason.contains("longer than") && took < Duration::from_secs(10), "{reason} after {took:?}");
+    }
+
+    /// A request's sandbox names its inputs' folders to read and its outputs' folders
+    /// to write (made if missing), resolved; a worker serves what its sandbox covers.
+    #[test]
+    fn a_sandbox_covers_what_it_names_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let album = root.join("album");
+        std::fs::create_dir_all(album.join("2019")).unwrap();
+        let out = root.join("data/previews/v.jpg");
+        let req = WorkerRequest::RenderMoment { video: album.join("2019/v.mp4"), time: 1.0, out: out.clone(), max_side: 9 };
+        let need = Sandbox::for_request(&req);
+        assert_eq!(need, Sandbox { read: vec![album.join("2019")], write: vec![root.join("data/previews")] });
+        assert!(root.join("data/previews").is_dir(), "the output folder was made");
+        let albums = Sandbox { read: vec![album.clone()], write: vec![root.join("data/previews")] };
+        assert!(albums.covers(&need));
+        let elsewhere = Sandbox::for_request(&WorkerRequest::Probe { video: root.join("other/v.mp4") });
+        assert!(!albums.covers(&elsewhere), "a file outside the albums needs another worker");
+        let wider_write = Sandbox::for_request(&WorkerRequest::CreateDemo { dir: root.join("data/demo") });
+        assert_eq!(wider_write.write, vec![root.join("data")]);
+        assert!(!albums.covers(&wider_write));
+        let analyze = WorkerRequest::Analyze { video: album.join("v.mp4"), out_dir: root.join("data/frames/1/a1"), count: 3 };
+        assert_eq!(Sandbox::for_request(&analyze).write, vec![root.join("data/frames/1/a1")]);
+        assert!(Sandbox::default().covers(&Sandbox::for_request(&WorkerRequest::InspectRuntime)));
     }
 }
