@@ -105,7 +105,19 @@ export interface Album {
   videos: number;
   /** The generated first-launch demo album, which lives in the data directory. */
   demo: boolean;
+  /**
+   * On this computer's disks, or on a network share / FUSE mount (NFS, SMB, sshfs) whose
+   * changes made on other computers are only found by a periodic rescan. The app always
+   * sends these three; they are optional so an album written without them means local.
+   */
+  storage?: Storage;
+  /** The filesystem's name ("ext4", "nfs", "cifs", "fuse.sshfs"); empty when unknown. */
+  filesystem?: string;
+  /** How often the album is rescanned, in seconds; null when it is only watched live. */
+  rescan_every_s?: number | null;
 }
+
+export type Storage = "local" | "network";
 
 export type MediaKind = "photo" | "video";
 export type MediaState = "pending" | "ready" | "failed" | "missing";

@@ -1,0 +1,46 @@
+import { render, screen } from "@testing-library/svelte";
+import { describe, expect, it } from "vitest";
+import Sidebar from "./Sidebar.svelte";
+import type { Album } from "../lib/api";
+
+function album(id: number, over: Partial<Album> = {}): Album {
+  return { id, path: `/albums/a${id}`, name: `Album ${id}`, online: true, photos: 2, videos: 1, demo: false, ...over };
+}
+
+describe("sidebar albums", () => {
+  it("marks an album on a network share and says how often it is rescanned", () => {
+    const albums = [
+      album(1, { storage: "local", filesystem: "ext4", rescan_every_s: null }),
+      album(2, { name: "NAS", storage: "network", filesystem: "nfs4", rescan_every_s: 300 }),
+      album(3, { name: "Laptop", storage: "network", filesystem: "fuse.sshfs", rescan_every_s: 90 }),
+    ];
+    render(Sidebar, { albums });
+    const marks = screen.getAllByTestId("album-network");
+    expect(marks).toHaveLength(2);
+    expect(marks[0].getAttribute("title")).toBe(
+      "On a network share (nfs4): changes made on other computers are picked up every 5 minutes.",
+    );
+    expect(marks[1].getAttribute("title")).toBe(
+      "On a network share (fuse.sshfs): changes made on other computers are picked up every 90 seconds.",
+    );
+    const rows = screen.getAllByTestId("album");
+    expect(rows[0].querySelector(".net")).toBeNull();
+    expect(rows[1].textContent).toContain("network");
+  });
+
+  it("shows an album without storage facts (an older app) as local", () => {
+    render(Sidebar, { albums: [album(1)] });
+    expect(screen.queryByTestId("album-network")).toBeNull();
+  });
+
+  it("shows hostile album names and paths as text", () => {
+    const name = `<img src=x onerror="alert(1)">it's "quoted"\n100%_done\\`;
+    render(Sidebar, { albums: [album(1, { name, path: `/mnt/${name}`, storage: "network", filesystem: "<b>cifs</b>" })] });
+    const row = screen.getByTestId("album");
+    expect(row.querySelector("img")).toBeNull();
+    expect(row.querySelector("span")?.textContent).toContain(name);
+    expect(row.getAttribute("title")).toBe(`/mnt/${name}`);
+    expect(screen.getByTestId("album-network").getAttribute("title")).toContain("(<b>cifs</b>)");
+    expect(document.querySelector("b b")).toBeNull();
+  });
+});
