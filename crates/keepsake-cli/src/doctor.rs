@@ -1,9 +1,12 @@
-//! `keepsake doctor`: what this machine gives Keepsake, and what is missing.
+//! `keepsake doctor`: what this machine gives Keepsake, and what is missing, and how
+//! tightly this kernel lets workers be sandboxed (Landlock is best effort).
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 use keepsake_engine::runtime::{self, AssetStatus};
+
+use crate::worker::sandbox;
 
 /// Options for `keepsake doctor`.
 #[derive(Debug, clap::Args)]
@@ -23,6 +26,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         value["data_dir"] = serde_json::Value::from(data_dir.to_string_lossy().into_owned());
         value["ok"] = serde_json::Value::from(report.complete());
         value["libheif"] = serde_json::Value::from(keepsake_heif::libheif_version());
+        value["sandbox"] = sandbox_json();
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         let f = &report.ffmpeg;
@@ -50,6 +54,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             };
             println!("  {:<18} {:<8} {}  {}", asset.name, asset.group, status, asset.path.display());
         }
+        println!("Sandbox       {}", sandbox_line());
         println!("Data          {}", data_dir.display());
     }
     if report.complete() {
@@ -67,4 +72,36 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         missing.join(", ")
     );
     Ok(ExitCode::FAILURE)
+}
+
+/// What a worker's sandbox holds on this kernel (see `worker::sandbox`), as JSON.
+fn sandbox_json() -> serde_json::Value {
+    let abi = sandbox::landlock_abi();
+    serde_json::json!({
+        "landlock_abi": abi.as_ref().copied().unwrap_or(0),
+        "landlock_problem": abi.as_ref().err(),
+        "file_access": if abi.is_ok() { "restricted" } else { "unrestricted" },
+        "network": if sandbox::seccomp_supported() || abi.as_ref().is_ok_and(|v| *v >= 4) { "blocked" } else { "open" },
+        "no_new_privs": true,
+    })
+}
+
+/// The same, in words: what a worker may read, write and connect to.
+fn sandbox_line() -> String {
+    let abi = sandbox::landlock_abi();
+    let network = match (sandbox::seccomp_supported(), abi.as_ref().is_ok_and(|v| *v >= 4)) {
+        (true, _) => "no network sockets",
+        (false, true) => "no TCP (UDP is not blocked on this architecture)",
+        (false, false) => "network NOT blocked on this architecture and kernel",
+    };
+    match abi {
+        Ok(abi) => format!(
+            "Landlock ABI {abi}: a worker reads only the system's libraries, ONNX Runtime, the models and \
+             the albums it is given, writes only its job's folder in the data directory; {network}; \
+             no new privileges"
+        ),
+        Err(why) => format!(
+            "no Landlock ({why}): workers can read and write what you can; still {network} and no new privileges"
+        ),
+    }
 }

@@ -83,7 +83,9 @@ impl Sandbox {
             WorkerRequest::Analyze { video, out_dir, .. } => (vec![video], vec![out_dir]),
             WorkerRequest::RenderMoment { video, out, .. } => (vec![video], vec![out]),
             WorkerRequest::PhotoThumbnail { photo, out, .. } => (vec![photo], vec![out]),
-            WorkerRequest::ExportSlideshow { images, out, .. } => (images.iter().map(|p| p.as_path()).collect(), vec![out]),
+            WorkerRequest::ExportSlideshow { images, out, .. } => {
+                (images.iter().map(|p| p.as_path()).collect(), vec![out])
+            }
             WorkerRequest::CreateDemo { dir } => (vec![], vec![dir]),
             WorkerRequest::InspectRuntime => (vec![], vec![]),
         };
@@ -474,7 +476,8 @@ mod tests {
         let album = root.join("album");
         std::fs::create_dir_all(album.join("2019")).unwrap();
         let out = root.join("data/previews/v.jpg");
-        let req = WorkerRequest::RenderMoment { video: album.join("2019/v.mp4"), time: 1.0, out: out.clone(), max_side: 9 };
+        let video = album.join("2019/v.mp4");
+        let req = WorkerRequest::RenderMoment { video, time: 1.0, out: out.clone(), max_side: 9 };
         let need = Sandbox::for_request(&req);
         assert_eq!(need, Sandbox { read: vec![album.join("2019")], write: vec![root.join("data/previews")] });
         assert!(root.join("data/previews").is_dir(), "the output folder was made");
@@ -485,7 +488,8 @@ mod tests {
         let wider_write = Sandbox::for_request(&WorkerRequest::CreateDemo { dir: root.join("data/demo") });
         assert_eq!(wider_write.write, vec![root.join("data")]);
         assert!(!albums.covers(&wider_write));
-        let analyze = WorkerRequest::Analyze { video: album.join("v.mp4"), out_dir: root.join("data/frames/1/a1"), count: 3 };
+        let out_dir = root.join("data/frames/1/a1");
+        let analyze = WorkerRequest::Analyze { video: album.join("v.mp4"), out_dir, count: 3 };
         assert_eq!(Sandbox::for_request(&analyze).write, vec![root.join("data/frames/1/a1")]);
         assert!(Sandbox::default().covers(&Sandbox::for_request(&WorkerRequest::InspectRuntime)));
     }
