@@ -284,7 +284,7 @@ impl WatchState {
             }
             // The first poll comes one period after the root is seen: the scan that
             // follows the watcher's start (or the rescan below) has just reconciled it.
-            match self.config.poll_every(&root.path).filter(|_| online) {
+            match if online { self.config.poll_every(&root.path) } else { None } {
                 Some(every) => {
                     tracing::info!("{} is rescanned every {}s", root.path.display(), every.as_secs());
                     self.polled.insert(root.id, (every, Instant::now()));
@@ -634,6 +634,18 @@ mod tests {
         assert_eq!(indexed(&library), [album.join("a.jpg")], "events: {:?}", seen.lock().unwrap());
         let a = library.media_by_path(&album.join("a.jpg")).unwrap();
         assert_eq!(a.item.size, b"first, edited".len() as u64);
+    }
+
+    /// A local folder is only watched live unless polling is forced; a forced period
+    /// applies to every root whatever its storage.
+    #[test]
+    fn only_network_roots_or_forced_polling_are_rescanned() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(WatcherConfig::default().poll_every(dir.path()), None);
+        let forced = WatcherConfig { poll_all_every: Some(Duration::from_secs(2)), ..WatcherConfig::default() };
+        assert_eq!(forced.poll_every(dir.path()), Some(Duration::from_secs(2)));
+        assert_eq!(WatcherConfig::default().network_poll_every, Duration::from_secs(300));
+        assert!(WatcherConfig::default().live);
     }
 
     /// Live watching: files in NAS metadata folders made while watching are never
