@@ -281,6 +281,11 @@ def main() -> int:
     workers = int(os.environ.get("KEEPSAKE_WORKERS") or max(1, (os.cpu_count() or 2) - 1))
     started = datetime.datetime.now(datetime.timezone.utc)
     load0 = os.getloadavg()
+    # Taken at the start: others may commit while this runs.
+    commit_md = f"`{git_commit()}`"
+    if subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "crates", "src-tauri"],
+                      capture_output=True, text=True).stdout.strip():
+        commit_md += " + uncommitted changes in crates/ (the working tree the binary was built from)"
     ks: list[dict] = []
     bs: list[dict] = []
     for r in range(args.runs):
@@ -320,12 +325,6 @@ def main() -> int:
     thumb_mb = ks[-1]["thumb_bytes"] / 1e6
     n4k = sum(1 for k, _ in plan if k == "4k")
     secs = sum(s for _, s in plan)
-    commit = git_commit()
-    commit_md = f"`{commit}`"
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "crates", "src-tauri"],
-                           capture_output=True, text=True).stdout.strip()
-    if dirty:  # the binary was built from a working tree others were editing
-        commit_md += " + uncommitted changes in crates/ at build time"
     full = args.clips == 200 and args.photos == 2000
     f = lambda x, d=1: f"{x:.{d}f}"  # noqa: E731
 
@@ -366,6 +365,9 @@ def main() -> int:
          "single process of the tree); the tree figure sums the resident memory of the command and all its descendants, "
          "sampled every 0.5 s (shared libraries count once per process, so it over-states; short processes can fall "
          "between samples).",
+         *([f"- The machine was busy with other work (load average {load0[0]:.1f} → {load1[0]:.1f} on "
+             f"{os.cpu_count()} cores), so both sides also waited for a core; CPU seconds, which exclude the waiting, "
+             f"put Keepsake at {kc / bc:.2f}× the baseline."] if max(load0[0], load1[0]) > (os.cpu_count() or 2) else []),
          f"- Keepsake's photo phase makes two files per photo (the 512-px grid copy and, from it, the small copy whose "
          f"short side is 256 px); vipsthumbnail makes one. Thumbnails on disk: {thumb_mb:.0f} MB for {args.photos} photos.",
          "- Verified after each Keepsake run: every clip has three picks on disk and every photo its own thumbnail file "
