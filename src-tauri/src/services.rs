@@ -79,8 +79,13 @@ fn catch_up(app: &AppHandle) {
     let state = app.state::<AppState>();
     match state.library.scan_all(&|_| {}) {
         Ok(report) => {
-            let changes = report.added + report.changed + report.moved + report.removed + report.missing + report.restored;
-            tracing::info!(changes, unchanged = report.unchanged, "caught up with changes made while the app was closed");
+            let changes =
+                report.added + report.changed + report.moved + report.removed + report.missing + report.restored;
+            tracing::info!(
+                changes,
+                unchanged = report.unchanged,
+                "caught up with changes made while the app was closed"
+            );
             if changes > 0 {
                 emit_shell(app, ShellEvent::AlbumsChanged);
             }
@@ -97,7 +102,9 @@ fn add_folders(app: &AppHandle, folders: &[PathBuf]) {
     let state = app.state::<AppState>();
     for dir in folders {
         match state.library.add_root(dir, &|_| {}) {
-            Ok((root, report)) => tracing::info!(root = %root.path.display(), added = report.added, "album from the command line"),
+            Ok((root, report)) => {
+                tracing::info!(root = %root.path.display(), added = report.added, "album from the command line")
+            }
             Err(e) => warn(app, format!("Couldn't add {}: {e}", dir.display())),
         }
     }

@@ -19,7 +19,20 @@ fn the_app_links_neither_ffmpeg_nor_onnx_runtime_nor_libheif() {
     assert!(needed.iter().any(|l| l.starts_with("libwebkit2gtk")), "read the app's own libraries: {needed:?}");
     let heavy: Vec<&&str> = needed
         .iter()
-        .filter(|l| ["libavcodec", "libavformat", "libavutil", "libswscale", "libswresample", "libonnxruntime", "libheif", "libde265"].iter().any(|h| l.starts_with(h)))
+        .filter(|l| {
+            [
+                "libavcodec",
+                "libavformat",
+                "libavutil",
+                "libswscale",
+                "libswresample",
+                "libonnxruntime",
+                "libheif",
+                "libde265",
+            ]
+            .iter()
+            .any(|h| l.starts_with(h))
+        })
         .collect();
     assert!(heavy.is_empty(), "the app links {heavy:?}; that work belongs in `keepsake worker`");
 }

@@ -67,10 +67,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         .map(|a| a.name.as_str())
         .chain(report.onnxruntime.is_none().then_some("ONNX Runtime"))
         .collect();
-    eprintln!(
-        "keepsake doctor: missing or corrupt: {}; run `make setup` to fetch them",
-        missing.join(", ")
-    );
+    eprintln!("keepsake doctor: missing or corrupt: {}; run `make setup` to fetch them", missing.join(", "));
     Ok(ExitCode::FAILURE)
 }
 

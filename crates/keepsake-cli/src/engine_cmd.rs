@@ -204,7 +204,11 @@ fn explain(s: &Selection) -> String {
     for a in &p.assumptions {
         let _ = writeln!(t, "  assumed: {a}");
     }
-    let _ = writeln!(t, "{:>9} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}  verdict", "time", "qual", "luma", "sharp", "iso", "unif", "colr", "contr", "faces", "scene");
+    let _ = writeln!(
+        t,
+        "{:>9} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}  verdict",
+        "time", "qual", "luma", "sharp", "iso", "unif", "colr", "contr", "faces", "scene"
+    );
     for c in &s.candidates {
         let f = &c.features;
         let verdict = match (c.picked, c.rejected) {
@@ -216,7 +220,17 @@ fn explain(s: &Selection) -> String {
         let _ = writeln!(
             t,
             "{:>9.2} {:>5.2} {:>5.2} {:>5.2} {:>5.2} {:>5.2} {:>5.2} {:>5.2} {:>5} {:>5}  {}",
-            c.time, c.quality, f.luma, f.sharpness, f.isotropy, f.uniformity, f.colourfulness, f.contrast, f.faces, c.scene, verdict
+            c.time,
+            c.quality,
+            f.luma,
+            f.sharpness,
+            f.isotropy,
+            f.uniformity,
+            f.colourfulness,
+            f.contrast,
+            f.faces,
+            c.scene,
+            verdict
         );
     }
     let _ = writeln!(t);

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use keepsake_library::{
-    Analyzer, AnalyzerConfig, CoverChoice, ImageKey, Library, LibraryEvent, MediaDetail, MediaKind,
-    MediaQuery, MediaState, QueueProgress, ScanProgress, ScanReport, SortOrder, Watcher, WatcherConfig,
+    Analyzer, AnalyzerConfig, CoverChoice, ImageKey, Library, LibraryEvent, MediaDetail, MediaKind, MediaQuery,
+    MediaState, QueueProgress, ScanProgress, ScanReport, SortOrder, Watcher, WatcherConfig,
 };
 use serde::Serialize;
 
@@ -303,7 +303,12 @@ fn ls(args: LsArgs) -> Result<()> {
         let state = serde_json::to_value(d.item.state)?.as_str().unwrap_or("").to_owned();
         let cover = serde_json::to_value(d.cover.kind)?.as_str().unwrap_or("").to_owned();
         let err = d.item.error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
-        println!("{state:8} {:5} {} frames  cover={cover:5}  {}{err}", if d.item.kind == keepsake_library::MediaKind::Video { "video" } else { "photo" }, d.frames.len(), d.item.path.display());
+        println!(
+            "{state:8} {:5} {} frames  cover={cover:5}  {}{err}",
+            if d.item.kind == MediaKind::Video { "video" } else { "photo" },
+            d.frames.len(),
+            d.item.path.display()
+        );
     }
     Ok(())
 }
@@ -326,7 +331,8 @@ struct ThumbnailEntry {
 /// by the library and listed here; any other error makes the command fail at the end.
 fn thumbnails(args: ThumbnailsArgs) -> Result<()> {
     let lib = open()?;
-    let photos = lib.media(&MediaQuery { kind: Some(MediaKind::Photo), sort: SortOrder::Name, ..Default::default() })?;
+    let photos =
+        lib.media(&MediaQuery { kind: Some(MediaKind::Photo), sort: SortOrder::Name, ..Default::default() })?;
     let mut entries = Vec::with_capacity(photos.len());
     for item in photos {
         let mut entry =
@@ -359,7 +365,11 @@ fn thumbnails(args: ThumbnailsArgs) -> Result<()> {
         // Reasons mostly name the file already.
         let about = |e: &ThumbnailEntry, why: &str| {
             let path = e.path.display().to_string();
-            if why.starts_with(&path) { why.to_owned() } else { format!("{path}: {why}") }
+            if why.starts_with(&path) {
+                why.to_owned()
+            } else {
+                format!("{path}: {why}")
+            }
         };
         for e in &entries {
             if let Some(why) = &e.failed {

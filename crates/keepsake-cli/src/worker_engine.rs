@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use keepsake_engine::{AnalyzeOptions, Engine, EngineConfig, VideoInfo};
-use keepsake_library::protocol::{AnalysisResult, ExportResult, FrameResult, ProbeResult, RuntimeResult, SlideshowFormat};
+use keepsake_library::protocol::{
+    AnalysisResult, ExportResult, FrameResult, ProbeResult, RuntimeResult, SlideshowFormat,
+};
 use keepsake_slideshow::{OutputFormat, SlideshowOptions};
 
 /// The engine as the worker uses it: created on first use and reused for every request.
@@ -76,7 +78,8 @@ pub fn export_slideshow(images: &[PathBuf], out: &Path, format: SlideshowFormat)
         SlideshowFormat::Mp4 => OutputFormat::Mp4,
         SlideshowFormat::Webp => OutputFormat::WebP,
     };
-    let report = keepsake_slideshow::export_slideshow(images, out, &SlideshowOptions::for_format(format)).map_err(|e| e.to_string())?;
+    let report = keepsake_slideshow::export_slideshow(images, out, &SlideshowOptions::for_format(format))
+        .map_err(|e| e.to_string())?;
     Ok(ExportResult { path: report.path, slides: report.slides, skipped: report.skipped })
 }
 

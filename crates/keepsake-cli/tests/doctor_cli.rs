@@ -10,7 +10,12 @@ fn keepsake() -> Command {
 #[test]
 fn reports_runtime_models_and_the_data_dir_override() {
     let data = tempfile::tempdir().unwrap();
-    let out = keepsake().args(["doctor", "--json"]).env("KEEPSAKE_DATA_DIR", data.path()).env_remove("ORT_DYLIB_PATH").output().unwrap();
+    let out = keepsake()
+        .args(["doctor", "--json"])
+        .env("KEEPSAKE_DATA_DIR", data.path())
+        .env_remove("ORT_DYLIB_PATH")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "doctor failed: {}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["data_dir"], data.path().to_string_lossy().as_ref());
@@ -20,7 +25,8 @@ fn reports_runtime_models_and_the_data_dir_override() {
         let a = assets.iter().find(|a| a["name"] == name).unwrap_or_else(|| panic!("{name} not listed"));
         assert_eq!(a["status"], "ok", "{name}: {a}");
     }
-    let text = keepsake().arg("doctor").env("KEEPSAKE_DATA_DIR", data.path()).env_remove("ORT_DYLIB_PATH").output().unwrap();
+    let text =
+        keepsake().arg("doctor").env("KEEPSAKE_DATA_DIR", data.path()).env_remove("ORT_DYLIB_PATH").output().unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("ONNX Runtime  1.31.1 loaded from"), "{text}");
     assert!(text.contains("avcodec 59."), "{text}");

@@ -68,7 +68,10 @@ fn unusable_file_fails_with_one_line() {
     let bad = dir.path().join("notes.mov");
     std::fs::write(&bad, "not a video").unwrap();
     for file in [bad.clone(), dir.path().join("missing.mp4")] {
-        let o = keepsake().args(["thumbs", file.to_str().unwrap(), "--json", "--out", dir.path().to_str().unwrap()]).output().unwrap();
+        let o = keepsake()
+            .args(["thumbs", file.to_str().unwrap(), "--json", "--out", dir.path().to_str().unwrap()])
+            .output()
+            .unwrap();
         assert!(!o.status.success());
         assert!(o.stdout.is_empty());
         let err = String::from_utf8_lossy(&o.stderr);
@@ -83,7 +86,10 @@ fn preview_writes_webp_and_gif() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["p.webp", "p.gif"] {
         let out = dir.path().join(name);
-        let o = keepsake().args(["preview", media("bikes.mp4").to_str().unwrap(), "--out", out.to_str().unwrap()]).output().unwrap();
+        let o = keepsake()
+            .args(["preview", media("bikes.mp4").to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let len = std::fs::metadata(&out).unwrap().len();
         assert!(len > 1000 && len < 2_000_000, "{name}: {len} bytes");
@@ -121,8 +127,14 @@ fn damaged_videos_exit_with_a_status_never_a_signal() {
             let path = dir.path().join(name);
             std::fs::write(&path, bytes).unwrap();
             let out = dir.path().join(format!("out{round}"));
-            let o = keepsake().args(["thumbs", path.to_str().unwrap(), "--out", out.to_str().unwrap()]).output().unwrap();
-            assert_eq!(o.status.signal(), None, "{name}: killed by a signal; stderr: {}", String::from_utf8_lossy(&o.stderr));
+            let o =
+                keepsake().args(["thumbs", path.to_str().unwrap(), "--out", out.to_str().unwrap()]).output().unwrap();
+            assert_eq!(
+                o.status.signal(),
+                None,
+                "{name}: killed by a signal; stderr: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
             match o.status.code() {
                 Some(0) => {}
                 Some(1) => {

@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use common::*;
 
 #[test]
@@ -68,7 +67,10 @@ fn worker_abort_hang_and_oom_fail_only_their_job_with_the_reason() {
     let greedy = env.item("greedy.mp4").unwrap();
     assert_eq!(greedy["state"], "failed");
     let reason = greedy["error"].as_str().unwrap();
-    assert!(reason.contains("out of memory (a worker may use 400 MiB)") && reason.contains("memory allocation"), "{greedy:#}");
+    assert!(
+        reason.contains("out of memory (a worker may use 400 MiB)") && reason.contains("memory allocation"),
+        "{greedy:#}"
+    );
     let crash = env.item("crashme.mp4").unwrap();
     assert_eq!(crash["state"], "failed");
     assert!(crash["error"].as_str().unwrap().contains("aborted"), "{crash:#}");
@@ -79,7 +81,13 @@ fn worker_abort_hang_and_oom_fail_only_their_job_with_the_reason() {
     assert_eq!(fine["state"], "ready");
     assert_eq!(frames(&fine).len(), 3);
     let failed = env.ok(&["jobs", "--failed"]);
-    assert!(failed.contains("attempts=2") && failed.contains("crashme") && failed.contains("hangme") && failed.contains("greedy"), "{failed}");
+    assert!(
+        failed.contains("attempts=2")
+            && failed.contains("crashme")
+            && failed.contains("hangme")
+            && failed.contains("greedy"),
+        "{failed}"
+    );
     assert!(!failed.contains("fine.mp4"));
     // Without the fault, a retry succeeds.
     env.extra_env.clear();
@@ -116,7 +124,8 @@ fn moving_a_video_under_a_new_name_keeps_picks_and_override_without_a_new_job() 
     let before = env.item("original.mp4").unwrap();
     let file = env.album.join("a/original.mp4");
     env.ok(&["cover", "set", file.to_str().unwrap(), "--pick", "2"]);
-    let done_before: i64 = env.db().query_row("SELECT COUNT(*) FROM jobs WHERE state = 'done'", [], |r| r.get(0)).unwrap();
+    let done_before: i64 =
+        env.db().query_row("SELECT COUNT(*) FROM jobs WHERE state = 'done'", [], |r| r.get(0)).unwrap();
 
     std::fs::create_dir_all(env.album.join("b/deeper")).unwrap();
     std::fs::rename(&file, env.album.join("b/deeper/renamed.mp4")).unwrap();
@@ -133,7 +142,8 @@ fn moving_a_video_under_a_new_name_keeps_picks_and_override_without_a_new_job() 
     assert_eq!(env.ls().len(), 2);
     let jobs = env.ok(&["jobs"]);
     assert!(!jobs.contains("queued"), "no new analysis job: {jobs}");
-    let done_after: i64 = env.db().query_row("SELECT COUNT(*) FROM jobs WHERE state = 'done'", [], |r| r.get(0)).unwrap();
+    let done_after: i64 =
+        env.db().query_row("SELECT COUNT(*) FROM jobs WHERE state = 'done'", [], |r| r.get(0)).unwrap();
     assert_eq!(done_before, done_after);
 }
 
@@ -218,9 +228,15 @@ fn bad_custom_covers_are_refused_and_nothing_is_stored_good_ones_are_downscaled(
     let bomb = uploads.join("bomb.png");
     std::fs::write(&bomb, bomb_png()).unwrap();
     let svg = uploads.join("vector.svg");
-    std::fs::write(&svg, r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>"#).unwrap();
+    std::fs::write(
+        &svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>"#,
+    )
+    .unwrap();
 
-    for (file, expect) in [(&text, "text file"), (&truncated, "truncated JPEG"), (&bomb, "megapixel limit"), (&svg, "SVG")] {
+    for (file, expect) in
+        [(&text, "text file"), (&truncated, "truncated JPEG"), (&bomb, "megapixel limit"), (&svg, "SVG")]
+    {
         let out = env.run(&["cover", "set", video.to_str().unwrap(), "--image", file.to_str().unwrap()]);
         assert!(!out.status.success(), "{} accepted", file.display());
         let err = String::from_utf8_lossy(&out.stderr);
@@ -260,14 +276,62 @@ fn camcorder_and_dvd_footage_is_indexed_at_display_size_with_what_was_done() {
         assert!(st.success(), "ffmpeg {args:?}");
     };
     let src = "testsrc2=size=320x240:rate=50,format=yuv420p";
-    ffmpeg(&["-f", "lavfi", "-i", src, "-t", "2", "-vf", "scale=720:576,tinterlace=interleave_bottom,setsar=64/45",
-        "-c:v", "dvvideo", "-pix_fmt", "yuv420p", "-r", "25", "-aspect", "16:9", "-top", "0",
-        env.album.join("tape.dv").to_str().unwrap()]);
-    ffmpeg(&["-f", "lavfi", "-i", src, "-t", "2", "-vf", "scale=720:480,fps=59.94,tinterlace=interleave_top",
-        "-target", "ntsc-dvd", "-flags", "+ildct+ilme", "-top", "1", "-aspect", "16:9", "-an",
-        env.album.join("VTS_01_1.VOB").to_str().unwrap()]);
-    ffmpeg(&["-f", "lavfi", "-i", src, "-t", "2", "-c:v", "libx264", "-output_ts_offset", "10", "-f", "mpegts",
-        env.album.join("broadcast.ts").to_str().unwrap()]);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        src,
+        "-t",
+        "2",
+        "-vf",
+        "scale=720:576,tinterlace=interleave_bottom,setsar=64/45",
+        "-c:v",
+        "dvvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-r",
+        "25",
+        "-aspect",
+        "16:9",
+        "-top",
+        "0",
+        env.album.join("tape.dv").to_str().unwrap(),
+    ]);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        src,
+        "-t",
+        "2",
+        "-vf",
+        "scale=720:480,fps=59.94,tinterlace=interleave_top",
+        "-target",
+        "ntsc-dvd",
+        "-flags",
+        "+ildct+ilme",
+        "-top",
+        "1",
+        "-aspect",
+        "16:9",
+        "-an",
+        env.album.join("VTS_01_1.VOB").to_str().unwrap(),
+    ]);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        src,
+        "-t",
+        "2",
+        "-c:v",
+        "libx264",
+        "-output_ts_offset",
+        "10",
+        "-f",
+        "mpegts",
+        env.album.join("broadcast.ts").to_str().unwrap(),
+    ]);
     std::fs::write(env.album.join("app.ts"), "export const answer: number = 42;\n".repeat(20)).unwrap();
     std::fs::write(env.album.join("menu.vob"), "this is not a DVD\n").unwrap();
 
@@ -290,7 +354,10 @@ fn camcorder_and_dvd_footage_is_indexed_at_display_size_with_what_was_done() {
     let ts = env.item("broadcast.ts").unwrap();
     assert_eq!(ts["state"], "ready", "{ts:#}");
     let times = frames(&ts);
-    assert!(times.iter().all(|t| (0.0..=2.05).contains(t)), "times from the stream's start, not the clock's: {times:?}");
+    assert!(
+        times.iter().all(|t| (0.0..=2.05).contains(t)),
+        "times from the stream's start, not the clock's: {times:?}"
+    );
     let bad = env.item("menu.vob").unwrap();
     assert_eq!(bad["state"], "failed", "{bad:#}");
     assert!(bad["error"].as_str().is_some_and(|e| !e.is_empty() && !e.contains('\n')), "{bad:#}");

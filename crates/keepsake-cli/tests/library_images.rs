@@ -27,7 +27,8 @@ fn make_clip(path: &Path, source: &str, seconds: u32) {
 fn album_with_clip_and_photo(tmp: &Path) -> (Library, PathBuf, MediaItem, MediaItem) {
     let album = tmp.join("album");
     std::fs::create_dir_all(&album).unwrap();
-    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/coffee.png"), album.join("coffee.png")).unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/coffee.png"), album.join("coffee.png"))
+        .unwrap();
     make_clip(&album.join("clip.mp4"), "testsrc2=size=640x360:rate=10", 3);
     let lib = Library::open_with_worker(&tmp.join("data"), Some(worker())).unwrap();
     lib.add_root(&album, &no_progress).unwrap();
@@ -41,7 +42,8 @@ fn images_are_served_from_the_data_dir_only_moment_covers_and_photo_thumbnails()
     let tmp = tempfile::tempdir().unwrap();
     let album = tmp.path().join("album");
     std::fs::create_dir_all(&album).unwrap();
-    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/coffee.png"), album.join("coffee.png")).unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/coffee.png"), album.join("coffee.png"))
+        .unwrap();
     make_clip(&album.join("clip.mp4"), "testsrc2=size=1280x720:rate=10", 2);
     image::RgbImage::from_pixel(320, 240, image::Rgb([90, 120, 200])).save(album.join("tiny.jpg")).unwrap();
     let data = tmp.path().join("data");
@@ -55,7 +57,10 @@ fn images_are_served_from_the_data_dir_only_moment_covers_and_photo_thumbnails()
     assert!(w.max(h) <= 512 && w > h, "{w}x{h}");
 
     let video = by_name("clip.mp4");
-    assert!(matches!(lib.image_path(&ImageKey::Cover(video.id)), Err(LibraryError::NoImage(_))), "no cover before analysis");
+    assert!(
+        matches!(lib.image_path(&ImageKey::Cover(video.id)), Err(LibraryError::NoImage(_))),
+        "no cover before analysis"
+    );
     assert!(matches!(lib.set_cover(video.id, CoverChoice::Pick(2)), Err(LibraryError::InvalidCover(_))));
     let cover = lib.set_cover(video.id, CoverChoice::Time(1.0)).unwrap();
     assert_eq!(cover.kind, CoverKind::Time);
@@ -74,7 +79,10 @@ fn images_are_served_from_the_data_dir_only_moment_covers_and_photo_thumbnails()
     let renewed = lib.image_path(&ImageKey::TileCover(video.id)).unwrap();
     assert_ne!(renewed, tile, "a new cover gets a new tile image");
     assert!(renewed.is_file() && !tile.exists(), "the old tile copy is removed");
-    assert!(matches!(lib.image_path(&ImageKey::TileFrame(video.id, 1)), Err(LibraryError::NoImage(_))), "no picks before analysis");
+    assert!(
+        matches!(lib.image_path(&ImageKey::TileFrame(video.id, 1)), Err(LibraryError::NoImage(_))),
+        "no picks before analysis"
+    );
 
     // The window asks for the same new tile from several threads at once (a refresh
     // while the first request renders): each gets the finished image, none an error.
@@ -156,14 +164,26 @@ fn slideshows_export_in_date_order_and_never_replace_an_album_file() {
     assert_eq!(images.len(), 2, "{images:?}");
     assert!(images.iter().all(|p| p.starts_with(lib.data_dir())));
     assert!(matches!(lib.slideshow_images(&[]), Err(LibraryError::InvalidSlideshow(_))));
-    assert!(matches!(lib.slideshow_images(&vec![photo.id; MAX_SLIDESHOW_ITEMS + 1]), Err(LibraryError::InvalidSlideshow(_))));
+    assert!(matches!(
+        lib.slideshow_images(&vec![photo.id; MAX_SLIDESHOW_ITEMS + 1]),
+        Err(LibraryError::InvalidSlideshow(_))
+    ));
 
     let out = tmp.path().join("out/Summer.mp4");
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
     let report = lib.export_slideshow(&images, &out, SlideshowFormat::Mp4).unwrap();
     assert_eq!((report.path.as_path(), report.slides, report.skipped.len()), (out.as_path(), 2, 0));
     let probe = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=codec_name,width,height",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(&out)
         .output()
         .unwrap();
@@ -178,7 +198,9 @@ fn slideshows_export_in_date_order_and_never_replace_an_album_file() {
     assert!(err.to_string().contains("never replaces your photos and videos"), "{err}");
     assert_eq!(std::fs::read(album.join("clip.mp4")).unwrap(), original);
     // An image that vanished is an error naming the reason, not a crash.
-    let err = lib.export_slideshow(&[tmp.path().join("gone.jpg")], &tmp.path().join("out/x.mp4"), SlideshowFormat::Mp4).unwrap_err();
+    let err = lib
+        .export_slideshow(&[tmp.path().join("gone.jpg")], &tmp.path().join("out/x.mp4"), SlideshowFormat::Mp4)
+        .unwrap_err();
     assert!(matches!(err, LibraryError::Worker(_)), "{err:?}");
 }
 
@@ -217,7 +239,8 @@ fn the_engine_setup_comes_from_a_worker() {
     assert_eq!(setup.report["onnxruntime_version"], "1.31.1");
     assert!(setup.report["ffmpeg"]["avcodec"].as_str().is_some_and(|v| v.starts_with("59.")), "{:#}", setup.report);
 
-    let missing = Library::open_with_worker(&tmp.path().join("data2"), Some(tmp.path().join("no-such-keepsake"))).unwrap();
+    let missing =
+        Library::open_with_worker(&tmp.path().join("data2"), Some(tmp.path().join("no-such-keepsake"))).unwrap();
     let err = missing.engine_setup().unwrap_err();
     assert!(err.to_string().contains("cannot start the worker"), "{err}");
 }
@@ -239,8 +262,15 @@ fn heif_photos_come_from_a_worker_and_unreadable_photos_say_why() {
         .save(&png)
         .unwrap();
     let heif_enc = |out: &Path, extra: &[&str]| {
-        let status = std::process::Command::new("heif-enc").args(["-q", "70"]).args(extra).arg(&png).arg("-o").arg(out)
-            .stdout(std::process::Stdio::null()).status().expect("heif-enc (scripts/setup.sh installs libheif-examples)");
+        let status = std::process::Command::new("heif-enc")
+            .args(["-q", "70"])
+            .args(extra)
+            .arg(&png)
+            .arg("-o")
+            .arg(out)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("heif-enc (scripts/setup.sh installs libheif-examples)");
         assert!(status.success());
     };
     heif_enc(&album.join("IMG_0101.HEIC"), &[]);
@@ -250,8 +280,11 @@ fn heif_photos_come_from_a_worker_and_unreadable_photos_say_why() {
     std::fs::write(album.join("IMG_0103.HEIC"), &good).unwrap();
     std::fs::write(album.join("not really.png"), b"\x89PNG\r\n\x1a\n and then nothing a decoder wants").unwrap();
     let listing = |dir: &Path| {
-        let mut v: Vec<_> = std::fs::read_dir(dir).unwrap().flatten()
-            .map(|e| (e.file_name(), std::fs::read(e.path()).unwrap())).collect();
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| (e.file_name(), std::fs::read(e.path()).unwrap()))
+            .collect();
         v.sort();
         v
     };
@@ -270,7 +303,10 @@ fn heif_photos_come_from_a_worker_and_unreadable_photos_say_why() {
         assert!(thumb.starts_with(&data));
         assert_eq!(image::image_dimensions(&thumb).unwrap(), (512, 384), "{name}");
         let small = lib.image_path(&ImageKey::Small(Box::new(ImageKey::Photo(item.id)))).unwrap();
-        assert!((256..=257).contains(&image::image_dimensions(&small).unwrap().1), "{name}: small copy from the grid copy");
+        assert!(
+            (256..=257).contains(&image::image_dimensions(&small).unwrap().1),
+            "{name}: small copy from the grid copy"
+        );
         assert_ne!(lib.media_by_id(item.id).unwrap().item.state, MediaState::Failed, "{name}");
     }
 

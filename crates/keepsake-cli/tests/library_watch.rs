@@ -58,9 +58,7 @@ fn indexed(env: &Env, name: &str) -> i64 {
     if !env.data.join("library.sqlite3").exists() {
         return 0;
     }
-    env.db()
-        .query_row("SELECT COUNT(*) FROM media WHERE name = ?1", [name], |r| r.get(0))
-        .unwrap_or(0)
+    env.db().query_row("SELECT COUNT(*) FROM media WHERE name = ?1", [name], |r| r.get(0)).unwrap_or(0)
 }
 
 #[test]
@@ -150,7 +148,7 @@ fn kill_9_mid_scan_leaves_a_sound_database_without_duplicates() {
     let mut child = env.cmd().arg("watch").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut first = String::new();
     // Kill as soon as the first batch of the reconcile is committed.
-    let start = std::time::Instant::now();
+    let start = Instant::now();
     while start.elapsed() < Duration::from_secs(30) {
         let n: i64 = env.db().query_row("SELECT COUNT(*) FROM media", [], |r| r.get(0)).unwrap_or(0);
         if n > 0 {
@@ -167,11 +165,12 @@ fn kill_9_mid_scan_leaves_a_sound_database_without_duplicates() {
 
     env.ok(&["scan"]);
     integrity_ok(&env);
-    let distinct: i64 =
-        env.db().query_row("SELECT COUNT(DISTINCT path) FROM media WHERE presence = 'present'", [], |r| r.get(0)).unwrap();
+    let distinct: i64 = env
+        .db()
+        .query_row("SELECT COUNT(DISTINCT path) FROM media WHERE presence = 'present'", [], |r| r.get(0))
+        .unwrap();
     let total: i64 = env.db().query_row("SELECT COUNT(*) FROM media", [], |r| r.get(0)).unwrap();
     assert_eq!((distinct, total), (20_000, 20_000));
-
 }
 
 #[test]
@@ -188,8 +187,10 @@ fn kill_9_mid_analysis_then_the_interrupted_jobs_finish() {
     });
     watch.kill9();
     integrity_ok(&env);
-    let running: i64 = env.db().query_row("SELECT COUNT(*) FROM jobs WHERE state = 'running'", [], |r| r.get(0)).unwrap();
-    let ready_before: i64 = env.db().query_row("SELECT COUNT(*) FROM media WHERE state = 'ready'", [], |r| r.get(0)).unwrap();
+    let running: i64 =
+        env.db().query_row("SELECT COUNT(*) FROM jobs WHERE state = 'running'", [], |r| r.get(0)).unwrap();
+    let ready_before: i64 =
+        env.db().query_row("SELECT COUNT(*) FROM media WHERE state = 'ready'", [], |r| r.get(0)).unwrap();
     assert!(running > 0 || ready_before < 4, "killed mid-analysis");
     let out = env.ok(&["analyze"]);
     assert!(out.contains("0 failed"), "{out}");
@@ -201,7 +202,6 @@ fn kill_9_mid_analysis_then_the_interrupted_jobs_finish() {
     }
     integrity_ok(&env);
 }
-
 
 #[test]
 fn a_storm_of_10k_new_files_is_indexed_in_batches_each_once() {

@@ -28,9 +28,7 @@ use image::RgbImage;
 
 use crate::features::{measure, Signature};
 use crate::select::{self, absolute_reject, aesthetics_score, exposure_score, Plan, Sample};
-use crate::{
-    AnalyzeOptions, CandidateReport, CurvePoint, EngineError, Pick, Reasons, Selection,
-};
+use crate::{AnalyzeOptions, CandidateReport, CurvePoint, EngineError, Pick, Reasons, Selection};
 
 /// Densest sampling of short videos (samples per second).
 const DENSE_RATE: f64 = 5.0;
@@ -125,9 +123,8 @@ pub(crate) fn judge(
             // The clip's own keyframes, as many as the decode budget allows, evenly
             // chosen (a hair past each, so rounding never seeks to the one before).
             let wanted = keyframe_candidates(candidates.max(src.keyframes.len()), pixels).min(src.keyframes.len());
-            let times: Vec<f64> = (0..wanted)
-                .map(|k| src.keyframes[k * src.keyframes.len() / wanted.max(1)] + 1e-3)
-                .collect();
+            let times: Vec<f64> =
+                (0..wanted).map(|k| src.keyframes[k * src.keyframes.len() / wanted.max(1)] + 1e-3).collect();
             samples = sample_keyframes(src, &times, analysis_side, spare)?;
             if samples.len() < (wanted / 2).max(3) {
                 tracing::info!(path = %src.path().display(), found = samples.len(), "keyframes did not decode; decoding sequentially");
@@ -205,11 +202,10 @@ fn add_faces(samples: &mut [Sample], images: &[RgbImage], plan: &Plan, scorer: &
         if checked.contains(&i) || plan.rejected[i].is_some() {
             continue;
         }
-        let nearest = checked
-            .iter()
-            .copied()
-            .filter(|&j| plan.scenes.shot[j] == plan.scenes.shot[i])
-            .min_by(|&a, &b| (samples[a].time - samples[i].time).abs().total_cmp(&(samples[b].time - samples[i].time).abs()));
+        let nearest =
+            checked.iter().copied().filter(|&j| plan.scenes.shot[j] == plan.scenes.shot[i]).min_by(|&a, &b| {
+                (samples[a].time - samples[i].time).abs().total_cmp(&(samples[b].time - samples[i].time).abs())
+            });
         if let Some(j) = nearest.filter(|&j| (samples[j].time - samples[i].time).abs() <= 1.0) {
             samples[i].features.faces = samples[j].features.faces;
             samples[i].features.face_score = samples[j].features.face_score;
@@ -260,7 +256,9 @@ fn sample_keyframes(
                     r
                 }
                 Ok(Err(e)) => Err(e),
-                Err(_) => Err(EngineError::Undecodable { path: path.clone(), reason: "a decoder thread failed".into() }),
+                Err(_) => {
+                    Err(EngineError::Undecodable { path: path.clone(), reason: "a decoder thread failed".into() })
+                }
             });
         }
     });
@@ -437,7 +435,14 @@ fn produce(src: &mut VideoSource, job: &PickJob, ctx: &PickContext) -> Result<Op
                 let img = FrameConverter::for_source(src).convert(&tf.frame, ctx.max_side)?;
                 let convert_ms = t0.elapsed().as_millis() as u64 - decode_ms;
                 crate::render::write_image(&img, &job.out, ctx.jpeg_quality)?;
-                tracing::debug!(stage = "pick", rank = job.rank, decode_ms, convert_ms, keyframe_ms = t0.elapsed().as_millis() as u64, "timing");
+                tracing::debug!(
+                    stage = "pick",
+                    rank = job.rank,
+                    decode_ms,
+                    convert_ms,
+                    keyframe_ms = t0.elapsed().as_millis() as u64,
+                    "timing"
+                );
                 return Ok(Some(Produced { time: tf.time, width: img.width(), height: img.height() }));
             }
         }
@@ -501,7 +506,9 @@ fn produce_all(
                         results[k] = Some(r);
                     }
                 }
-                Ok(Err(e)) => tracing::debug!(error = %e, "pick worker could not open the video; retrying on one decoder"),
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, "pick worker could not open the video; retrying on one decoder")
+                }
                 Err(_) => tracing::debug!("pick worker failed; retrying on one decoder"),
             }
         }
@@ -601,7 +608,8 @@ pub(crate) fn analyze(
                 continue;
             }
         }
-        let exact = PickJob { from: job.sample_time, to: job.sample_time, refine: true, keyframe: false, ..job.clone() };
+        let exact =
+            PickJob { from: job.sample_time, to: job.sample_time, refine: true, keyframe: false, ..job.clone() };
         let exact_ctx = PickContext { median_luma: -1.0, ..ctx };
         *slot = produce(&mut src, &exact, &exact_ctx)?;
         if let Some(p) = slot.as_ref() {
@@ -652,7 +660,11 @@ pub(crate) fn analyze(
         .collect();
     let curve = candidates
         .iter()
-        .map(|c| CurvePoint { time: c.time, quality: if c.rejected.is_some() { 0.0 } else { c.quality }, rejected: c.rejected })
+        .map(|c| CurvePoint {
+            time: c.time,
+            quality: if c.rejected.is_some() { 0.0 } else { c.quality },
+            rejected: c.rejected,
+        })
         .collect();
     let mut info = src.info.clone();
     info.picture.interlaced |= src.fields_seen();
@@ -753,7 +765,10 @@ mod budget_tests {
     fn refine_window_shrinks_above_720p_down_to_half() {
         assert_eq!(refine_seconds(1280 * 720), REFINE_SECONDS);
         assert_eq!(refine_seconds(320 * 240), REFINE_SECONDS);
-        assert!((refine_seconds(1920 * 1080) - REFINE_SECONDS / 2.0).abs() < 1e-9 || refine_seconds(1920 * 1080) < REFINE_SECONDS);
+        assert!(
+            (refine_seconds(1920 * 1080) - REFINE_SECONDS / 2.0).abs() < 1e-9
+                || refine_seconds(1920 * 1080) < REFINE_SECONDS
+        );
         assert_eq!(refine_seconds(3840 * 2160), REFINE_SECONDS / 2.0);
     }
 }

@@ -49,11 +49,8 @@ pub(crate) const DEFAULT_PEAK_NITS: f64 = 1000.0;
 /// BT.2020 luminance weights (linear light).
 const BT2020_LUMA: [f32; 3] = [0.2627, 0.6780, 0.0593];
 /// Linear BT.2020 RGB → linear BT.709 RGB (ITU-R BT.2087).
-const BT2020_TO_BT709: [[f32; 3]; 3] = [
-    [1.6605, -0.5876, -0.0728],
-    [-0.1246, 1.1329, -0.0083],
-    [-0.0182, -0.1006, 1.1187],
-];
+const BT2020_TO_BT709: [[f32; 3]; 3] =
+    [[1.6605, -0.5876, -0.0728], [-0.1246, 1.1329, -0.0083], [-0.0182, -0.1006, 1.1187]];
 
 /// How a stream's pictures encode light.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,9 +189,7 @@ pub(crate) fn bt2390_eetf(nits: f64, source_peak: f64, target_peak: f64) -> f64 
     } else {
         let t = ((e1 - ks) / (1.0 - ks)).min(1.0);
         let (t2, t3) = (t * t, t * t * t);
-        (2.0 * t3 - 3.0 * t2 + 1.0) * ks
-            + (t3 - 2.0 * t2 + t) * (1.0 - ks)
-            + (-2.0 * t3 + 3.0 * t2) * max_lum
+        (2.0 * t3 - 3.0 * t2 + 1.0) * ks + (t3 - 2.0 * t2 + t) * (1.0 - ks) + (-2.0 * t3 + 3.0 * t2) * max_lum
     };
     pq_to_nits(e2 * src_max)
 }
@@ -228,11 +223,8 @@ pub(crate) struct ToneMapper {
 
 impl ToneMapper {
     pub fn new(spec: &ColourSpec) -> ToneMapper {
-        let peak = if spec.transfer == Transfer::Hlg {
-            DEFAULT_PEAK_NITS
-        } else {
-            f64::from(spec.peak_nits.max(100.0))
-        };
+        let peak =
+            if spec.transfer == Transfer::Hlg { DEFAULT_PEAK_NITS } else { f64::from(spec.peak_nits.max(100.0)) };
         let decode: Vec<f32> = (0..1u32 << DECODE_BITS)
             .map(|k| {
                 // The middle of the 16-bit codes this entry stands for.
@@ -265,18 +257,8 @@ impl ToneMapper {
                 ((s * s).powf(1.0 / 2.4) * 255.0).round().clamp(0.0, 255.0) as u8
             })
             .collect();
-        let luma = if spec.wide_gamut {
-            BT2020_LUMA
-        } else {
-            [0.2126, 0.7152, 0.0722]
-        };
-        ToneMapper {
-            wide_gamut: spec.wide_gamut,
-            decode,
-            gain,
-            encode,
-            luma,
-        }
+        let luma = if spec.wide_gamut { BT2020_LUMA } else { [0.2126, 0.7152, 0.0722] };
+        ToneMapper { wide_gamut: spec.wide_gamut, decode, gain, encode, luma }
     }
 
     /// One pixel: 16-bit non-linear R'G'B' → 8-bit SDR R'G'B'.
@@ -351,44 +333,25 @@ mod tests {
         // BT.2408: 75 % HLG is reference white, 203 cd/m² on a 1000 cd/m² display.
         let scene = hlg_to_scene(0.75);
         let display = DEFAULT_PEAK_NITS * scene.powf(1.2);
-        assert!(
-            (display - 203.0).abs() < 8.0,
-            "75 % HLG shows at {display} cd/m²"
-        );
+        assert!((display - 203.0).abs() < 8.0, "75 % HLG shows at {display} cd/m²");
     }
 
     #[test]
     fn eetf_keeps_shadows_and_compresses_highlights_to_the_target() {
-        assert!(
-            (bt2390_eetf(20.0, 1000.0, 203.0) - 20.0).abs() < 1e-6,
-            "below the knee: unchanged"
-        );
+        assert!((bt2390_eetf(20.0, 1000.0, 203.0) - 20.0).abs() < 1e-6, "below the knee: unchanged");
         let top = bt2390_eetf(1000.0, 1000.0, 203.0);
-        assert!(
-            (top - 203.0).abs() < 1.0,
-            "the source peak lands on the target peak: {top}"
-        );
+        assert!((top - 203.0).abs() < 1.0, "the source peak lands on the target peak: {top}");
         let mut last = 0.0;
         for k in 1..=100 {
             let v = bt2390_eetf(k as f64 * 10.0, 1000.0, 203.0);
             assert!(v >= last - 1e-9, "monotonic");
             last = v;
         }
-        assert_eq!(
-            bt2390_eetf(150.0, 150.0, 203.0),
-            150.0,
-            "nothing to compress"
-        );
+        assert_eq!(bt2390_eetf(150.0, 150.0, 203.0), 150.0, "nothing to compress");
     }
 
     fn spec(transfer: Transfer) -> ColourSpec {
-        ColourSpec {
-            transfer,
-            wide_gamut: true,
-            matrix: SWS_CS_BT2020,
-            full_range: false,
-            peak_nits: 1000.0,
-        }
+        ColourSpec { transfer, wide_gamut: true, matrix: SWS_CS_BT2020, full_range: false, peak_nits: 1000.0 }
     }
 
     fn code(v: f64) -> u16 {
@@ -398,38 +361,21 @@ mod tests {
     #[test]
     fn hdr_reference_white_becomes_sdr_white_and_black_stays_black() {
         let pq = ToneMapper::new(&spec(Transfer::Pq));
-        let white = pq.map_pixel(
-            code(nits_to_pq(203.0)),
-            code(nits_to_pq(203.0)),
-            code(nits_to_pq(203.0)),
-        );
+        let white = pq.map_pixel(code(nits_to_pq(203.0)), code(nits_to_pq(203.0)), code(nits_to_pq(203.0)));
         // The knee starts near 100 cd/m², so reference white is a little compressed to leave
         // room for highlights; the content's peak becomes full white.
-        assert!(
-            white.iter().all(|&c| c >= 225),
-            "PQ 203 cd/m² white → {white:?}"
-        );
+        assert!(white.iter().all(|&c| c >= 225), "PQ 203 cd/m² white → {white:?}");
         let peak = code(nits_to_pq(1000.0));
         assert_eq!(pq.map_pixel(peak, peak, peak), [255, 255, 255]);
         assert_eq!(pq.map_pixel(0, 0, 0), [0, 0, 0]);
         let hlg = ToneMapper::new(&spec(Transfer::Hlg));
         let white = hlg.map_pixel(code(0.75), code(0.75), code(0.75));
-        assert!(
-            white.iter().all(|&c| c >= 225),
-            "HLG 75 % white → {white:?}"
-        );
+        assert!(white.iter().all(|&c| c >= 225), "HLG 75 % white → {white:?}");
         // Mid grey (18 % of reference white) comes back as SDR mid grey (BT.1886 encoded).
         let grey_nits = 0.18 * REFERENCE_WHITE_NITS;
-        let g = pq.map_pixel(
-            code(nits_to_pq(grey_nits)),
-            code(nits_to_pq(grey_nits)),
-            code(nits_to_pq(grey_nits)),
-        );
+        let g = pq.map_pixel(code(nits_to_pq(grey_nits)), code(nits_to_pq(grey_nits)), code(nits_to_pq(grey_nits)));
         let expected = (0.18f64.powf(1.0 / 2.4) * 255.0) as i32;
-        assert!(
-            (g[0] as i32 - expected).abs() <= 3,
-            "grey {g:?}, expected ≈ {expected}"
-        );
+        assert!((g[0] as i32 - expected).abs() <= 3, "grey {g:?}, expected ≈ {expected}");
     }
 
     #[test]
@@ -441,16 +387,8 @@ mod tests {
         let out = pq.map_pixel(r, low, low);
         assert!(out[0] > 150 && out[1] < 90 && out[2] < 90, "{out:?}");
         // Highlights above reference white are compressed, not clipped flat.
-        let a = pq.map_pixel(
-            code(nits_to_pq(400.0)),
-            code(nits_to_pq(400.0)),
-            code(nits_to_pq(400.0)),
-        );
-        let b = pq.map_pixel(
-            code(nits_to_pq(150.0)),
-            code(nits_to_pq(150.0)),
-            code(nits_to_pq(150.0)),
-        );
+        let a = pq.map_pixel(code(nits_to_pq(400.0)), code(nits_to_pq(400.0)), code(nits_to_pq(400.0)));
+        let b = pq.map_pixel(code(nits_to_pq(150.0)), code(nits_to_pq(150.0)), code(nits_to_pq(150.0)));
         assert!(a[0] >= b[0]);
     }
 }

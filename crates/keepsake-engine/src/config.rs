@@ -30,11 +30,7 @@ impl EngineConfig {
     pub fn discover() -> Self {
         let manifest = runtime::ModelManifest::load(&runtime::manifest_path()).ok();
         let onnxruntime = runtime::onnxruntime_candidate(manifest.as_ref());
-        EngineConfig {
-            onnxruntime,
-            faces_enabled: true,
-            ..EngineConfig::without_faces()
-        }
+        EngineConfig { onnxruntime, faces_enabled: true, ..EngineConfig::without_faces() }
     }
 
     /// Image features only: no ONNX Runtime is touched.

@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::codec::discard::Discard;
 use ffmpeg::format::context::Input;
 use ffmpeg::software::scaling;
 use ffmpeg::util::frame::Video as AvFrame;
+use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 
 use crate::colour::{ColourSpec, ToneMapper};
@@ -107,7 +107,9 @@ struct ScalerKey {
 enum Rows {
     All,
     /// One field of an interlaced frame: even rows (top) or odd rows (bottom).
-    Field { bottom: bool },
+    Field {
+        bottom: bool,
+    },
 }
 
 fn ffmpeg_err(path: &Path, e: ffmpeg::Error) -> EngineError {
@@ -120,9 +122,7 @@ impl VideoSource {
         let input = open_input(path)?;
         let stream_index = video_stream_index(&input, path)?;
         let (info, colour) = video_info_and_colour(&input, stream_index, path)?;
-        let stream = input
-            .stream(stream_index)
-            .ok_or_else(|| EngineError::NoVideoStream { path: path.to_owned() })?;
+        let stream = input.stream(stream_index).ok_or_else(|| EngineError::NoVideoStream { path: path.to_owned() })?;
         let time_base = stream.time_base();
         let start_time = if stream.start_time() != ffmpeg::ffi::AV_NOPTS_VALUE {
             ts_to_seconds(stream.start_time(), time_base)
@@ -131,8 +131,8 @@ impl VideoSource {
         };
         let keyframes = indexed_keyframes(&stream, time_base, start_time);
         let sampling = sampling_for(&info, &keyframes);
-        let mut ctx = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
-            .map_err(|e| ffmpeg_err(path, e))?;
+        let mut ctx =
+            ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(|e| ffmpeg_err(path, e))?;
         // Videos read by seeking and decoding single keyframes use slice threading: frame
         // threading only adds a pipeline to drain at every seek (and holds a 4K frame per
         // thread); videos decoded in order use frame threading, where it pays.
@@ -141,11 +141,7 @@ impl VideoSource {
         } else {
             ffmpeg::threading::Type::Slice
         };
-        ctx.set_threading(ffmpeg::threading::Config {
-            kind,
-            count: threads,
-            ..Default::default()
-        });
+        ctx.set_threading(ffmpeg::threading::Config { kind, count: threads, ..Default::default() });
         let decoder = ctx.decoder().video().map_err(|e| EngineError::Undecodable {
             path: path.to_owned(),
             reason: format!("no decoder for {}: {e}", info.codec),
@@ -176,10 +172,7 @@ impl VideoSource {
     }
 
     fn frame_time(&self, frame: &AvFrame) -> Option<f64> {
-        frame
-            .timestamp()
-            .or_else(|| frame.pts())
-            .map(|ts| ts_to_seconds(ts, self.time_base) - self.start_time)
+        frame.timestamp().or_else(|| frame.pts()).map(|ts| ts_to_seconds(ts, self.time_base) - self.start_time)
     }
 
     /// Seeks so the next packet read is the keyframe at or before `time` (seconds from
@@ -197,7 +190,8 @@ impl VideoSource {
     fn seek_to_first_byte(&mut self) -> bool {
         let format = self.input.format();
         let name = format.name();
-        let self_syncing = name.split(',').any(|n| matches!(n, "mpegts" | "mpeg" | "mpegvideo" | "dv" | "h264" | "hevc"));
+        let self_syncing =
+            name.split(',').any(|n| matches!(n, "mpegts" | "mpeg" | "mpegvideo" | "dv" | "h264" | "hevc"));
         if !self_syncing {
             return false;
         }
@@ -205,7 +199,14 @@ impl VideoSource {
         // SAFETY: the format context is live and owned by `self.input`; a byte seek to 0
         // only repositions its I/O and flushes its packet queue.
         let r = unsafe {
-            ffmpeg::ffi::avformat_seek_file(self.input.as_mut_ptr(), -1, i64::MIN, 0, i64::MAX, ffmpeg::ffi::AVSEEK_FLAG_BYTE)
+            ffmpeg::ffi::avformat_seek_file(
+                self.input.as_mut_ptr(),
+                -1,
+                i64::MIN,
+                0,
+                i64::MAX,
+                ffmpeg::ffi::AVSEEK_FLAG_BYTE,
+            )
         };
         r >= 0
     }
@@ -288,7 +289,8 @@ impl VideoSource {
                         if result.is_none() {
                             let t = self.frame_time(&frame).unwrap_or(time);
                             // Moved out, not copied: a full-HD frame is 3 MB.
-                            result = Some(TimedFrame { time: t, frame: std::mem::replace(&mut frame, AvFrame::empty()) });
+                            result =
+                                Some(TimedFrame { time: t, frame: std::mem::replace(&mut frame, AvFrame::empty()) });
                         }
                     }
                     Err(_) => break,
@@ -406,7 +408,6 @@ impl VideoSource {
         self.decoder.flush();
         decoded
     }
-
 }
 
 /// Keyframe times from the container's index, in order, seconds from the stream's start.
@@ -498,7 +499,9 @@ impl FrameConverter {
         let (dw, dh) = crate::probe::display_size(w, h, aspect);
         let (ow, oh) = fit_within(dw, dh, max_side);
         let hdr = self.colour.transfer.is_hdr();
-        let full_range = self.colour.full_range || is_full_range_format(frame.format()) || frame.color_range() == ffmpeg::util::color::Range::JPEG;
+        let full_range = self.colour.full_range
+            || is_full_range_format(frame.format())
+            || frame.color_range() == ffmpeg::util::color::Range::JPEG;
         if hdr && self.tone.is_none() {
             self.tone = Some(ToneMapper::new(&self.colour));
         }
@@ -605,10 +608,14 @@ fn hdr_full_size(frame: &AvFrame, tone: &ToneMapper, matrix: i32, full_range: bo
     let (ys, us, vs) = (frame.stride(0), frame.stride(1), frame.stride(2));
     let (yp, up, vp) = (frame.data(0), frame.data(1), frame.data(2));
     // Every row of each plane must be there (10-bit samples: 2 bytes each).
-    if yp.len() < ys * (h - 1) + 2 * w || up.len() < us * ((h - 1) / 2) + w.div_ceil(2) * 2 || vp.len() < vs * ((h - 1) / 2) + w.div_ceil(2) * 2 {
+    if yp.len() < ys * (h - 1) + 2 * w
+        || up.len() < us * ((h - 1) / 2) + w.div_ceil(2) * 2
+        || vp.len() < vs * ((h - 1) / 2) + w.div_ceil(2) * 2
+    {
         return None;
     }
-    let (y_off, y_scale, c_scale) = if full_range { (0.0, 1.0 / 1023.0, 1.0 / 1023.0) } else { (64.0, 1.0 / 876.0, 1.0 / 896.0) };
+    let (y_off, y_scale, c_scale) =
+        if full_range { (0.0, 1.0 / 1023.0, 1.0 / 1023.0) } else { (64.0, 1.0 / 876.0, 1.0 / 896.0) };
     let sample = |plane: &[u8], at: usize| f32::from(u16::from_le_bytes([plane[at], plane[at + 1]]) & 0x3ff);
     let convert_rows = |out: &mut [u8], first_row: usize| {
         for (k, line) in out.chunks_exact_mut(w * 3).enumerate() {
@@ -664,7 +671,16 @@ fn set_colour_matrix(ctx: &mut scaling::Context, matrix: i32, full_range: bool) 
     unsafe {
         let inv = ffmpeg::ffi::sws_getCoefficients(matrix);
         let table = ffmpeg::ffi::sws_getCoefficients(crate::colour::SWS_CS_ITU601);
-        ffmpeg::ffi::sws_setColorspaceDetails(ctx.as_mut_ptr(), inv, i32::from(full_range), table, 1, 0, 1 << 16, 1 << 16);
+        ffmpeg::ffi::sws_setColorspaceDetails(
+            ctx.as_mut_ptr(),
+            inv,
+            i32::from(full_range),
+            table,
+            1,
+            0,
+            1 << 16,
+            1 << 16,
+        );
     }
 }
 

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use crate::face_scoring::LazyFaces;
 use crate::{
-    AnalyzeOptions, EngineConfig, EngineError, FaceAvailability, PreviewOptions, RenderedImage,
-    RenderedPreview, Selection, VideoInfo,
+    AnalyzeOptions, EngineConfig, EngineError, FaceAvailability, PreviewOptions, RenderedImage, RenderedPreview,
+    Selection, VideoInfo,
 };
 
 /// The thumbnail engine. Creating it never fails: a missing ONNX Runtime or face model
@@ -40,13 +40,7 @@ impl Engine {
 
     /// Picks the best frames of a video and writes them as JPEGs into `opts.out_dir`.
     pub fn analyze(&self, video: &Path, opts: &AnalyzeOptions) -> Result<Selection, EngineError> {
-        crate::analysis::analyze(
-            video,
-            opts,
-            self.config.analysis_threads,
-            self.config.analysis_side,
-            &self.faces,
-        )
+        crate::analysis::analyze(video, opts, self.config.analysis_threads, self.config.analysis_side, &self.faces)
     }
 
     /// Writes the frame shown at `time_s` as an upright JPEG (PNG for `.png`), for the

@@ -95,7 +95,9 @@ impl From<keepsake_imaging::ImagingError> for EngineError {
             I::NotFound { path } => EngineError::NotFound { path },
             I::Empty { path } => EngineError::Empty { path },
             I::NotImage { path, reason } => EngineError::NotMedia { path, reason },
-            I::Undecodable { path, reason } | I::NoPreview { path, reason } => EngineError::Undecodable { path, reason },
+            I::Undecodable { path, reason } | I::NoPreview { path, reason } => {
+                EngineError::Undecodable { path, reason }
+            }
             I::NeedsWorker { path } => {
                 EngineError::NotMedia { path, reason: "a HEIF/AVIF photo, which the engine does not read".into() }
             }

@@ -222,7 +222,11 @@ mod tests {
     #[test]
     fn checkerboard_is_sharp_and_isotropic() {
         let img = RgbImage::from_fn(64, 64, |x, y| {
-            if (x / 4 + y / 4) % 2 == 0 { image::Rgb([255, 255, 255]) } else { image::Rgb([0, 0, 0]) }
+            if (x / 4 + y / 4) % 2 == 0 {
+                image::Rgb([255, 255, 255])
+            } else {
+                image::Rgb([0, 0, 0])
+            }
         });
         let (f, _) = measure(&img);
         assert!(f.sharpness > 0.5, "{f:?}");

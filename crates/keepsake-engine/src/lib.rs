@@ -45,7 +45,6 @@ pub use error::EngineError;
 pub use faces::{FaceBox, FaceDetector, FaceError};
 pub use runtime::{AssetStatus, ModelManifest, RuntimeReport};
 pub use types::{
-    AnalyzeOptions, CandidateReport, CurvePoint, DynamicRange, FaceAvailability, Features, Pick,
-    PictureFormat, PreviewOptions, Reasons, RejectReason, RenderedImage, RenderedPreview, Selection,
-    VideoInfo,
+    AnalyzeOptions, CandidateReport, CurvePoint, DynamicRange, FaceAvailability, Features, Pick, PictureFormat,
+    PreviewOptions, Reasons, RejectReason, RenderedImage, RenderedPreview, Selection, VideoInfo,
 };

@@ -144,15 +144,16 @@ fn write_webp(images: &[RgbImage], fps: u32, out: &Path) -> Result<(), EngineErr
             ffmpeg::software::scaling::Flags::BILINEAR,
         )
         .map_err(err)?;
-        let drain = |enc: &mut ffmpeg::encoder::Video, octx: &mut ffmpeg::format::context::Output| -> Result<(), EngineError> {
-            let mut packet = ffmpeg::Packet::empty();
-            while enc.receive_packet(&mut packet).is_ok() {
-                packet.set_stream(0);
-                packet.rescale_ts(time_base, ost_tb);
-                packet.write_interleaved(octx).map_err(err)?;
-            }
-            Ok(())
-        };
+        let drain =
+            |enc: &mut ffmpeg::encoder::Video, octx: &mut ffmpeg::format::context::Output| -> Result<(), EngineError> {
+                let mut packet = ffmpeg::Packet::empty();
+                while enc.receive_packet(&mut packet).is_ok() {
+                    packet.set_stream(0);
+                    packet.rescale_ts(time_base, ost_tb);
+                    packet.write_interleaved(octx).map_err(err)?;
+                }
+                Ok(())
+            };
         for (i, img) in images.iter().enumerate() {
             let mut rgb = ffmpeg::util::frame::Video::new(ffmpeg::format::Pixel::RGB24, w, h);
             let stride = rgb.stride(0);

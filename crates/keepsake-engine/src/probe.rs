@@ -6,10 +6,10 @@
 use std::path::Path;
 use std::sync::Once;
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::format::context::Input;
 use ffmpeg::media::Type;
 use ffmpeg::util::color;
+use ffmpeg_next as ffmpeg;
 
 use crate::colour::{self, ColourSpec, Transfer};
 use crate::{DynamicRange, EngineError, PictureFormat, VideoInfo};
@@ -41,10 +41,7 @@ pub(crate) fn open_input(path: &Path) -> Result<Input, EngineError> {
     if let Err(source) = std::fs::File::open(path) {
         return Err(EngineError::Io { path: path.to_owned(), source });
     }
-    ffmpeg::format::input(&path).map_err(|e| EngineError::NotMedia {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })
+    ffmpeg::format::input(&path).map_err(|e| EngineError::NotMedia { path: path.to_owned(), reason: e.to_string() })
 }
 
 /// Index of the video stream a viewer would see (skips cover-art pictures).
@@ -114,9 +111,7 @@ pub(crate) fn video_info_and_colour(
     stream_index: usize,
     path: &Path,
 ) -> Result<(VideoInfo, ColourSpec), EngineError> {
-    let stream = input
-        .stream(stream_index)
-        .ok_or_else(|| EngineError::NoVideoStream { path: path.to_owned() })?;
+    let stream = input.stream(stream_index).ok_or_else(|| EngineError::NoVideoStream { path: path.to_owned() })?;
     let params = stream.parameters();
     // SAFETY: parameters() wraps the stream's AVCodecParameters, valid while `input` lives.
     let (coded_width, coded_height, codec_id) = unsafe {
@@ -131,16 +126,10 @@ pub(crate) fn video_info_and_colour(
     } else {
         (display_width, display_height)
     };
-    let stream_duration = if stream.duration() > 0 {
-        ts_to_seconds(stream.duration(), stream.time_base())
-    } else {
-        0.0
-    };
-    let container_duration = if input.duration() > 0 {
-        input.duration() as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE)
-    } else {
-        0.0
-    };
+    let stream_duration =
+        if stream.duration() > 0 { ts_to_seconds(stream.duration(), stream.time_base()) } else { 0.0 };
+    let container_duration =
+        if input.duration() > 0 { input.duration() as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE) } else { 0.0 };
     let duration = if stream_duration > 0.0 { stream_duration } else { container_duration };
     let mut frame_rate = rational_f64(stream.avg_frame_rate());
     if !(frame_rate.is_finite() && frame_rate > 0.0 && frame_rate < 1000.0) {
@@ -314,10 +303,7 @@ fn picture_format(
         })),
     };
     use ffmpeg::ffi::AVFieldOrder as F;
-    let interlaced = matches!(
-        field_order,
-        F::AV_FIELD_TT | F::AV_FIELD_BB | F::AV_FIELD_TB | F::AV_FIELD_BT
-    );
+    let interlaced = matches!(field_order, F::AV_FIELD_TT | F::AV_FIELD_BB | F::AV_FIELD_TB | F::AV_FIELD_BT);
     let pixel_aspect = sane_pixel_aspect(sar).unwrap_or([1, 1]);
     let colour = ColourSpec {
         transfer,
@@ -349,13 +335,10 @@ fn picture_format(
 /// `AVDOVIDecoderConfigurationRecord` (eight bytes: version major, minor, profile, level,
 /// three presence flags, compatibility id; libavutil/dovi_meta.h, not in the bindings).
 fn dolby_vision(stream: &ffmpeg::format::stream::Stream) -> Option<(u8, u8)> {
-    stream
-        .side_data()
-        .find(|sd| sd.kind() == ffmpeg::codec::packet::side_data::Type::DOVI_CONF)
-        .and_then(|sd| {
-            let d = sd.data();
-            (d.len() >= 8).then(|| (d[2], d[7]))
-        })
+    stream.side_data().find(|sd| sd.kind() == ffmpeg::codec::packet::side_data::Type::DOVI_CONF).and_then(|sd| {
+        let d = sd.data();
+        (d.len() >= 8).then(|| (d[2], d[7]))
+    })
 }
 
 fn ne_u32(d: &[u8], at: usize) -> Option<u32> {

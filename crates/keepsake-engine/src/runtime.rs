@@ -45,14 +45,9 @@ pub struct ModelManifest {
 impl ModelManifest {
     /// Reads a manifest; paths in it are relative to the folder above `models/`.
     pub fn load(path: &Path) -> Result<Self, RuntimeError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RuntimeError::ManifestRead {
-            path: path.to_owned(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|e| RuntimeError::ManifestParse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| RuntimeError::ManifestRead { path: path.to_owned(), source })?;
+        toml::from_str(&text).map_err(|e| RuntimeError::ManifestParse { path: path.to_owned(), message: e.to_string() })
     }
 
     /// The asset of this name, if the manifest lists it.
@@ -191,9 +186,7 @@ pub fn inspect() -> Result<RuntimeReport, RuntimeError> {
     let assets: Vec<AssetReport> = manifest.assets.iter().map(check_asset).collect();
     let (onnxruntime, onnxruntime_problem) = match onnxruntime_candidate(Some(&manifest)) {
         None => (None, Some("the manifest names no onnxruntime".to_owned())),
-        Some(p) if !p.is_file() => {
-            (None, Some(format!("no ONNX Runtime library at {}", p.display())))
-        }
+        Some(p) if !p.is_file() => (None, Some(format!("no ONNX Runtime library at {}", p.display()))),
         Some(p) => {
             let from_env = std::env::var_os("ORT_DYLIB_PATH").is_some();
             let pinned = assets.iter().find(|a| a.name == "onnxruntime");
@@ -211,10 +204,8 @@ pub fn inspect() -> Result<RuntimeReport, RuntimeError> {
         }
     };
     // Already loaded above, so this only reads the version back.
-    let onnxruntime_version = onnxruntime
-        .as_deref()
-        .and_then(|p| crate::faces::load_onnxruntime(p).ok())
-        .and_then(|loaded| loaded.version);
+    let onnxruntime_version =
+        onnxruntime.as_deref().and_then(|p| crate::faces::load_onnxruntime(p).ok()).and_then(|loaded| loaded.version);
     Ok(RuntimeReport {
         ffmpeg: ffmpeg_versions(),
         onnxruntime,

@@ -120,7 +120,14 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
         for i in 1..n {
             let (p, x) = (&samples[i - 1].sig, &samples[i].sig);
             let (a, r) = if i + 1 < n { x.blend_fit(p, &samples[i + 1].sig) } else { (0.0, 0.0) };
-            tracing::trace!(t = samples[i].time, hist = p.hist_distance(x), pix = p.pixel_distance(x), alpha = a, ratio = r, "neighbours");
+            tracing::trace!(
+                t = samples[i].time,
+                hist = p.hist_distance(x),
+                pix = p.pixel_distance(x),
+                alpha = a,
+                ratio = r,
+                "neighbours"
+            );
         }
     }
     if dense && n >= 3 {
@@ -133,7 +140,8 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
             let spread = p.pixel_distance(q);
             if spread >= 0.06 {
                 let (alpha, ratio) = x.blend_fit(p, q);
-                let (lp, lx, lq) = (samples[i - 1].features.luma, samples[i].features.luma, samples[i + 1].features.luma);
+                let (lp, lx, lq) =
+                    (samples[i - 1].features.luma, samples[i].features.luma, samples[i + 1].features.luma);
                 let luma_ramp = (lp - lx) * (lx - lq) > 0.0 && (lp - lq).abs() >= 0.03;
                 let palette_change = p.hist_distance(q) >= 0.15;
                 if (0.15..=0.85).contains(&alpha) && ratio < 0.3 && (luma_ramp || palette_change) {
@@ -295,10 +303,8 @@ fn choose(
     order.sort_by_key(|&i| !interior[i]);
     // First pick: a face moment when one is nearly as good as the best.
     if let Some(&best) = order.first() {
-        let with_face = order
-            .iter()
-            .copied()
-            .find(|&i| samples[i].features.faces > 0 && rank_score[i] >= 0.6 * rank_score[best]);
+        let with_face =
+            order.iter().copied().find(|&i| samples[i].features.faces > 0 && rank_score[i] >= 0.6 * rank_score[best]);
         picks.push(with_face.unwrap_or(best));
     }
     let duration = samples.last().map(|s| s.time).unwrap_or(0.0) - samples.first().map(|s| s.time).unwrap_or(0.0);

@@ -18,11 +18,7 @@ const COLS: u32 = 6;
 const SCALE: u32 = 2;
 
 /// Writes a PNG contact sheet of `selection`'s candidates.
-pub(crate) fn contact_sheet(
-    selection: &Selection,
-    out: &Path,
-    threads: usize,
-) -> Result<RenderedImage, EngineError> {
+pub(crate) fn contact_sheet(selection: &Selection, out: &Path, threads: usize) -> Result<RenderedImage, EngineError> {
     let mut src = VideoSource::open(&selection.video, threads)?;
     let mut conv = FrameConverter::for_source(&src);
     let times: Vec<f64> = selection.candidates.iter().map(|c| c.time).collect();

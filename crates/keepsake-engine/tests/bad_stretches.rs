@@ -7,12 +7,16 @@ use common::*;
 
 fn check(name: &str, bad: Segment) {
     let dir = tempfile::tempdir().unwrap();
-    let video = compose(dir.path(), &format!("{name}.mp4"), &[photo("astronaut.png", 3.0), bad, photo("coffee.png", 3.0)]);
+    let video =
+        compose(dir.path(), &format!("{name}.mp4"), &[photo("astronaut.png", 3.0), bad, photo("coffee.png", 3.0)]);
     let sel = analyze(&video, &dir.path().join("out"));
     assert_eq!(sel.frames.len(), 3, "{name}: three picks");
     // The stretch is [3, 6); allow for one frame of slack at its edges.
     assert_no_pick_in(&sel, 2.96, 6.04, name);
-    assert!(sel.candidates.iter().any(|c| c.rejected.is_some() && c.time > 3.2 && c.time < 5.8), "{name}: stretch was rejected");
+    assert!(
+        sel.candidates.iter().any(|c| c.rejected.is_some() && c.time > 3.2 && c.time < 5.8),
+        "{name}: stretch was rejected"
+    );
 }
 
 #[test]

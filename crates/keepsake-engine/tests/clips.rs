@@ -51,17 +51,9 @@ fn a_phone_clip_is_sampled_at_its_keyframes_and_avoids_bad_stretches() {
     let out = dir.path().join("picks");
     let sel = engine().analyze(&clip, &AnalyzeOptions::new(&out)).unwrap();
     // Every candidate is a keyframe (one a second), none of the 375 frames in between.
-    assert!(
-        sel.candidates.len() >= 12 && sel.candidates.len() <= 15,
-        "{} candidates",
-        sel.candidates.len()
-    );
+    assert!(sel.candidates.len() >= 12 && sel.candidates.len() <= 15, "{} candidates", sel.candidates.len());
     for c in &sel.candidates {
-        assert!(
-            (c.time - c.time.round()).abs() < 0.02,
-            "candidate at {:.3} s is not a keyframe",
-            c.time
-        );
+        assert!((c.time - c.time.round()).abs() < 0.02, "candidate at {:.3} s is not a keyframe", c.time);
     }
     assert_eq!(sel.frames.len(), 3);
     assert_no_pick_in(&sel, 3.0, 5.0, "black");
@@ -70,19 +62,13 @@ fn a_phone_clip_is_sampled_at_its_keyframes_and_avoids_bad_stretches() {
     for pick in &sel.frames {
         let got = image::open(&pick.path).unwrap().to_rgb8();
         let again = out.join(format!("again{}.png", pick.rank));
-        engine()
-            .render_moment(&clip, pick.time, &again, None)
-            .unwrap();
+        engine().render_moment(&clip, pick.time, &again, None).unwrap();
         let want = image::open(&again).unwrap().to_rgb8();
         assert_eq!(got.dimensions(), (1280, 720));
         let diff: f64 = got
             .pixels()
             .zip(want.pixels())
-            .map(|(a, b)| {
-                (0..3)
-                    .map(|c| (f64::from(a.0[c]) - f64::from(b.0[c])).abs())
-                    .sum::<f64>()
-            })
+            .map(|(a, b)| (0..3).map(|c| (f64::from(a.0[c]) - f64::from(b.0[c])).abs()).sum::<f64>())
             .sum::<f64>()
             / (1280.0 * 720.0 * 3.0);
         assert!(

@@ -31,9 +31,7 @@ fn detector() -> &'static FaceDetector {
 }
 
 fn open_rgb(path: &Path) -> RgbImage {
-    image::open(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .to_rgb8()
+    image::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).to_rgb8()
 }
 
 fn only_face(faces: &[FaceBox]) -> FaceBox {
@@ -43,20 +41,12 @@ fn only_face(faces: &[FaceBox]) -> FaceBox {
 
 #[test]
 fn astronaut_has_one_face_on_her_face() {
-    let faces = detector()
-        .detect(&open_rgb(&media("astronaut.png")))
-        .unwrap();
+    let faces = detector().detect(&open_rgb(&media("astronaut.png"))).unwrap();
     let face = only_face(&faces);
     let (cx, cy) = face.centre();
     // Eileen Collins's face spans about x 0.34-0.54, y 0.14-0.36 of the portrait.
-    assert!(
-        (0.36..0.52).contains(&cx) && (0.16..0.34).contains(&cy),
-        "{face:?}"
-    );
-    assert!(
-        (0.12..0.30).contains(&face.w) && (0.12..0.30).contains(&face.h),
-        "{face:?}"
-    );
+    assert!((0.36..0.52).contains(&cx) && (0.16..0.34).contains(&cy), "{face:?}");
+    assert!((0.12..0.30).contains(&face.w) && (0.12..0.30).contains(&face.h), "{face:?}");
     assert!(face.score >= 0.85, "{face:?}");
 }
 
@@ -86,10 +76,7 @@ fn carphone_video_frame_has_one_face() {
     let face = only_face(&detector().detect(&image).unwrap());
     // The man's face is in the middle of the frame, about a quarter of its width.
     let (cx, cy) = face.centre();
-    assert!(
-        (0.3..0.7).contains(&cx) && (0.3..0.7).contains(&cy),
-        "{face:?}"
-    );
+    assert!((0.3..0.7).contains(&cx) && (0.3..0.7).contains(&cy), "{face:?}");
     assert!((0.15..0.45).contains(&face.w), "{face:?}");
 }
 
@@ -106,10 +93,7 @@ fn rotated_astronaut_in_a_wide_canvas_is_found_where_she_is() {
     assert!((cx * 1024.0 - 683.0).abs() < 30.0, "{face:?}");
     assert!((cy * 512.0 - 225.0).abs() < 30.0, "{face:?}");
     // Box fractions are of the canvas: a ~100 px face is ~0.1 of its width, ~0.2 of its height.
-    assert!(
-        (0.06..0.15).contains(&face.w) && (0.12..0.30).contains(&face.h),
-        "{face:?}"
-    );
+    assert!((0.06..0.15).contains(&face.w) && (0.12..0.30).contains(&face.h), "{face:?}");
 }
 
 #[test]
@@ -127,8 +111,7 @@ fn two_people_are_two_faces() {
     // The astronaut beside a half-size copy of herself: both found, the larger first
     // or at least both confidently.
     let astronaut = open_rgb(&media("astronaut.png"));
-    let small =
-        image::imageops::resize(&astronaut, 256, 256, image::imageops::FilterType::Triangle);
+    let small = image::imageops::resize(&astronaut, 256, 256, image::imageops::FilterType::Triangle);
     let mut canvas = RgbImage::from_pixel(800, 512, Rgb([200, 200, 200]));
     image::imageops::replace(&mut canvas, &astronaut, 0, 0);
     image::imageops::replace(&mut canvas, &small, 530, 200);
@@ -137,14 +120,8 @@ fn two_people_are_two_faces() {
     let mut centres: Vec<(f32, f32)> = faces.iter().map(|f| f.centre()).collect();
     centres.sort_by(|a, b| a.0.total_cmp(&b.0));
     assert!((centres[0].0 * 800.0 - 225.0).abs() < 30.0, "{faces:?}");
-    assert!(
-        (centres[1].0 * 800.0 - (530.0 + 112.0)).abs() < 25.0,
-        "{faces:?}"
-    );
-    assert!(
-        (centres[1].1 * 512.0 - (200.0 + 64.0)).abs() < 25.0,
-        "{faces:?}"
-    );
+    assert!((centres[1].0 * 800.0 - (530.0 + 112.0)).abs() < 25.0, "{faces:?}");
+    assert!((centres[1].1 * 512.0 - (200.0 + 64.0)).abs() < 25.0, "{faces:?}");
     assert!(faces.iter().all(|f| f.score >= FACE_SCORE_THRESHOLD));
 }
 
@@ -153,8 +130,7 @@ fn faces_survive_the_engines_256px_analysis_frames() {
     // The two-people canvas shrunk to 256 px wide, as the engine analyses frames: the
     // small face is now about 15 px across.
     let astronaut = open_rgb(&media("astronaut.png"));
-    let small =
-        image::imageops::resize(&astronaut, 256, 256, image::imageops::FilterType::Triangle);
+    let small = image::imageops::resize(&astronaut, 256, 256, image::imageops::FilterType::Triangle);
     let mut canvas = RgbImage::from_pixel(800, 512, Rgb([200, 200, 200]));
     image::imageops::replace(&mut canvas, &astronaut, 0, 0);
     image::imageops::replace(&mut canvas, &small, 530, 200);
@@ -163,10 +139,7 @@ fn faces_survive_the_engines_256px_analysis_frames() {
     assert_eq!(faces.len(), 2, "{faces:?}");
     let mut xs: Vec<f32> = faces.iter().map(|f| f.centre().0).collect();
     xs.sort_by(f32::total_cmp);
-    assert!(
-        (xs[0] - 225.0 / 800.0).abs() < 0.04 && (xs[1] - 642.0 / 800.0).abs() < 0.04,
-        "{faces:?}"
-    );
+    assert!((xs[0] - 225.0 / 800.0).abs() < 0.04 && (xs[1] - 642.0 / 800.0).abs() < 0.04, "{faces:?}");
 }
 
 #[test]
@@ -174,14 +147,8 @@ fn blank_and_tiny_images_have_no_faces() {
     let d = detector();
     assert!(d.detect(&RgbImage::new(0, 0)).unwrap().is_empty());
     assert!(d.detect(&RgbImage::new(1, 1)).unwrap().is_empty());
-    assert!(d
-        .detect(&RgbImage::from_pixel(640, 360, Rgb([0, 0, 0])))
-        .unwrap()
-        .is_empty());
-    assert!(d
-        .detect(&RgbImage::from_pixel(3, 2000, Rgb([255, 255, 255])))
-        .unwrap()
-        .is_empty());
+    assert!(d.detect(&RgbImage::from_pixel(640, 360, Rgb([0, 0, 0]))).unwrap().is_empty());
+    assert!(d.detect(&RgbImage::from_pixel(3, 2000, Rgb([255, 255, 255]))).unwrap().is_empty());
 }
 
 #[test]
@@ -189,9 +156,7 @@ fn detection_is_deterministic_and_thread_safe() {
     let image = open_rgb(&media("astronaut.png"));
     let first = detector().detect(&image).unwrap();
     let results: Vec<Vec<FaceBox>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..4)
-            .map(|_| s.spawn(|| detector().detect(&image).unwrap()))
-            .collect();
+        let handles: Vec<_> = (0..4).map(|_| s.spawn(|| detector().detect(&image).unwrap())).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     for r in results {
@@ -203,10 +168,7 @@ fn detection_is_deterministic_and_thread_safe() {
 fn installed_detector_finds_the_same_face() {
     let installed = FaceDetector::load_installed().unwrap();
     let image = open_rgb(&media("astronaut.png"));
-    assert_eq!(
-        installed.detect(&image).unwrap(),
-        detector().detect(&image).unwrap()
-    );
+    assert_eq!(installed.detect(&image).unwrap(), detector().detect(&image).unwrap());
 }
 
 #[test]
@@ -214,13 +176,7 @@ fn loading_twice_shares_the_runtime() {
     let again = FaceDetector::load(&onnxruntime_path(), &models_dir()).unwrap();
     assert_eq!(again.runtime().path, detector().runtime().path);
     assert_eq!(again.runtime().version.as_deref(), Some("1.31.1"));
-    assert_eq!(
-        again
-            .detect(&open_rgb(&media("astronaut.png")))
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(again.detect(&open_rgb(&media("astronaut.png"))).unwrap().len(), 1);
 }
 
 #[test]
@@ -238,13 +194,7 @@ fn text_file_as_runtime_is_an_error_not_a_panic() {
     let err = FaceDetector::load(&fake, &models_dir()).unwrap_err();
     assert!(matches!(err, FaceError::RuntimeLoad { .. }), "{err:?}");
     // The real runtime still works afterwards.
-    assert_eq!(
-        detector()
-            .detect(&open_rgb(&media("astronaut.png")))
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(detector().detect(&open_rgb(&media("astronaut.png"))).unwrap().len(), 1);
 }
 
 #[test]
@@ -262,15 +212,8 @@ fn missing_models_dir_is_model_missing() {
 #[test]
 fn corrupt_model_is_a_load_error() {
     let dir = tempfile::tempdir().unwrap();
-    for name in [
-        "face_detection_back_256x256.onnx",
-        "face_detection_front_128x128.onnx",
-    ] {
-        std::fs::write(
-            dir.path().join(name),
-            b"\x08\x07garbage that is not a protobuf model",
-        )
-        .unwrap();
+    for name in ["face_detection_back_256x256.onnx", "face_detection_front_128x128.onnx"] {
+        std::fs::write(dir.path().join(name), b"\x08\x07garbage that is not a protobuf model").unwrap();
     }
     let err = FaceDetector::load(&onnxruntime_path(), dir.path()).unwrap_err();
     assert!(matches!(err, FaceError::ModelLoad { .. }), "{err:?}");
@@ -281,28 +224,16 @@ fn corrupt_model_is_a_load_error() {
 fn inspect_in_child(case: &str, ort_dylib_path: Option<&Path>) -> String {
     let mut child = Command::new(std::env::current_exe().unwrap());
     child
-        .args([
-            "--exact",
-            "inspect_child",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", "inspect_child", "--nocapture", "--test-threads=1"])
         .env("KEEPSAKE_FACES_INSPECT_CASE", case);
     match ort_dylib_path {
         Some(p) => child.env("ORT_DYLIB_PATH", p),
         None => child.env_remove("ORT_DYLIB_PATH"),
     };
     let out = child.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "child {case} failed:\n{text}");
-    assert!(
-        text.contains("1 passed"),
-        "child {case} did not run:\n{text}"
-    );
+    assert!(text.contains("1 passed"), "child {case} did not run:\n{text}");
     text
 }
 
@@ -315,17 +246,9 @@ fn inspect_child() {
     let report = keepsake_engine::runtime::inspect().unwrap();
     match case.as_str() {
         "pinned" => {
-            assert_eq!(
-                report.onnxruntime.as_deref(),
-                Some(onnxruntime_path().as_path()),
-                "{report:?}"
-            );
+            assert_eq!(report.onnxruntime.as_deref(), Some(onnxruntime_path().as_path()), "{report:?}");
             assert!(report.onnxruntime_problem.is_none(), "{report:?}");
-            assert_eq!(
-                report.onnxruntime_version.as_deref(),
-                Some("1.31.1"),
-                "{report:?}"
-            );
+            assert_eq!(report.onnxruntime_version.as_deref(), Some("1.31.1"), "{report:?}");
         }
         "broken" => {
             assert!(report.onnxruntime.is_none(), "{report:?}");
@@ -363,9 +286,7 @@ fn speed_report() {
         ("bigbuckbunny_5s.mp4", "640:360"),
         ("bigbuckbunny_5s.mp4", "1280:720"),
     ] {
-        let pattern = dir
-            .path()
-            .join(format!("{}_{}_%02d.png", video, size.replace(':', "x")));
+        let pattern = dir.path().join(format!("{}_{}_%02d.png", video, size.replace(':', "x")));
         let status = Command::new("ffmpeg")
             .args(["-loglevel", "error", "-y", "-i"])
             .arg(media(video))
@@ -375,20 +296,10 @@ fn speed_report() {
             .unwrap();
         assert!(status.success());
     }
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
     paths.sort();
     for p in paths {
-        let name = p
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .rsplit_once('_')
-            .unwrap()
-            .0
-            .to_owned();
+        let name = p.file_name().unwrap().to_string_lossy().rsplit_once('_').unwrap().0.to_owned();
         frames.push((name, open_rgb(&p)));
     }
     let d = detector();
@@ -396,20 +307,13 @@ fn speed_report() {
     let mut groups: Vec<String> = frames.iter().map(|(n, _)| n.clone()).collect();
     groups.dedup();
     for group in groups {
-        let set: Vec<&RgbImage> = frames
-            .iter()
-            .filter(|(n, _)| *n == group)
-            .map(|(_, f)| f)
-            .collect();
+        let set: Vec<&RgbImage> = frames.iter().filter(|(n, _)| *n == group).map(|(_, f)| f).collect();
         let start = std::time::Instant::now();
         let mut found = 0;
         for frame in &set {
             found += d.detect(frame).unwrap().len();
         }
         let per_frame = start.elapsed().as_secs_f64() * 1000.0 / set.len() as f64;
-        println!(
-            "{group}: {} frames, {per_frame:.1} ms/frame, {found} faces",
-            set.len()
-        );
+        println!("{group}: {} frames, {per_frame:.1} ms/frame, {found} faces", set.len());
     }
 }

@@ -14,22 +14,16 @@ use keepsake_engine::{AnalyzeOptions, DynamicRange};
 
 /// The SDR original: three photos, two seconds each, panning.
 fn sdr_source(dir: &Path) -> PathBuf {
-    compose(
-        dir,
-        "sdr.mp4",
-        &[
-            photo("coffee.png", 2.0),
-            photo("astronaut.png", 2.0),
-            photo("chelsea.png", 2.0),
-        ],
-    )
+    compose(dir, "sdr.mp4", &[photo("coffee.png", 2.0), photo("astronaut.png", 2.0), photo("chelsea.png", 2.0)])
 }
 
 /// `src` converted in linear light (zscale, BT.2408: SDR white at 203 cd/m²) to 10-bit
 /// HEVC with `transfer` (arib-std-b67 or smpte2084), tagged as phones tag it.
 fn hdr_version(src: &Path, dir: &Path, transfer: &str) -> PathBuf {
     let out = dir.join(format!("{transfer}.mov"));
-    let vf = format!("zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t={transfer}:p=bt2020:m=bt2020nc:r=tv:npl=203,format=yuv420p10le");
+    let vf = format!(
+        "zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t={transfer}:p=bt2020:m=bt2020nc:r=tv:npl=203,format=yuv420p10le"
+    );
     ffmpeg(&[
         "-i",
         src.to_str().unwrap(),
@@ -65,15 +59,12 @@ fn colourfulness(img: &RgbImage) -> f64 {
         qyb += yb * yb;
     }
     let (mrg, myb) = (srg / n, syb / n);
-    (qrg / n - mrg * mrg + qyb / n - myb * myb).max(0.0).sqrt()
-        + 0.3 * (mrg * mrg + myb * myb).sqrt()
+    (qrg / n - mrg * mrg + qyb / n - myb * myb).max(0.0).sqrt() + 0.3 * (mrg * mrg + myb * myb).sqrt()
 }
 
 fn mean_luma(img: &RgbImage) -> f64 {
     img.pixels()
-        .map(|p| {
-            0.2126 * f64::from(p.0[0]) + 0.7152 * f64::from(p.0[1]) + 0.0722 * f64::from(p.0[2])
-        })
+        .map(|p| 0.2126 * f64::from(p.0[0]) + 0.7152 * f64::from(p.0[1]) + 0.0722 * f64::from(p.0[2]))
         .sum::<f64>()
         / (img.width() * img.height()) as f64
 }
@@ -109,10 +100,7 @@ fn hdr_picks_keep_the_colour_and_brightness_of_the_sdr_original() {
     let dir = tempfile::tempdir().unwrap();
     let sdr = sdr_source(dir.path());
     let engine = engine();
-    for (transfer, range) in [
-        ("arib-std-b67", DynamicRange::Hlg),
-        ("smpte2084", DynamicRange::Pq),
-    ] {
+    for (transfer, range) in [("arib-std-b67", DynamicRange::Hlg), ("smpte2084", DynamicRange::Pq)] {
         let hdr = hdr_version(&sdr, dir.path(), transfer);
         let out = dir.path().join(transfer);
         let sel = engine.analyze(&hdr, &AnalyzeOptions::new(&out)).unwrap();
@@ -121,14 +109,9 @@ fn hdr_picks_keep_the_colour_and_brightness_of_the_sdr_original() {
         for pick in &sel.frames {
             let got = image::open(&pick.path).unwrap().to_rgb8();
             let reference = out.join(format!("sdr_{}.png", pick.rank));
-            engine
-                .render_moment(&sdr, pick.time, &reference, None)
-                .unwrap();
+            engine.render_moment(&sdr, pick.time, &reference, None).unwrap();
             let want = image::open(&reference).unwrap().to_rgb8();
-            let (c, l) = (
-                colourfulness(&got) / colourfulness(&want),
-                mean_luma(&got) / mean_luma(&want),
-            );
+            let (c, l) = (colourfulness(&got) / colourfulness(&want), mean_luma(&got) / mean_luma(&want));
             assert!(
                 (0.75..=1.25).contains(&c),
                 "{transfer} pick {} at {:.2}s: colourfulness {c:.2} of the SDR original",
@@ -159,11 +142,7 @@ fn interlaced_anamorphic_dv_is_shown_wide_and_without_combing() {
     ]);
     let out = dir.path().join("picks");
     let sel = analyze(&dv, &out);
-    assert_eq!(
-        (sel.info.width, sel.info.height),
-        (1024, 576),
-        "display size"
-    );
+    assert_eq!((sel.info.width, sel.info.height), (1024, 576), "display size");
     assert!(sel.info.picture.interlaced, "{:?}", sel.info.picture);
     for pick in &sel.frames {
         let img = image::open(&pick.path).unwrap().to_rgb8();
@@ -174,21 +153,14 @@ fn interlaced_anamorphic_dv_is_shown_wide_and_without_combing() {
             "-i",
             dv.to_str().unwrap(),
             "-vf",
-            &format!(
-                "select=gte(t\\,{:.3}),scale=1024:576:flags=neighbor",
-                pick.time
-            ),
+            &format!("select=gte(t\\,{:.3}),scale=1024:576:flags=neighbor", pick.time),
             "-frames:v",
             "1",
             woven.to_str().unwrap(),
         ]);
         let woven = image::open(&woven).unwrap().to_rgb8();
         let (ours, naive) = (comb_ratio(&img), comb_ratio(&woven));
-        assert!(
-            ours < 0.7 * naive && ours < 1.0,
-            "pick {}: comb ratio {ours:.2}, woven fields {naive:.2}",
-            pick.rank
-        );
+        assert!(ours < 0.7 * naive && ours < 1.0, "pick {}: comb ratio {ours:.2}, woven fields {naive:.2}", pick.rank);
     }
 }
 
@@ -256,32 +228,19 @@ fn lying_and_broken_files_give_picks_or_one_error_never_a_broken_picture() {
     }
     std::fs::write(&dv, bytes).unwrap();
     for video in [&lying, &ts, &dv] {
-        let out = dir.path().join(format!(
-            "out-{}",
-            video.file_name().unwrap().to_string_lossy()
-        ));
+        let out = dir.path().join(format!("out-{}", video.file_name().unwrap().to_string_lossy()));
         let started = std::time::Instant::now();
         match engine.analyze(video, &AnalyzeOptions::new(&out)) {
             Ok(sel) => {
                 assert!(!sel.frames.is_empty(), "{}", video.display());
                 for pick in &sel.frames {
                     let img = image::open(&pick.path).unwrap().to_rgb8();
-                    assert!(
-                        !looks_broken(&img),
-                        "{}: pick {} is black or green",
-                        video.display(),
-                        pick.rank
-                    );
+                    assert!(!looks_broken(&img), "{}: pick {} is black or green", video.display(), pick.rank);
                 }
             }
             Err(e) => assert_eq!(e.to_string().lines().count(), 1, "{e}"),
         }
-        assert!(
-            started.elapsed().as_secs() < 60,
-            "{} took {:?}",
-            video.display(),
-            started.elapsed()
-        );
+        assert!(started.elapsed().as_secs() < 60, "{} took {:?}", video.display(), started.elapsed());
     }
 }
 
@@ -318,10 +277,7 @@ fn with_dolby_vision(mp4: &[u8], profile: u8, compatibility: u8) -> Vec<u8> {
     }
     let entry = at;
     let entry_size = u32::from_be_bytes(mp4[entry..entry + 4].try_into().unwrap()) as usize;
-    assert!(
-        matches!(&mp4[entry + 4..entry + 8], b"hvc1" | b"hev1"),
-        "an HEVC sample entry"
-    );
+    assert!(matches!(&mp4[entry + 4..entry + 8], b"hvc1" | b"hev1"), "an HEVC sample entry");
     parents.push(entry);
     let mut out = mp4.to_vec();
     for &p in &parents {
@@ -338,42 +294,24 @@ fn dolby_vision_profile_5_is_refused_with_the_reason_profile_8_shows_its_base_la
     let sdr = sdr_source(dir.path());
     let hlg = hdr_version(&sdr, dir.path(), "arib-std-b67");
     let hevc = dir.path().join("hlg.mp4");
-    ffmpeg(&[
-        "-i",
-        hlg.to_str().unwrap(),
-        "-c",
-        "copy",
-        "-tag:v",
-        "hvc1",
-        hevc.to_str().unwrap(),
-    ]);
+    ffmpeg(&["-i", hlg.to_str().unwrap(), "-c", "copy", "-tag:v", "hvc1", hevc.to_str().unwrap()]);
     let bytes = std::fs::read(&hevc).unwrap();
     let engine = engine();
 
     let p5 = dir.path().join("IMG_0005.mp4");
     std::fs::write(&p5, with_dolby_vision(&bytes, 5, 0)).unwrap();
-    let e = engine
-        .analyze(&p5, &AnalyzeOptions::new(dir.path().join("p5")))
-        .expect_err("profile 5 has no picture to show");
-    assert!(
-        matches!(e, keepsake_engine::EngineError::Unsupported { .. }),
-        "{e:?}"
-    );
+    let e =
+        engine.analyze(&p5, &AnalyzeOptions::new(dir.path().join("p5"))).expect_err("profile 5 has no picture to show");
+    assert!(matches!(e, keepsake_engine::EngineError::Unsupported { .. }), "{e:?}");
     assert!(e.to_string().contains("Dolby Vision profile 5"), "{e}");
     assert_eq!(e.kind(), "unsupported");
 
     let p8 = dir.path().join("IMG_0008.mp4");
     std::fs::write(&p8, with_dolby_vision(&bytes, 8, 4)).unwrap();
-    let sel = engine
-        .analyze(&p8, &AnalyzeOptions::new(dir.path().join("p8")))
-        .unwrap();
+    let sel = engine.analyze(&p8, &AnalyzeOptions::new(dir.path().join("p8"))).unwrap();
     assert_eq!(sel.info.picture.dynamic_range, DynamicRange::Hlg);
     assert!(
-        sel.info
-            .picture
-            .assumptions
-            .iter()
-            .any(|a| a.contains("Dolby Vision profile 8") && a.contains("HLG")),
+        sel.info.picture.assumptions.iter().any(|a| a.contains("Dolby Vision profile 8") && a.contains("HLG")),
         "{:?}",
         sel.info.picture
     );

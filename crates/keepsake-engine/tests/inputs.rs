@@ -42,10 +42,18 @@ fn random_bytes_and_text_are_not_media() {
     let random = dir.path().join("random.mp4");
     // Deterministic pseudo-random bytes.
     let mut x: u32 = 12345;
-    let bytes: Vec<u8> = (0..200_000).map(|_| { x = x.wrapping_mul(1664525).wrapping_add(1013904223); (x >> 24) as u8 }).collect();
+    let bytes: Vec<u8> = (0..200_000)
+        .map(|_| {
+            x = x.wrapping_mul(1664525).wrapping_add(1013904223);
+            (x >> 24) as u8
+        })
+        .collect();
     std::fs::write(&random, bytes).unwrap();
     let e = err_of(&random);
-    assert!(matches!(e, EngineError::NotMedia { .. } | EngineError::Undecodable { .. } | EngineError::NoVideoStream { .. }), "{e:?}");
+    assert!(
+        matches!(e, EngineError::NotMedia { .. } | EngineError::Undecodable { .. } | EngineError::NoVideoStream { .. }),
+        "{e:?}"
+    );
     let text = dir.path().join("notes.mov");
     std::fs::write(&text, "shopping list: milk, eggs\n".repeat(100)).unwrap();
     let e = err_of(&text);
@@ -75,7 +83,12 @@ fn truncated_file_gives_picks_from_the_decodable_part() {
         assert!(p.path.is_file());
     }
     // Truncated MP4 with its index up front (faststart) also decodes its first part.
-    let mp4 = testsrc(dir.path(), "full.mp4", 6.0, &["-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-movflags", "+faststart"]);
+    let mp4 = testsrc(
+        dir.path(),
+        "full.mp4",
+        6.0,
+        &["-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-movflags", "+faststart"],
+    );
     let bytes = std::fs::read(&mp4).unwrap();
     let cut = dir.path().join("cut.mp4");
     std::fs::write(&cut, &bytes[..bytes.len() * 6 / 10]).unwrap();
@@ -126,7 +139,17 @@ fn short_and_single_frame_videos() {
     assert_eq!(times.len(), 3);
 
     let single = dir.path().join("single.mp4");
-    ffmpeg(&["-f", "lavfi", "-i", "testsrc2=s=320x240:r=25", "-frames:v", "1", "-c:v", "libx264", single.to_str().unwrap()]);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x240:r=25",
+        "-frames:v",
+        "1",
+        "-c:v",
+        "libx264",
+        single.to_str().unwrap(),
+    ]);
     let sel = analyze(&single, &dir.path().join("o2"));
     assert_eq!(sel.frames.len(), 1);
     assert!(sel.frames[0].path.is_file());
@@ -141,9 +164,17 @@ fn rotated_video_comes_out_upright() {
     let dir = tempfile::tempdir().unwrap();
     let sideways = dir.path().join("sideways.mp4");
     ffmpeg(&[
-        "-f", "lavfi", "-i", "testsrc2=s=180x320:r=25:d=2",
-        "-vf", "drawbox=x=0:y=0:w=180:h=60:color=red:t=fill,transpose=clock",
-        "-c:v", "libx264", "-preset", "ultrafast", sideways.to_str().unwrap(),
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=180x320:r=25:d=2",
+        "-vf",
+        "drawbox=x=0:y=0:w=180:h=60:color=red:t=fill,transpose=clock",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        sideways.to_str().unwrap(),
     ]);
     let v = dir.path().join("portrait.mp4");
     ffmpeg(&["-i", sideways.to_str().unwrap(), "-c", "copy", "-metadata:s:v:0", "rotate=90", v.to_str().unwrap()]);
@@ -184,7 +215,12 @@ fn missing_onnx_runtime_still_picks_and_says_faces_unavailable() {
 #[test]
 fn long_video_uses_keyframes_and_spreads_picks() {
     let dir = tempfile::tempdir().unwrap();
-    let v = testsrc(dir.path(), "long.mp4", 90.0, &["-s", "160x120", "-c:v", "libx264", "-preset", "ultrafast", "-g", "50"]);
+    let v = testsrc(
+        dir.path(),
+        "long.mp4",
+        90.0,
+        &["-s", "160x120", "-c:v", "libx264", "-preset", "ultrafast", "-g", "50"],
+    );
     let sel = analyze(&v, &dir.path().join("out"));
     assert_eq!(sel.frames.len(), 3);
     assert!(sel.candidates.len() >= 30, "{} candidates", sel.candidates.len());

@@ -12,7 +12,8 @@ fn preview_is_a_small_looping_gif() {
     let r = engine().preview(&media("bikes.mp4"), &out, &PreviewOptions::default()).unwrap();
     assert!(r.bytes > 0 && r.bytes < 2_000_000, "{} bytes", r.bytes);
     assert!(r.width.max(r.height) <= 320);
-    let frames = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap())).unwrap();
+    let frames =
+        image::codecs::gif::GifDecoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap())).unwrap();
     let n = image::AnimationDecoder::into_frames(frames).count();
     assert!(n >= 8, "{n} frames");
 }

@@ -143,7 +143,8 @@ impl Handle<'_> {
     /// Displayed size: libheif reports it after the file's rotation and crop.
     fn size(&self) -> (u32, u32) {
         // SAFETY: live handle.
-        let (w, h) = unsafe { (ffi::heif_image_handle_get_width(self.ptr), ffi::heif_image_handle_get_height(self.ptr)) };
+        let (w, h) =
+            unsafe { (ffi::heif_image_handle_get_width(self.ptr), ffi::heif_image_handle_get_height(self.ptr)) };
         (u32::try_from(w).unwrap_or(0), u32::try_from(h).unwrap_or(0))
     }
 

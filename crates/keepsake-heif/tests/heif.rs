@@ -19,7 +19,11 @@ fn run(cmd: &mut Command) {
 /// A 1200x900 copy of a registry photo as PNG, and its HEIF/AVIF encodings.
 fn source(dir: &Path) -> PathBuf {
     let png = dir.join("cat.png");
-    image::open(media("chelsea.png")).unwrap().resize_exact(1200, 900, image::imageops::FilterType::Triangle).save(&png).unwrap();
+    image::open(media("chelsea.png"))
+        .unwrap()
+        .resize_exact(1200, 900, image::imageops::FilterType::Triangle)
+        .save(&png)
+        .unwrap();
     png
 }
 
@@ -81,10 +85,30 @@ fn heic_and_avif_from_real_encoders_show_their_own_colours() {
 
     // 10-bit AVIF written by FFmpeg's libaom, limited range BT.709.
     let avif10 = dir.path().join("photo10.avif");
-    run(Command::new("ffmpeg").args(["-v", "error", "-y", "-i"]).arg(&src).args([
-        "-c:v", "libaom-av1", "-still-picture", "1", "-cpu-used", "8", "-crf", "20", "-pix_fmt", "yuv420p10le",
-        "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-frames:v", "1",
-    ]).arg(&avif10));
+    run(Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(&src)
+        .args([
+            "-c:v",
+            "libaom-av1",
+            "-still-picture",
+            "1",
+            "-cpu-used",
+            "8",
+            "-crf",
+            "20",
+            "-pix_fmt",
+            "yuv420p10le",
+            "-color_primaries",
+            "bt709",
+            "-color_trc",
+            "bt709",
+            "-colorspace",
+            "bt709",
+            "-frames:v",
+            "1",
+        ])
+        .arg(&avif10));
     check_thumbnail(&avif10, &src, dir.path());
     assert!(keepsake_heif::libheif_version().starts_with("1."));
 }
@@ -226,10 +250,20 @@ fn with_irot(heic: &[u8], quarter_turns: u8) -> Vec<u8> {
     let version = out[iloc_at + 8];
     let (off_len, len_len) = ((out[iloc_at + 12] >> 4) as usize, (out[iloc_at + 12] & 15) as usize);
     let (base_len, index_len) = ((out[iloc_at + 13] >> 4) as usize, (out[iloc_at + 13] & 15) as usize);
-    let (count, mut at) = if version < 2 { (read_be(&out, iloc_at + 14, 2), iloc_at + 16) } else { (read_be(&out, iloc_at + 14, 4), iloc_at + 18) };
+    let (count, mut at) = if version < 2 {
+        (read_be(&out, iloc_at + 14, 2), iloc_at + 16)
+    } else {
+        (read_be(&out, iloc_at + 14, 4), iloc_at + 18)
+    };
     for _ in 0..count {
         at += if version < 2 { 2 } else { 4 };
-        let method = if version >= 1 { let m = read_be(&out, at, 2) & 15; at += 2; m } else { 0 };
+        let method = if version >= 1 {
+            let m = read_be(&out, at, 2) & 15;
+            at += 2;
+            m
+        } else {
+            0
+        };
         at += 2; // data reference index
         let base_at = at;
         at += base_len;

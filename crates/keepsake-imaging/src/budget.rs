@@ -35,11 +35,7 @@ pub(crate) struct Lease<'a> {
 
 impl PixelBudget {
     pub(crate) const fn new(capacity: u64) -> PixelBudget {
-        PixelBudget {
-            capacity,
-            state: Mutex::new(BudgetState { in_use: 0, peak: 0 }),
-            freed: Condvar::new(),
-        }
+        PixelBudget { capacity, state: Mutex::new(BudgetState { in_use: 0, peak: 0 }), freed: Condvar::new() }
     }
 
     /// Waits until `pixels` fit (a request over the whole capacity waits for an empty
@@ -52,10 +48,7 @@ impl PixelBudget {
         }
         state.in_use += pixels;
         state.peak = state.peak.max(state.in_use);
-        Lease {
-            budget: self,
-            pixels,
-        }
+        Lease { budget: self, pixels }
     }
 
     #[cfg(test)]
@@ -100,15 +93,7 @@ mod tests {
                 });
             }
         });
-        assert!(
-            worst.load(Ordering::SeqCst) <= 100,
-            "in flight: {}",
-            worst.load(Ordering::SeqCst)
-        );
-        assert!(
-            budget.peak() <= 100 && budget.peak() >= 90,
-            "peak {}",
-            budget.peak()
-        );
+        assert!(worst.load(Ordering::SeqCst) <= 100, "in flight: {}", worst.load(Ordering::SeqCst));
+        assert!(budget.peak() <= 100 && budget.peak() >= 90, "peak {}", budget.peak());
     }
 }

@@ -156,10 +156,8 @@ pub fn photo_info(path: &Path) -> Result<PhotoInfo, ImagingError> {
         PhotoFormat::Jpeg => {
             let len = src.size();
             let head = container::jpeg_head(&mut src, 0, len).map_err(bad)?;
-            let orientation = head
-                .exif
-                .and_then(|(off, len)| src.read_at(off, len.min(1 << 20) as usize).ok())
-                .and_then(|block| {
+            let orientation =
+                head.exif.and_then(|(off, len)| src.read_at(off, len.min(1 << 20) as usize).ok()).and_then(|block| {
                     let mut bytes = container::Bytes(&block);
                     let tiff = Tiff::at(&mut bytes, 0).ok()?;
                     container::orientation(&mut bytes, &tiff).ok()?
@@ -174,7 +172,7 @@ pub fn photo_info(path: &Path) -> Result<PhotoInfo, ImagingError> {
                 .map_err(|source| ImagingError::Io { path: path.to_owned(), source })?;
             let mut decoder = reader.into_decoder().map_err(|e| not_image(e.to_string()))?;
             let (w, h) = decoder.dimensions();
-            let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+            let orientation = decoder.orientation().unwrap_or(NoTransforms);
             use image::metadata::Orientation::*;
             (w, h, matches!(orientation, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH))
         }

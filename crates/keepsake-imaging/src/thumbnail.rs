@@ -39,7 +39,8 @@ pub struct Thumbnail {
 pub fn thumbnail(photo: &Path, out: &Path, max_side: u32, max_pixels: u64) -> Result<Thumbnail, ImagingError> {
     let io = |source| ImagingError::Io { path: photo.to_owned(), source };
     let mut src = crate::info::open(photo)?;
-    let not_image = |e: &dyn std::fmt::Display| ImagingError::NotImage { path: photo.to_owned(), reason: e.to_string() };
+    let not_image =
+        |e: &dyn std::fmt::Display| ImagingError::NotImage { path: photo.to_owned(), reason: e.to_string() };
     let (format, raw_kind) = crate::info::detect(photo, &mut src);
     match format {
         PhotoFormat::Heif | PhotoFormat::Avif => return Err(ImagingError::NeedsWorker { path: photo.to_owned() }),
@@ -106,11 +107,8 @@ struct JpegPart {
 /// and writes it as the grid's JPEG at `out`: the last step of every photo thumbnail,
 /// whichever decoder made the pixels (this crate's, or libheif's in the worker).
 pub fn write_thumbnail(img: DynamicImage, out: &Path, max_side: u32) -> Result<Thumbnail, ImagingError> {
-    let thumb = if img.width().max(img.height()) > max_side && max_side > 0 {
-        img.thumbnail(max_side, max_side)
-    } else {
-        img
-    };
+    let thumb =
+        if img.width().max(img.height()) > max_side && max_side > 0 { img.thumbnail(max_side, max_side) } else { img };
     let rgb = thumb.to_rgb8();
     crate::write_image(&rgb, out, 88)?;
     Ok(Thumbnail { width: rgb.width(), height: rgb.height() })
@@ -146,7 +144,8 @@ fn scaled_jpeg(
     let longest = w.max(h);
     let mut decoded = u64::from(w) * u64::from(h);
     if max_side > 0 && longest > max_side {
-        let want = |side: u32| ((u64::from(side) * u64::from(max_side)).div_ceil(u64::from(longest))).clamp(1, 65_535) as u16;
+        let want =
+            |side: u32| ((u64::from(side) * u64::from(max_side)).div_ceil(u64::from(longest))).clamp(1, 65_535) as u16;
         match decoder.scale(want(w), want(h)) {
             Ok((sw, sh)) => decoded = u64::from(sw) * u64::from(sh),
             Err(_) => return Ok(None),
@@ -157,7 +156,10 @@ fn scaled_jpeg(
     let Ok(pixels) = decoder.decode() else { return Ok(None) };
     let Some(info) = decoder.info() else { return Ok(None) };
     let (sw, sh) = (u32::from(info.width), u32::from(info.height));
-    let short = || ImagingError::Undecodable { path: photo.to_owned(), reason: "decoded picture is shorter than its size".into() };
+    let short = || ImagingError::Undecodable {
+        path: photo.to_owned(),
+        reason: "decoded picture is shorter than its size".into(),
+    };
     let img = match info.pixel_format {
         PixelFormat::RGB24 => DynamicImage::ImageRgb8(image::RgbImage::from_raw(sw, sh, pixels).ok_or_else(short)?),
         PixelFormat::L8 => DynamicImage::ImageLuma8(image::GrayImage::from_raw(sw, sh, pixels).ok_or_else(short)?),
@@ -170,8 +172,7 @@ fn scaled_jpeg(
             DynamicImage::ImageRgb8(image::RgbImage::from_raw(sw, sh, rgb).ok_or_else(short)?)
         }
     };
-    let orientation =
-        decoder.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
+    let orientation = decoder.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
     Ok(Some((img, orientation, lease)))
 }
 
@@ -199,7 +200,9 @@ mod tests {
     fn jpegs_decode_at_the_smallest_dct_scale_that_still_covers_the_copy() {
         let dir = tempfile::tempdir().unwrap();
         let photo = dir.path().join("big.jpg");
-        image::RgbImage::from_fn(4000, 3000, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])).save(&photo).unwrap();
+        image::RgbImage::from_fn(4000, 3000, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]))
+            .save(&photo)
+            .unwrap();
         // 512 px: 1/8 would give 500 (too small), so 1/4: 1000×750, 1/16 of the pixels.
         let part = JpegPart { offset: 0, len: std::fs::metadata(&photo).unwrap().len(), adobe: false };
         let scaled = scaled_jpeg(&photo, part, 512, DEFAULT_MAX_PIXELS).unwrap();

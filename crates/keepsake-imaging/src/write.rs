@@ -13,11 +13,7 @@ pub fn write_image(img: &RgbImage, path: &Path, jpeg_quality: u8) -> Result<(), 
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|source| ImagingError::Io { path: parent.to_owned(), source })?;
     }
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_else(|| "jpg".into());
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_else(|| "jpg".into());
     // Unique per writer: two requests rendering the same image at once must not write
     // into, or rename, each other's half-finished file.
     static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -27,9 +23,14 @@ pub fn write_image(img: &RgbImage, path: &Path, jpeg_quality: u8) -> Result<(), 
     let file = std::fs::File::create(&tmp).map_err(|source| ImagingError::Io { path: tmp.clone(), source })?;
     let mut writer = std::io::BufWriter::new(file);
     let result = match ext.as_str() {
-        "png" => DynamicImage::ImageRgb8(img.clone()).write_to(&mut writer, image::ImageFormat::Png).map_err(encode_err),
-        "webp" => DynamicImage::ImageRgb8(img.clone()).write_to(&mut writer, image::ImageFormat::WebP).map_err(encode_err),
-        _ => encode_jpeg(img, &mut writer, jpeg_quality).map_err(|message| ImagingError::Encode { path: path.to_owned(), message }),
+        "png" => {
+            DynamicImage::ImageRgb8(img.clone()).write_to(&mut writer, image::ImageFormat::Png).map_err(encode_err)
+        }
+        "webp" => {
+            DynamicImage::ImageRgb8(img.clone()).write_to(&mut writer, image::ImageFormat::WebP).map_err(encode_err)
+        }
+        _ => encode_jpeg(img, &mut writer, jpeg_quality)
+            .map_err(|message| ImagingError::Encode { path: path.to_owned(), message }),
     };
     let flushed = std::io::Write::flush(&mut writer).map_err(|source| ImagingError::Io { path: tmp.clone(), source });
     drop(writer);

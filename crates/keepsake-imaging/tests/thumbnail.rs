@@ -69,7 +69,12 @@ fn png_claiming(w: u32, h: u32) -> Vec<u8> {
 fn photo_thumbnail_honours_exif_orientation() {
     let dir = tempfile::tempdir().unwrap();
     // Landscape 200×100, red on the left half; orientation 6 = turn 90° clockwise to view.
-    let img = image::RgbImage::from_fn(200, 100, |x, _| if x < 100 { image::Rgb([220, 20, 20]) } else { image::Rgb([20, 20, 220]) });
+    let img =
+        image::RgbImage::from_fn(
+            200,
+            100,
+            |x, _| if x < 100 { image::Rgb([220, 20, 20]) } else { image::Rgb([20, 20, 220]) },
+        );
     let mut jpeg = Vec::new();
     img.write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
     let photo = dir.path().join("phone.jpg");
@@ -95,16 +100,24 @@ fn photo_thumbnails_of_png_and_webp_and_refusals() {
 
     let text = dir.path().join("fake.jpg");
     std::fs::write(&text, "not a photo at all").unwrap();
-    assert!(matches!(thumbnail(&text, &dir.path().join("x.jpg"), 64, DEFAULT_MAX_PIXELS), Err(ImagingError::NotImage { .. })));
+    assert!(matches!(
+        thumbnail(&text, &dir.path().join("x.jpg"), 64, DEFAULT_MAX_PIXELS),
+        Err(ImagingError::NotImage { .. })
+    ));
     let empty = dir.path().join("empty.png");
     std::fs::write(&empty, b"").unwrap();
-    assert!(matches!(thumbnail(&empty, &dir.path().join("y.jpg"), 64, DEFAULT_MAX_PIXELS), Err(ImagingError::Empty { .. })));
+    assert!(matches!(
+        thumbnail(&empty, &dir.path().join("y.jpg"), 64, DEFAULT_MAX_PIXELS),
+        Err(ImagingError::Empty { .. })
+    ));
     // A tiny PNG claiming 30000×30000 pixels.
     let bomb = dir.path().join("bomb.png");
     std::fs::write(&bomb, png_claiming(30_000, 30_000)).unwrap();
-    assert!(matches!(thumbnail(&bomb, &dir.path().join("z.jpg"), 64, DEFAULT_MAX_PIXELS), Err(ImagingError::TooLarge { .. })));
+    assert!(matches!(
+        thumbnail(&bomb, &dir.path().join("z.jpg"), 64, DEFAULT_MAX_PIXELS),
+        Err(ImagingError::TooLarge { .. })
+    ));
 }
-
 
 /// A 12-megapixel camera JPEG is decoded at a quarter of its size (DCT scaling) for a
 /// 512-px copy, and the copy is the same picture as a full decode shrunk: same size,
@@ -138,7 +151,11 @@ fn large_jpegs_are_decoded_shrunk_and_look_the_same() {
     let mut full = image::load_from_memory(&jpeg).unwrap();
     full.apply_orientation(image::metadata::Orientation::Rotate90);
     let reference = full.thumbnail(512, 512).to_rgb8();
-    let diff: f64 = t.pixels().zip(reference.pixels()).map(|(a, b)| (0..3).map(|c| (f64::from(a.0[c]) - f64::from(b.0[c])).abs()).sum::<f64>()).sum::<f64>()
+    let diff: f64 = t
+        .pixels()
+        .zip(reference.pixels())
+        .map(|(a, b)| (0..3).map(|c| (f64::from(a.0[c]) - f64::from(b.0[c])).abs()).sum::<f64>())
+        .sum::<f64>()
         / f64::from(384 * 512 * 3);
     assert!(diff < 6.0, "mean difference from a full decode: {diff:.1} levels");
     // A JPEG cut short still gives a clear error or a picture, never a panic.

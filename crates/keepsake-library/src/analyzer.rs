@@ -94,7 +94,12 @@ impl Analyzer {
         self.run(stop, false, on_event)
     }
 
-    fn run(&self, stop: &AtomicBool, until_empty: bool, on_event: &(dyn Fn(LibraryEvent) + Sync)) -> Result<RunSummary> {
+    fn run(
+        &self,
+        stop: &AtomicBool,
+        until_empty: bool,
+        on_event: &(dyn Fn(LibraryEvent) + Sync),
+    ) -> Result<RunSummary> {
         self.library.queue().recover_interrupted()?;
         let summary = std::sync::Mutex::new(RunSummary::default());
         let first_error = std::sync::Mutex::new(None);
@@ -230,9 +235,16 @@ impl Analyzer {
             let info = expect_ok(probe)?.probe.ok_or_else(|| WorkerFailure("worker sent no probe result".into()))?;
             let _ = self.library.store_probe(job.media_id, &info);
             let timeout = self.config.timeout_base
-                + Duration::from_secs_f64((info.duration.max(0.0) * self.config.timeout_per_video_second).min(86_400.0));
-            std::fs::create_dir_all(&attempt_dir).map_err(|e| WorkerFailure(format!("{}: {e}", attempt_dir.display())))?;
-            let req = WorkerRequest::Analyze { video: job.path.clone(), out_dir: attempt_dir.clone(), count: self.config.frames };
+                + Duration::from_secs_f64(
+                    (info.duration.max(0.0) * self.config.timeout_per_video_second).min(86_400.0),
+                );
+            std::fs::create_dir_all(&attempt_dir)
+                .map_err(|e| WorkerFailure(format!("{}: {e}", attempt_dir.display())))?;
+            let req = WorkerRequest::Analyze {
+                video: job.path.clone(),
+                out_dir: attempt_dir.clone(),
+                count: self.config.frames,
+            };
             let mut analysis = expect_ok(worker.request(&req, timeout)?)?
                 .analysis
                 .ok_or_else(|| WorkerFailure("worker sent no analysis".into()))?;
@@ -350,7 +362,8 @@ done
             assert!(error.contains("outside") && !error.contains('\n'), "{}: {error}", job.path.display());
             assert!(library.media_by_id(job.media_id).unwrap().frames.is_empty(), "nothing stored");
         }
-        let good = library.media(&crate::MediaQuery { search: Some("good.mp4".into()), ..Default::default() }).unwrap()[0].id;
+        let good =
+            library.media(&crate::MediaQuery { search: Some("good.mp4".into()), ..Default::default() }).unwrap()[0].id;
         let frames = library.media_by_id(good).unwrap().frames;
         assert_eq!(frames.len(), 1);
         assert_eq!(library.image_path(&crate::ImageKey::Frame(good, 1)).unwrap(), frames[0].path);

@@ -239,7 +239,10 @@ pub fn migrate(conn: &Connection, target: i64) -> Result<()> {
             tx.execute_batch(MIGRATIONS[v as usize])?;
             let broken: i64 = tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
             if broken > 0 {
-                return Err(LibraryError::Migration { version: v + 1, reason: format!("{broken} broken foreign key(s)") });
+                return Err(LibraryError::Migration {
+                    version: v + 1,
+                    reason: format!("{broken} broken foreign key(s)"),
+                });
             }
             tx.pragma_update(None, "user_version", v + 1)?;
             tx.commit()?;
@@ -300,14 +303,17 @@ mod tests {
                 assert_eq!(t, 3.0);
                 // Rebuilding the media table (v3) must not cascade into its children.
                 let children: (i64, i64) = conn
-                    .query_row("SELECT (SELECT COUNT(*) FROM picks), (SELECT COUNT(*) FROM jobs)", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .query_row("SELECT (SELECT COUNT(*) FROM picks), (SELECT COUNT(*) FROM jobs)", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
                     .unwrap();
                 assert_eq!(children, (1, 1), "from v{start}");
             }
             // Foreign keys are on again and the constraints still hold.
             let fk: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
             assert!(fk, "from v{start}");
-            conn.execute("INSERT OR IGNORE INTO roots (id, path, name, added_at) VALUES (1, '/album', 'album', 0)", []).unwrap();
+            conn.execute("INSERT OR IGNORE INTO roots (id, path, name, added_at) VALUES (1, '/album', 'album', 0)", [])
+                .unwrap();
             let bad_kind = conn.execute(
                 "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at) VALUES (1, '/album/x', 'x', 'sound', 1, 1, 1)",
                 [],

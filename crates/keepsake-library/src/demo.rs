@@ -68,7 +68,10 @@ impl Library {
         if let Ok(meta) = std::fs::symlink_metadata(&dir) {
             if !meta.is_dir() {
                 let what = if meta.is_symlink() { "a link" } else { "not a folder" };
-                return Err(LibraryError::Demo(format!("{} is {what}; the demo album is not made there", dir.display())));
+                return Err(LibraryError::Demo(format!(
+                    "{} is {what}; the demo album is not made there",
+                    dir.display()
+                )));
             }
         }
         let staging = self.data_dir().join(DEMO_STAGING);
@@ -84,7 +87,10 @@ impl Library {
     /// a file that is not one the demo put there before, and lists them in the marker.
     fn place_demo_files(&self, staging: &Path, dir: &Path) -> Result<()> {
         if !is_real_dir(staging) {
-            return Err(LibraryError::Worker(format!("the worker reported the demo album made, but {} is not there", staging.display())));
+            return Err(LibraryError::Worker(format!(
+                "the worker reported the demo album made, but {} is not there",
+                staging.display()
+            )));
         }
         match std::fs::create_dir(dir) {
             Ok(()) => {}
@@ -92,7 +98,10 @@ impl Library {
             Err(e) => return Err(LibraryError::io(dir, e)),
         }
         if !is_real_dir(dir) {
-            return Err(LibraryError::Demo(format!("{} is not a folder; the demo album is not made there", dir.display())));
+            return Err(LibraryError::Demo(format!(
+                "{} is not a folder; the demo album is not made there",
+                dir.display()
+            )));
         }
         let ours = self.demo_files();
         let mut moves = Vec::new();
@@ -111,7 +120,8 @@ impl Library {
             moves.push((entry.path(), dest, name.to_owned()));
         }
         // Listed first: a crash after a move leaves no generated file unlisted.
-        let mut listed: Vec<String> = ours.into_iter().filter(|n| std::fs::symlink_metadata(dir.join(n)).is_ok()).collect();
+        let mut listed: Vec<String> =
+            ours.into_iter().filter(|n| std::fs::symlink_metadata(dir.join(n)).is_ok()).collect();
         for (_, _, name) in &moves {
             if !listed.contains(name) {
                 listed.push(name.clone());
@@ -209,7 +219,8 @@ done
     }
 
     fn names(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
     }

@@ -12,7 +12,9 @@ pub enum LibraryError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     Paths(#[from] crate::paths::PathsError),
-    #[error("the library database is version {found}, newer than this Keepsake understands ({supported}); update Keepsake")]
+    #[error(
+        "the library database is version {found}, newer than this Keepsake understands ({supported}); update Keepsake"
+    )]
     TooNew { found: i64, supported: i64 },
     /// A migration left the database inconsistent; it was rolled back.
     #[error("cannot upgrade the library database to version {version}: {reason}")]

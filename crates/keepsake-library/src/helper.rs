@@ -83,7 +83,8 @@ impl HelperWorker {
         };
         let mut worker = match parked {
             Some(w) => w,
-            None => WorkerProcess::spawn(&self.exe, Some(self.memory_limit), &need).map_err(|f| LibraryError::Worker(f.0))?,
+            None => WorkerProcess::spawn(&self.exe, Some(self.memory_limit), &need)
+                .map_err(|f| LibraryError::Worker(f.0))?,
         };
         let response = match worker.request(req, timeout) {
             Ok(response) => response,
@@ -92,7 +93,11 @@ impl HelperWorker {
         if !one_off {
             self.park(worker);
         }
-        Ok(if response.ok { Ok(response) } else { Err(response.error.unwrap_or_else(|| "refused without a reason".into())) })
+        Ok(if response.ok {
+            Ok(response)
+        } else {
+            Err(response.error.unwrap_or_else(|| "refused without a reason".into()))
+        })
     }
 
     /// Keeps a healthy worker for the next request; a reaper thread ends each after
@@ -137,7 +142,11 @@ mod tests {
     /// process management, without FFmpeg.
     fn echo_worker(dir: &std::path::Path) -> PathBuf {
         let exe = dir.join("worker.sh");
-        std::fs::write(&exe, "#!/bin/sh\n# $1 is `worker`\nwhile read line; do echo '{\"ok\":true,\"error\":\"'$$'\"}'; done\n").unwrap();
+        std::fs::write(
+            &exe,
+            "#!/bin/sh\n# $1 is `worker`\nwhile read line; do echo '{\"ok\":true,\"error\":\"'$$'\"}'; done\n",
+        )
+        .unwrap();
         std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
         exe
     }

@@ -268,7 +268,13 @@ impl JobQueue {
 
     /// Records a failed attempt: queued again after a back-off, or failed for good
     /// (with the reason on the media) once `max_attempts` is reached.
-    pub(crate) fn fail_attempt(&self, job: &ClaimedJob, reason: &str, max_attempts: u32, backoff_ms: i64) -> Result<bool> {
+    pub(crate) fn fail_attempt(
+        &self,
+        job: &ClaimedJob,
+        reason: &str,
+        max_attempts: u32,
+        backoff_ms: i64,
+    ) -> Result<bool> {
         let conn = lock(&self.db);
         let final_failure = job.attempts >= max_attempts;
         if final_failure {

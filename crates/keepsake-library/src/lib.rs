@@ -52,11 +52,8 @@ mod worker_process;
 pub(crate) mod test_support;
 
 pub use analyzer::{Analyzer, AnalyzerConfig, RunSummary};
-pub use worker_process::WORKER_ENV;
 pub use covers::{import_cover_image, MAX_COVER, MAX_PIXELS};
 pub use demo::DEMO_FOLDER;
-pub use slideshow::MAX_SLIDESHOW_ITEMS;
-pub use protocol::{ExportResult, RuntimeResult, SlideshowFormat};
 pub use error::{ErrorCode, LibraryError};
 pub use jobs::JobQueue;
 pub use library::{Library, MAX_MOTION_BYTES};
@@ -65,8 +62,11 @@ pub use model::{
     MediaKind, MediaQuery, MediaState, MotionKind, QueueProgress, Root, RootId, ScanProgress, ScanReport, SortOrder,
     SMALL_TILE_SIDE,
 };
+pub use protocol::{ExportResult, RuntimeResult, SlideshowFormat};
 pub use render::photo_needs_worker;
 pub use scan::{is_ignored_name, media_kind};
+pub use slideshow::MAX_SLIDESHOW_ITEMS;
 pub use storage::Storage;
 pub use util::lower_thread_priority;
 pub use watch::{Watcher, WatcherConfig};
+pub use worker_process::WORKER_ENV;

@@ -63,11 +63,19 @@ impl Library {
     pub fn open_with_worker(data_dir: &Path, worker: Option<PathBuf>) -> Result<Library> {
         std::fs::create_dir_all(data_dir).map_err(|e| LibraryError::io(data_dir, e))?;
         let data_dir_real = std::fs::canonicalize(data_dir).map_err(|e| LibraryError::io(data_dir, e))?;
-        let conn = crate::db::open(&data_dir.join(crate::db::DB_FILE))?;
+        let conn = db::open(&data_dir.join(db::DB_FILE))?;
         let db = Arc::new(Mutex::new(conn));
         let queue = JobQueue::new(db.clone());
         let helper = HelperWorker::new(worker);
-        let inner = Inner { data_dir: data_dir.to_path_buf(), data_dir_real, db, queue, dates_cursor: Default::default(), helper, last_viewed_ms: Default::default() };
+        let inner = Inner {
+            data_dir: data_dir.to_path_buf(),
+            data_dir_real,
+            db,
+            queue,
+            dates_cursor: Default::default(),
+            helper,
+            last_viewed_ms: Default::default(),
+        };
         Ok(Library { inner: Arc::new(inner) })
     }
 
@@ -132,7 +140,12 @@ impl Library {
 
     /// [`Library::add_root`]; `demo` allows the one folder of the data directory that
     /// is an album, the generated demo album.
-    pub(crate) fn add_root_as(&self, dir: &Path, progress: &dyn Fn(ScanProgress), demo: bool) -> Result<(Root, ScanReport)> {
+    pub(crate) fn add_root_as(
+        &self,
+        dir: &Path,
+        progress: &dyn Fn(ScanProgress),
+        demo: bool,
+    ) -> Result<(Root, ScanReport)> {
         let dir = std::fs::canonicalize(dir).map_err(|e| LibraryError::io(dir, e))?;
         if !dir.is_dir() {
             return Err(LibraryError::NotAFolder(dir));
@@ -294,7 +307,7 @@ impl Library {
                 e => on_event(e),
             }
         }
-        let mut emit = |f: &scan::FoundFile, what: Inserted| {
+        let mut emit = |f: &FoundFile, what: Inserted| {
             dirty.extend(crate::motion::folder_of(&f.path));
             let path = PathBuf::from(&f.path);
             on_event(match what {
@@ -334,11 +347,11 @@ impl Library {
         path: &Path,
         progress: &dyn Fn(ScanProgress),
         report: &mut ScanReport,
-        emit: &mut dyn FnMut(&scan::FoundFile, Inserted),
+        emit: &mut dyn FnMut(&FoundFile, Inserted),
     ) -> Result<()> {
         self.conn().execute("UPDATE roots SET online = 1 WHERE id = ?1", [id])?;
         let t0 = std::time::Instant::now();
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<scan::FoundFile>>(4);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FoundFile>>(4);
         let mut unreadable = Vec::new();
         let mut seen = 0u64;
         let written = std::thread::scope(|scope| -> Result<()> {
@@ -426,11 +439,9 @@ impl Library {
         let Some(f) = FoundFile::stat(path) else { return Ok(None) };
         let conn = self.conn();
         let existing: Option<(i64, u64, i64, String)> = conn
-            .query_row(
-                "SELECT id, size, mtime_ms, presence FROM media WHERE path = ?1",
-                [&f.path],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
+            .query_row("SELECT id, size, mtime_ms, presence FROM media WHERE path = ?1", [&f.path], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .optional()?;
         match existing {
             Some((id, size, mtime, presence)) if presence != "deleted" => {
@@ -554,7 +565,8 @@ impl Library {
     /// Same, by the file's path (as the CLI names files).
     pub fn media_by_path(&self, path: &Path) -> Result<MediaDetail> {
         let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let id = media::id_by_path(&self.conn(), path_str(&path)?)?.ok_or_else(|| LibraryError::NotInLibrary(path.clone()))?;
+        let id = media::id_by_path(&self.conn(), path_str(&path)?)?
+            .ok_or_else(|| LibraryError::NotInLibrary(path.clone()))?;
         self.media_by_id(id)
     }
 
@@ -602,7 +614,8 @@ impl Library {
     /// its range; more than [`MAX_MOTION_BYTES`] is refused.
     pub fn motion_clip(&self, id: MediaId) -> Result<Vec<u8>> {
         use std::io::{Read, Seek, SeekFrom};
-        let source = self.motion_source(id)?.ok_or_else(|| LibraryError::NoImage(format!("no motion for item {id}")))?;
+        let source =
+            self.motion_source(id)?.ok_or_else(|| LibraryError::NoImage(format!("no motion for item {id}")))?;
         if source.length > MAX_MOTION_BYTES {
             return Err(LibraryError::NoImage(format!(
                 "{}: its motion is {} MB, more than the {} MB a photo's motion may be",
@@ -634,7 +647,10 @@ impl Library {
                 if !detail.frames.iter().any(|f| f.rank == *rank) {
                     let have: Vec<String> = detail.frames.iter().map(|f| f.rank.to_string()).collect();
                     return Err(LibraryError::InvalidCover(if have.is_empty() {
-                        format!("{} has no picks yet (not analysed); run `keepsake analyze` first", detail.item.path.display())
+                        format!(
+                            "{} has no picks yet (not analysed); run `keepsake analyze` first",
+                            detail.item.path.display()
+                        )
                     } else {
                         format!("{} has no pick {rank}; it has picks {}", detail.item.path.display(), have.join(", "))
                     }));
@@ -643,7 +659,10 @@ impl Library {
             }
             CoverChoice::Time(t) => {
                 if detail.item.kind != MediaKind::Video {
-                    return Err(LibraryError::InvalidCover(format!("{} is a photo; only videos have moments", detail.item.path.display())));
+                    return Err(LibraryError::InvalidCover(format!(
+                        "{} is a photo; only videos have moments",
+                        detail.item.path.display()
+                    )));
                 }
                 if !t.is_finite() || *t < 0.0 || detail.item.duration.is_some_and(|d| *t > d) {
                     return Err(LibraryError::InvalidCover(format!(
@@ -706,7 +725,9 @@ impl Library {
     pub fn image_path(&self, key: &ImageKey) -> Result<PathBuf> {
         let path = match key {
             ImageKey::Cover(id) => self.media_by_id(*id)?.cover.path,
-            ImageKey::Frame(id, rank) => self.media_by_id(*id)?.frames.into_iter().find(|f| f.rank == *rank).map(|f| f.path),
+            ImageKey::Frame(id, rank) => {
+                self.media_by_id(*id)?.frames.into_iter().find(|f| f.rank == *rank).map(|f| f.path)
+            }
             ImageKey::Photo(id) => {
                 let item = self.media_by_id(*id)?.item;
                 if item.kind != MediaKind::Photo {
@@ -722,7 +743,9 @@ impl Library {
                 }
                 Some(dest)
             }
-            ImageKey::TileFrame(id, rank) => Some(self.tile_image(*id, &ImageKey::Frame(*id, *rank), &rank.to_string())?),
+            ImageKey::TileFrame(id, rank) => {
+                Some(self.tile_image(*id, &ImageKey::Frame(*id, *rank), &rank.to_string())?)
+            }
             ImageKey::TileCover(id) => Some(self.tile_image(*id, &ImageKey::Cover(*id), "cover")?),
             ImageKey::Small(inner) => {
                 if !matches!(**inner, ImageKey::Photo(_) | ImageKey::TileFrame(..) | ImageKey::TileCover(_)) {
@@ -739,7 +762,8 @@ impl Library {
                     // A tile crops its image to a square, so the *short* side must
                     // reach SMALL_TILE_SIDE or the tile would show an upscaled, soft
                     // picture: 455x256 for a 16:9 frame, 341x256 for a 4:3 photo.
-                    let (w, h) = image::image_dimensions(&source).map_err(|e| LibraryError::NoImage(format!("{inner:?}: {e}")))?;
+                    let (w, h) = image::image_dimensions(&source)
+                        .map_err(|e| LibraryError::NoImage(format!("{inner:?}: {e}")))?;
                     let (long, short) = (w.max(h).max(1), w.min(h).max(1));
                     let side = (u64::from(SMALL_TILE_SIDE) * u64::from(long)).div_ceil(u64::from(short));
                     if side >= u64::from(long) {
@@ -837,10 +861,9 @@ impl Library {
                 params![id, w, h],
             )?;
             match date {
-                Some(t) => tx.execute(
-                    "UPDATE media SET taken_at = ?2, taken_source = 'exif' WHERE id = ?1",
-                    params![id, t],
-                )?,
+                Some(t) => {
+                    tx.execute("UPDATE media SET taken_at = ?2, taken_source = 'exif' WHERE id = ?1", params![id, t])?
+                }
                 None => tx.execute("UPDATE media SET taken_source = 'mtime' WHERE id = ?1", [id])?,
             };
         }
@@ -953,7 +976,7 @@ fn root_from_row(r: &rusqlite::Row, with_counts: bool) -> rusqlite::Result<Root>
 /// An exact byte range on the path (`path/` ≤ p < `path0`, '0' being the byte after
 /// '/'), not `LIKE`: LIKE folds ASCII case (deleting `Trip/` touched `trip/`) and
 /// reads `%`, `_` and the escape character in folder names as patterns.
-fn media_at_or_under(conn: &rusqlite::Connection, path: &str) -> Result<Vec<(i64, String)>> {
+fn media_at_or_under(conn: &Connection, path: &str) -> Result<Vec<(i64, String)>> {
     let folder = path.trim_end_matches('/');
     let mut stmt = conn.prepare_cached(
         "SELECT id, path FROM media WHERE presence != 'deleted'
@@ -978,7 +1001,9 @@ impl<'a> ScanCache<'a> {
 impl Drop for ScanCache<'_> {
     fn drop(&mut self) {
         let conn = self.0.conn();
-        if let Err(e) = db::set_cache_kib(&conn, db::CACHE_KIB).and_then(|()| Ok(conn.execute_batch("PRAGMA shrink_memory")?)) {
+        if let Err(e) =
+            db::set_cache_kib(&conn, db::CACHE_KIB).and_then(|()| Ok(conn.execute_batch("PRAGMA shrink_memory")?))
+        {
             tracing::warn!(error = %e, "could not shrink the database cache after a scan");
         }
         drop(conn);
@@ -1017,11 +1042,18 @@ mod tests {
         let album = std::fs::canonicalize(album.path()).unwrap();
         let a = |rel: &str| album.join(rel);
         for rel in [
-            "Trip/a.jpg", "Trip/b.jpg", "trip/b.jpg",
-            "100%/c.jpg", "100%x/c.jpg", "100x/c.jpg",
-            "a_b/d.jpg", "aXb/d.jpg",
-            "\\é\\b/e.jpg", "éb/ü.jpg",
-            "Fête/ü.jpg", "Fête2/ü.jpg",
+            "Trip/a.jpg",
+            "Trip/b.jpg",
+            "trip/b.jpg",
+            "100%/c.jpg",
+            "100%x/c.jpg",
+            "100x/c.jpg",
+            "a_b/d.jpg",
+            "aXb/d.jpg",
+            "\\é\\b/e.jpg",
+            "éb/ü.jpg",
+            "Fête/ü.jpg",
+            "Fête2/ü.jpg",
         ] {
             touch(&a(rel));
         }
@@ -1032,18 +1064,26 @@ mod tests {
         let before = paths(&library);
 
         // Renames: only the renamed folder's rows follow it.
-        for (from, to) in [("Trip", "Journey"), ("100%", "Hundred"), ("a_b", "ab"), ("\\é\\b", "x"), ("Fête", "Party")] {
+        for (from, to) in [("Trip", "Journey"), ("100%", "Hundred"), ("a_b", "ab"), ("\\é\\b", "x"), ("Fête", "Party")]
+        {
             std::fs::rename(a(from), a(to)).unwrap();
             let events = library.rename_path(&a(from), &a(to)).unwrap();
             assert!(!events.is_empty(), "{from} -> {to}: its files moved");
         }
         let expected: Vec<String> = {
             let mut v: Vec<String> = [
-                "Journey/a.jpg", "Journey/b.jpg", "trip/b.jpg",
-                "Hundred/c.jpg", "100%x/c.jpg", "100x/c.jpg",
-                "ab/d.jpg", "aXb/d.jpg",
-                "x/e.jpg", "éb/ü.jpg",
-                "Party/ü.jpg", "Fête2/ü.jpg",
+                "Journey/a.jpg",
+                "Journey/b.jpg",
+                "trip/b.jpg",
+                "Hundred/c.jpg",
+                "100%x/c.jpg",
+                "100x/c.jpg",
+                "ab/d.jpg",
+                "aXb/d.jpg",
+                "x/e.jpg",
+                "éb/ü.jpg",
+                "Party/ü.jpg",
+                "Fête2/ü.jpg",
             ]
             .iter()
             .map(|r| a(r).to_string_lossy().into_owned())
@@ -1061,10 +1101,11 @@ mod tests {
             library.forget_path(&a(dir)).unwrap();
         }
         let left: Vec<String> = {
-            let mut v: Vec<String> = ["trip/b.jpg", "100%x/c.jpg", "100x/c.jpg", "aXb/d.jpg", "éb/ü.jpg", "Fête2/ü.jpg"]
-                .iter()
-                .map(|r| a(r).to_string_lossy().into_owned())
-                .collect();
+            let mut v: Vec<String> =
+                ["trip/b.jpg", "100%x/c.jpg", "100x/c.jpg", "aXb/d.jpg", "éb/ü.jpg", "Fête2/ü.jpg"]
+                    .iter()
+                    .map(|r| a(r).to_string_lossy().into_owned())
+                    .collect();
             v.sort();
             v
         };

@@ -93,7 +93,8 @@ pub(crate) fn list(conn: &Connection, q: &MediaQuery) -> Result<Vec<MediaItem>> 
         SortOrder::Name => "m.name COLLATE NOCASE ASC, m.id ASC",
     };
     let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
-    let sql = format!("SELECT {ITEM_COLUMNS} FROM media m{where_sql} ORDER BY {order} LIMIT {limit} OFFSET {}", q.offset);
+    let sql =
+        format!("SELECT {ITEM_COLUMNS} FROM media m{where_sql} ORDER BY {order} LIMIT {limit} OFFSET {}", q.offset);
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(args), item_from_row)?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -130,14 +131,18 @@ pub(crate) fn frames(conn: &Connection, data_dir: &std::path::Path, id: MediaId)
 }
 
 /// The cover in effect: the override if any, else the first pick.
-pub(crate) fn cover(conn: &Connection, data_dir: &std::path::Path, id: MediaId, version: i64, frames: &[Frame]) -> Result<Cover> {
+pub(crate) fn cover(
+    conn: &Connection,
+    data_dir: &std::path::Path,
+    id: MediaId,
+    version: i64,
+    frames: &[Frame],
+) -> Result<Cover> {
     type Override = (String, Option<u32>, Option<f64>, Option<String>);
     let over: Option<Override> = conn
-        .query_row(
-            "SELECT kind, pick_rank, time, image FROM cover_overrides WHERE media_id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
+        .query_row("SELECT kind, pick_rank, time, image FROM cover_overrides WHERE media_id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
     let pick = |rank: u32, kind: CoverKind| {
         let f = frames.iter().find(|f| f.rank == rank);

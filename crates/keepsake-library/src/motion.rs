@@ -338,7 +338,11 @@ pub fn embedded_video(path: &Path) -> std::result::Result<Option<Embedded>, Moti
 fn check_ftyp(f: &mut File, offset: u64) -> std::result::Result<(), MotionError> {
     let mut h = [0u8; 8];
     let ok = f.seek(SeekFrom::Start(offset)).is_ok() && f.read_exact(&mut h).is_ok() && &h[4..8] == b"ftyp";
-    if ok { Ok(()) } else { Err(MotionError::NotMp4 { offset }) }
+    if ok {
+        Ok(())
+    } else {
+        Err(MotionError::NotMp4 { offset })
+    }
 }
 
 /// The XMP packet of a JPEG (walking its segment headers up to the image data) and

@@ -19,9 +19,7 @@ pub fn data_dir() -> Result<PathBuf, PathsError> {
     if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
     }
-    directories::ProjectDirs::from("", "", "keepsake")
-        .map(|d| d.data_dir().to_path_buf())
-        .ok_or(PathsError::NoHome)
+    directories::ProjectDirs::from("", "", "keepsake").map(|d| d.data_dir().to_path_buf()).ok_or(PathsError::NoHome)
 }
 
 #[cfg(test)]

@@ -60,10 +60,14 @@ impl Library {
     /// the file changes; the error is [`LibraryError::Unreadable`].
     pub(crate) fn render_photo_thumbnail(&self, id: MediaId, photo: &Path, dest: &Path) -> Result<()> {
         let rendered = if photo_needs_worker(photo) {
-            let req = WorkerRequest::PhotoThumbnail { photo: photo.to_owned(), out: dest.to_owned(), max_side: THUMB_SIDE };
+            let req =
+                WorkerRequest::PhotoThumbnail { photo: photo.to_owned(), out: dest.to_owned(), max_side: THUMB_SIDE };
             self.helper().request_refusable(&req, PHOTO_TIMEOUT).and_then(|answer| match answer {
                 Ok(_) if dest.is_file() => Ok(()),
-                Ok(_) => Err(LibraryError::Worker(format!("the worker reported {} written, but it is not there", dest.display()))),
+                Ok(_) => Err(LibraryError::Worker(format!(
+                    "the worker reported {} written, but it is not there",
+                    dest.display()
+                ))),
                 Err(reason) => Err(LibraryError::Unreadable { id, reason }),
             })
         } else {
@@ -91,7 +95,10 @@ impl Library {
         let req = WorkerRequest::RenderMoment { video: video.to_owned(), time, out: out.to_owned(), max_side };
         self.helper().request(&req, MOMENT_TIMEOUT)?;
         if !out.is_file() {
-            return Err(LibraryError::Worker(format!("the worker reported {} written, but it is not there", out.display())));
+            return Err(LibraryError::Worker(format!(
+                "the worker reported {} written, but it is not there",
+                out.display()
+            )));
         }
         Ok(())
     }

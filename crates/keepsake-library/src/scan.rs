@@ -20,8 +20,8 @@ use crate::util::now_ms;
 /// `.ts` also names TypeScript sources, so it counts only when the file is an MPEG
 /// transport stream ([`looks_like_transport_stream`]).
 const VIDEO_EXT: &[&str] = &[
-    "mp4", "mov", "m4v", "qt", "mkv", "avi", "divx", "webm", "3gp", "3g2", "mts", "m2ts", "m2t", "ts",
-    "mod", "tod", "vob", "dv", "wmv", "asf", "flv", "f4v", "ogv", "mpg", "mpeg", "mpe", "m2v",
+    "mp4", "mov", "m4v", "qt", "mkv", "avi", "divx", "webm", "3gp", "3g2", "mts", "m2ts", "m2t", "ts", "mod", "tod",
+    "vob", "dv", "wmv", "asf", "flv", "f4v", "ogv", "mpg", "mpeg", "mpe", "m2v",
 ];
 /// RAWs (dng ... rw2) are shown by their embedded preview (keepsake-imaging); `hif` is
 /// the HEIF extension Canon and Fujifilm cameras write.
@@ -35,8 +35,20 @@ const PHOTO_EXT: &[&str] = &[
 /// (`Network Trash Folder`, `Temporary Items`). Dot folders (`.AppleDouble`, `.AppleDB`,
 /// `.Trashes`, `.snapshot`…) are skipped as hidden names.
 const SYSTEM_DIRS: &[&str] = &[
-    "@eaDir", "$RECYCLE.BIN", "RECYCLER", "System Volume Information", "lost+found", "#recycle", "#snapshot",
-    "~snapshot", "@Recycle", "@Recently-Snapshot", "@sharebin", "@tmp", "Network Trash Folder", "Temporary Items",
+    "@eaDir",
+    "$RECYCLE.BIN",
+    "RECYCLER",
+    "System Volume Information",
+    "lost+found",
+    "#recycle",
+    "#snapshot",
+    "~snapshot",
+    "@Recycle",
+    "@Recently-Snapshot",
+    "@sharebin",
+    "@tmp",
+    "Network Trash Folder",
+    "Temporary Items",
 ];
 /// Why a file or folder whose name is not UTF-8 is not in the album.
 pub(crate) const NOT_UTF8: &str = "skipped: its name is not valid UTF-8 (rename it to see it in Keepsake)";
@@ -116,11 +128,7 @@ impl FoundFile {
 }
 
 pub(crate) fn mtime_ms(meta: &std::fs::Metadata) -> i64 {
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Walks `root`: regular media files only, no hidden/system folders, symlinks not
@@ -238,10 +246,8 @@ pub(crate) fn root_is_empty(conn: &Connection, root_id: RootId) -> Result<bool> 
 /// Marks a root offline and its present media missing. Nothing is deleted.
 pub(crate) fn mark_offline(conn: &Connection, root_id: RootId) -> Result<u64> {
     conn.execute("UPDATE roots SET online = 0 WHERE id = ?1", [root_id])?;
-    let n = conn.execute(
-        "UPDATE media SET presence = 'missing' WHERE root_id = ?1 AND presence = 'present'",
-        [root_id],
-    )?;
+    let n =
+        conn.execute("UPDATE media SET presence = 'missing' WHERE root_id = ?1 AND presence = 'present'", [root_id])?;
     Ok(n as u64)
 }
 
@@ -272,7 +278,10 @@ pub(crate) fn reconcile_root(
             "SELECT id, path, size, mtime_ms, presence FROM media WHERE root_id = ?1 AND presence != 'deleted'",
         )?;
         let rows = stmt.query_map([root_id], |r| {
-            Ok((r.get::<_, String>(1)?, Existing { id: r.get(0)?, size: r.get(2)?, mtime_ms: r.get(3)?, presence: r.get(4)? }))
+            Ok((
+                r.get::<_, String>(1)?,
+                Existing { id: r.get(0)?, size: r.get(2)?, mtime_ms: r.get(3)?, presence: r.get(4)? },
+            ))
         })?;
         for row in rows {
             let (path, e) = row?;
@@ -367,9 +376,8 @@ pub(crate) fn insert_new(
 ) -> Result<()> {
     // Sizes of deleted rows with fingerprints: only files of those sizes need hashing.
     let orphan_sizes: std::collections::HashSet<u64> = {
-        let mut stmt = conn.prepare(
-            "SELECT DISTINCT size FROM media WHERE presence = 'deleted' AND fingerprint IS NOT NULL",
-        )?;
+        let mut stmt =
+            conn.prepare("SELECT DISTINCT size FROM media WHERE presence = 'deleted' AND fingerprint IS NOT NULL")?;
         let rows = stmt.query_map([], |r| r.get::<_, u64>(0))?;
         rows.collect::<std::result::Result<_, _>>()?
     };
@@ -412,7 +420,17 @@ impl<'f> NewRow<'f> {
     /// The nine values of `INSERT INTO media (root_id, path, name, kind, size, mtime_ms,
     /// taken_at, taken_source, state)`, in that order.
     fn params<'a>(&'a self, root_id: &'a RootId, f: &'a FoundFile) -> [&'a dyn rusqlite::ToSql; 9] {
-        [root_id, &f.path, &self.name, &self.kind, &f.size, &f.mtime_ms, &self.taken_at, &self.taken_source, &self.state]
+        [
+            root_id,
+            &f.path,
+            &self.name,
+            &self.kind,
+            &f.size,
+            &f.mtime_ms,
+            &self.taken_at,
+            &self.taken_source,
+            &self.state,
+        ]
     }
 
     /// Photos' EXIF dates are read only when `read_exif`; otherwise they are left
@@ -455,7 +473,9 @@ impl<'c> BulkInsert<'c> {
                 "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?,
-            job: conn.prepare("INSERT OR IGNORE INTO jobs (media_id, state, priority, created_ms) VALUES (?1, 'queued', 0, ?2)")?,
+            job: conn.prepare(
+                "INSERT OR IGNORE INTO jobs (media_id, state, priority, created_ms) VALUES (?1, 'queued', 0, ?2)",
+            )?,
             now: now_ms(),
         })
     }
@@ -578,9 +598,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let r = dir.path();
         let nas = [
-            "@eaDir", "#recycle", "#snapshot", "@Recycle", "@Recently-Snapshot", "~snapshot", ".snapshot",
-            "$RECYCLE.BIN", "RECYCLER", "System Volume Information", ".AppleDouble", ".AppleDB", ".AppleDesktop",
-            ".TemporaryItems", "Temporary Items", "Network Trash Folder", ".Trashes", ".Spotlight-V100", ".fseventsd",
+            "@eaDir",
+            "#recycle",
+            "#snapshot",
+            "@Recycle",
+            "@Recently-Snapshot",
+            "~snapshot",
+            ".snapshot",
+            "$RECYCLE.BIN",
+            "RECYCLER",
+            "System Volume Information",
+            ".AppleDouble",
+            ".AppleDB",
+            ".AppleDesktop",
+            ".TemporaryItems",
+            "Temporary Items",
+            "Network Trash Folder",
+            ".Trashes",
+            ".Spotlight-V100",
+            ".fseventsd",
             "@EADIR",
         ];
         for name in nas {
@@ -640,8 +676,10 @@ mod tests {
         let mut unreadable = Vec::new();
         let found = walk(r, &|_| {}, &mut unreadable);
         std::fs::set_permissions(r.join("locked"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        let mut names: Vec<_> = found.iter().map(|f| Path::new(&f.path).file_name().unwrap().to_str().unwrap().to_owned()).collect();
+        let mut names: Vec<_> =
+            found.iter().map(|f| Path::new(&f.path).file_name().unwrap().to_str().unwrap().to_owned()).collect();
         names.sort();
+        // SAFETY: geteuid has no preconditions and cannot fail.
         let running_as_root = unsafe { libc::geteuid() } == 0;
         if running_as_root {
             // root reads anything: the locked folder is readable.

@@ -34,14 +34,22 @@ impl Library {
                 MediaKind::Video => {
                     let mut keys = vec![ImageKey::Cover(d.item.id)];
                     let cover_rank = d.cover.rank;
-                    keys.extend(d.frames.iter().filter(|f| Some(f.rank) != cover_rank).take(2).map(|f| ImageKey::Frame(d.item.id, f.rank)));
+                    keys.extend(
+                        d.frames
+                            .iter()
+                            .filter(|f| Some(f.rank) != cover_rank)
+                            .take(2)
+                            .map(|f| ImageKey::Frame(d.item.id, f.rank)),
+                    );
                     keys
                 }
             };
             images.extend(keys.iter().filter_map(|k| self.image_path(k).ok()));
         }
         if images.is_empty() {
-            return Err(LibraryError::InvalidSlideshow("none of these items has an image yet; wait for their covers".into()));
+            return Err(LibraryError::InvalidSlideshow(
+                "none of these items has an image yet; wait for their covers".into(),
+            ));
         }
         Ok(images)
     }

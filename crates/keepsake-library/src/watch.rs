@@ -315,7 +315,10 @@ impl WatchState {
                 Ok(report) => {
                     if report.missing > 0 {
                         on_event(LibraryEvent::Warning {
-                            message: format!("{} item(s) are missing: their folder is not there (disk unplugged?)", report.missing),
+                            message: format!(
+                                "{} item(s) are missing: their folder is not there (disk unplugged?)",
+                                report.missing
+                            ),
                         });
                     }
                     events.into_iter().for_each(on_event);
@@ -328,9 +331,10 @@ impl WatchState {
     fn handle_error(&mut self, e: notify::Error, on_event: &dyn Fn(LibraryEvent)) {
         if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) {
             if !self.fallback {
-                let message = "the system's limit on watched folders was reached; changes will be picked up by a rescan every \
+                let message =
+                    "the system's limit on watched folders was reached; changes will be picked up by a rescan every \
                      minute instead (raise fs.inotify.max_user_watches to watch live)"
-                    .to_owned();
+                        .to_owned();
                 tracing::warn!("{message}");
                 on_event(LibraryEvent::Warning { message });
             }
@@ -456,7 +460,6 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
-
     /// Real inotify events: reading a file in a watched folder reports nothing, writing
     /// it reports a change.
     #[test]
@@ -565,7 +568,12 @@ mod tests {
         assert!(watched.contains(&ino(&album)) && watched.contains(&ino(&album.join("sub"))), "{watched:?}");
         assert!(!watched.contains(&ino(&outside)) && !watched.contains(&ino(&outside.join("deep"))), "{watched:?}");
         watcher.stop();
-        assert_eq!(indexed(&library), [album.join("in.jpg"), album.join("sub/real.jpg")], "events: {:?}", seen.lock().unwrap());
+        assert_eq!(
+            indexed(&library),
+            [album.join("in.jpg"), album.join("sub/real.jpg")],
+            "events: {:?}",
+            seen.lock().unwrap()
+        );
 
         // The next full scan agrees: nothing to add or remove.
         let report = library.scan_all(&|_| {}).unwrap();
@@ -716,7 +724,8 @@ mod tests {
         state.handle_error(notify::Error::new(notify::ErrorKind::MaxFilesWatch), &collect);
         {
             let events = seen.lock().unwrap();
-            let warnings: Vec<&LibraryEvent> = events.iter().filter(|e| matches!(e, LibraryEvent::Warning { .. })).collect();
+            let warnings: Vec<&LibraryEvent> =
+                events.iter().filter(|e| matches!(e, LibraryEvent::Warning { .. })).collect();
             assert_eq!(warnings.len(), 1, "one warning, not one per folder: {events:?}");
             let LibraryEvent::Warning { message } = warnings[0] else { unreachable!() };
             assert!(message.contains("limit") && message.contains("rescan"), "{message}");
@@ -725,7 +734,11 @@ mod tests {
         // A file that arrives unwatched is found by the periodic rescan.
         std::fs::write(album.join("b.jpg"), b"another").unwrap();
         state.rescan(&collect);
-        let added = seen.lock().unwrap().iter().any(|e| matches!(e, LibraryEvent::MediaAdded { path, .. } if path.ends_with("b.jpg")));
+        let added = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, LibraryEvent::MediaAdded { path, .. } if path.ends_with("b.jpg")));
         assert!(added, "{:?}", seen.lock().unwrap());
         assert_eq!(library.media_count(&crate::MediaQuery::default()).unwrap(), 2);
     }

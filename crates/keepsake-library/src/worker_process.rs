@@ -206,10 +206,10 @@ impl WorkerProcess {
                 });
             }
         }
-        let mut child = command
-            .spawn()
-            .map_err(|e| WorkerFailure(format!("cannot start the worker {}: {e}", exe.display())))?;
-        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take()) else {
+        let mut child =
+            command.spawn().map_err(|e| WorkerFailure(format!("cannot start the worker {}: {e}", exe.display())))?;
+        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
             let _ = child.kill();
             let _ = child.wait();
             return Err(WorkerFailure("worker started without pipes".into()));
@@ -325,7 +325,9 @@ impl WorkerProcess {
             Ok(Some(status)) => Ok(status),
             _ => {
                 self.kill();
-                return WorkerFailure("worker closed its output without answering and did not exit; it was stopped".into());
+                return WorkerFailure(
+                    "worker closed its output without answering and did not exit; it was stopped".into(),
+                );
             }
         };
         // Give the stderr reader a moment to collect the last words.
@@ -401,7 +403,8 @@ mod tests {
 
     fn gone(pid: &str) -> bool {
         // Gone, or a zombie waiting for init to reap it.
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map_or(true, |s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
     }
 
     /// Runs one request to the worker in `body` on a thread; fails the test if it is
@@ -413,7 +416,8 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let started = Instant::now();
-            let result = WorkerProcess::spawn(&exe, None, &Sandbox::default()).and_then(|mut w| w.request(&WorkerRequest::InspectRuntime, timeout));
+            let result = WorkerProcess::spawn(&exe, None, &Sandbox::default())
+                .and_then(|mut w| w.request(&WorkerRequest::InspectRuntime, timeout));
             let _ = tx.send((result, started.elapsed()));
         });
         let (result, took) = rx.recv_timeout(limit).expect("the request never ended");
@@ -437,7 +441,8 @@ mod tests {
     /// Chatter on stdout does not restart the clock: one deadline per request.
     #[test]
     fn a_worker_printing_forever_still_times_out() {
-        let (reason, took) = failed_request("while :; do echo 'not json'; done", Duration::from_secs(1), Duration::from_secs(15));
+        let (reason, took) =
+            failed_request("while :; do echo 'not json'; done", Duration::from_secs(1), Duration::from_secs(15));
         assert!(reason.contains("hung") && took < Duration::from_secs(5), "{reason} after {took:?}");
     }
 

@@ -32,7 +32,12 @@ fn scan_reconcile_finds_new_changed_deleted_and_nested_roots_are_refused() {
     write(&album.join("new.png"), b"new");
     let r = lib.scan_all(&no_progress).unwrap();
     assert_eq!((r.added, r.changed, r.removed, r.unchanged), (1, 1, 1, 1), "{r:?}");
-    let names: Vec<String> = lib.media(&MediaQuery { sort: SortOrder::Name, ..Default::default() }).unwrap().into_iter().map(|m| m.name).collect();
+    let names: Vec<String> = lib
+        .media(&MediaQuery { sort: SortOrder::Name, ..Default::default() })
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
     assert_eq!(names, ["b.mp4", "c.mov", "new.png"]);
     assert_eq!(lib.media_count(&MediaQuery { kind: Some(MediaKind::Video), ..Default::default() }).unwrap(), 2);
     assert_eq!(lib.media_count(&MediaQuery { search: Some("NEW".into()), ..Default::default() }).unwrap(), 1);
@@ -104,7 +109,10 @@ fn photo_dates_come_from_exif_in_the_background_else_mtime() {
     let tmp = tempfile::tempdir().unwrap();
     let album = tmp.path().join("album");
     write(&album.join("dated.jpg"), &jpeg_with_exif_date("2019:07:14 10:20:30"));
-    write(&album.join("undated.jpg"), &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/rocket.jpg")).unwrap());
+    write(
+        &album.join("undated.jpg"),
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/rocket.jpg")).unwrap(),
+    );
     let lib = Library::open(&tmp.path().join("data")).unwrap();
     lib.add_root(&album, &no_progress).unwrap();
     assert_eq!(lib.fill_photo_dates(100).unwrap(), 2);
@@ -142,7 +150,10 @@ fn photo_dates_wait_while_the_window_is_showing_things() {
             }
         });
         std::thread::sleep(std::time::Duration::from_millis(100));
-        let analyzer = s.spawn(|| Analyzer::new(lib.clone(), AnalyzerConfig { workers: 1, ..AnalyzerConfig::from_env() }).run_until_empty(&|_| {}));
+        let analyzer = s.spawn(|| {
+            Analyzer::new(lib.clone(), AnalyzerConfig { workers: 1, ..AnalyzerConfig::from_env() })
+                .run_until_empty(&|_| {})
+        });
         std::thread::sleep(std::time::Duration::from_millis(900));
         let while_scrolling = unchecked();
         scrolling.store(false, std::sync::atomic::Ordering::Relaxed);
@@ -189,6 +200,7 @@ fn the_data_directory_and_folders_around_it_are_refused_as_albums() {
 /// Makes a named pipe at `path`.
 fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: `c` is a NUL-terminated path that outlives the call.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "{}", std::io::Error::last_os_error());
 }
 

@@ -284,7 +284,15 @@ fn live_photos_pair_by_name_only_with_short_movies() {
     a.lib.add_root(&a.dir, &no_progress).unwrap();
     assert_eq!(
         a.names(),
-        ["IMG_0042.JPG", "IMG_0050.JPG", "IMG_0050.MOV", "IMG_0060.JPG", "IMG_0060.MOV", "IMG_0070.JPG", "IMG_0070.MOV"]
+        [
+            "IMG_0042.JPG",
+            "IMG_0050.JPG",
+            "IMG_0050.MOV",
+            "IMG_0060.JPG",
+            "IMG_0060.MOV",
+            "IMG_0070.JPG",
+            "IMG_0070.MOV"
+        ]
     );
     assert_eq!(a.motion("IMG_0042.JPG"), Some(MotionKind::Live));
     for plain in ["IMG_0050.JPG", "IMG_0060.JPG", "IMG_0070.JPG"] {
@@ -419,14 +427,15 @@ fn motion_photos_serve_their_embedded_mp4_exactly() {
     // Older Pixels: GCamera:MicroVideo, written by exiftool, then the MP4 appended.
     let micro = a.dir.join("MVIMG_2.jpg");
     std::fs::write(&micro, &jpg).unwrap();
-    run(Command::new("exiftool").args([
-        "-q",
-        "-overwrite_original",
-        "-XMP-GCamera:MicroVideo=1",
-        "-XMP-GCamera:MicroVideoVersion=1",
-        &format!("-XMP-GCamera:MicroVideoOffset={}", mp4.len()),
-    ])
-    .arg(&micro));
+    run(Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-XMP-GCamera:MicroVideo=1",
+            "-XMP-GCamera:MicroVideoVersion=1",
+            &format!("-XMP-GCamera:MicroVideoOffset={}", mp4.len()),
+        ])
+        .arg(&micro));
     let mut m = std::fs::read(&micro).unwrap();
     m.extend_from_slice(&mp4);
     std::fs::write(&micro, &m).unwrap();

@@ -103,9 +103,20 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         let dir = generate(&data.path().join("Demo album")).unwrap();
         assert_eq!(dir, data.path().join("Demo album"));
-        let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         names.sort();
-        assert_eq!(names, ["Beach day.mp4", "First snow.jpg", "Golden hour.jpg", "Lake view.jpg", "Morning walk.mp4", "Winter trip.mp4"]);
+        assert_eq!(
+            names,
+            [
+                "Beach day.mp4",
+                "First snow.jpg",
+                "Golden hour.jpg",
+                "Lake view.jpg",
+                "Morning walk.mp4",
+                "Winter trip.mp4"
+            ]
+        );
         let out = Command::new("ffprobe")
             .args(["-v", "error", "-show_entries", "format=duration:stream=codec_name,width,height", "-of", "csv=p=0"])
             .arg(dir.join("Beach day.mp4"))

@@ -26,8 +26,12 @@ impl SlideshowOptions {
     /// animation for WebP (which has no inter-frame compression worth the name).
     pub fn for_format(format: OutputFormat) -> Self {
         match format {
-            OutputFormat::Mp4 => SlideshowOptions { format, width: 1280, height: 720, fps: 25, hold_s: 2.5, fade_s: 0.6 },
-            OutputFormat::WebP => SlideshowOptions { format, width: 480, height: 270, fps: 8, hold_s: 1.5, fade_s: 0.5 },
+            OutputFormat::Mp4 => {
+                SlideshowOptions { format, width: 1280, height: 720, fps: 25, hold_s: 2.5, fade_s: 0.6 }
+            }
+            OutputFormat::WebP => {
+                SlideshowOptions { format, width: 480, height: 270, fps: 8, hold_s: 1.5, fade_s: 0.5 }
+            }
         }
     }
 }
@@ -44,7 +48,11 @@ pub struct ExportReport {
 
 /// Writes `images` (in order) as a slideshow to `out`. Unreadable images are skipped
 /// and reported; if none can be read, nothing is written.
-pub fn export_slideshow(images: &[PathBuf], out: &Path, opts: &SlideshowOptions) -> Result<ExportReport, SlideshowError> {
+pub fn export_slideshow(
+    images: &[PathBuf],
+    out: &Path,
+    opts: &SlideshowOptions,
+) -> Result<ExportReport, SlideshowError> {
     let mut slides = Vec::new();
     let mut skipped = Vec::new();
     for path in images {
@@ -130,7 +138,17 @@ mod tests {
 
     fn probe(path: &Path) -> String {
         let out = Command::new("ffprobe")
-            .args(["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0"])
+            .args([
+                "-v",
+                "error",
+                "-count_frames",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=codec_name,width,height,nb_read_frames",
+                "-of",
+                "csv=p=0",
+            ])
             .arg(path)
             .output()
             .unwrap();
@@ -159,7 +177,8 @@ mod tests {
         solid(&blue, [30, 30, 220]);
         std::fs::write(&bad, b"not an image").unwrap();
         let out = dir.path().join("show.mp4");
-        let opts = SlideshowOptions { format: OutputFormat::Mp4, width: 320, height: 180, fps: 10, hold_s: 1.0, fade_s: 0.5 };
+        let opts =
+            SlideshowOptions { format: OutputFormat::Mp4, width: 320, height: 180, fps: 10, hold_s: 1.0, fade_s: 0.5 };
         let report = export_slideshow(&[red, bad.clone(), blue], &out, &opts).unwrap();
         assert_eq!(report.slides, 2);
         assert_eq!(report.skipped.len(), 1);
@@ -182,7 +201,8 @@ mod tests {
         solid(&a, [250, 200, 40]);
         solid(&b, [40, 160, 90]);
         let out = dir.path().join("show.webp");
-        let opts = SlideshowOptions { format: OutputFormat::WebP, width: 160, height: 90, fps: 4, hold_s: 1.0, fade_s: 0.5 };
+        let opts =
+            SlideshowOptions { format: OutputFormat::WebP, width: 160, height: 90, fps: 4, hold_s: 1.0, fade_s: 0.5 };
         let report = export_slideshow(&[a, b], &out, &opts).unwrap();
         assert_eq!(report.frames, 12);
         let bytes = std::fs::read(&out).unwrap();

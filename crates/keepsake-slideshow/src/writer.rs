@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::{codec, encoder, format, software::scaling, util::frame, Dictionary, Rational};
+use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 
 use crate::error::SlideshowError;
@@ -44,7 +44,13 @@ pub struct VideoWriter {
 
 impl VideoWriter {
     /// Opens `path` for writing `width`×`height` frames at `fps` (even sizes only).
-    pub fn create(path: &Path, format_kind: OutputFormat, width: u32, height: u32, fps: i32) -> Result<Self, SlideshowError> {
+    pub fn create(
+        path: &Path,
+        format_kind: OutputFormat,
+        width: u32,
+        height: u32,
+        fps: i32,
+    ) -> Result<Self, SlideshowError> {
         if width < 16 || height < 16 || width % 2 == 1 || height % 2 == 1 {
             return Err(SlideshowError::BadSize(width, height));
         }
@@ -95,8 +101,16 @@ impl VideoWriter {
         }
         octx.write_header_with(header_opts).map_err(SlideshowError::ffmpeg("write the file header"))?;
         let stream_tb = octx.stream(0).map(|s| s.time_base()).unwrap_or(frame_tb);
-        let scaler = scaling::Context::get(format::Pixel::RGB24, width, height, format::Pixel::YUV420P, width, height, scaling::Flags::BILINEAR)
-            .map_err(SlideshowError::ffmpeg("set up colour conversion"))?;
+        let scaler = scaling::Context::get(
+            format::Pixel::RGB24,
+            width,
+            height,
+            format::Pixel::YUV420P,
+            width,
+            height,
+            scaling::Flags::BILINEAR,
+        )
+        .map_err(SlideshowError::ffmpeg("set up colour conversion"))?;
         Ok(VideoWriter {
             octx,
             encoder,

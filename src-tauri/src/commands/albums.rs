@@ -36,7 +36,8 @@ pub async fn add_album(app: AppHandle) -> Result<Option<Album>, CommandError> {
         };
         let dir = chosen.into_path().map_err(CommandError::io)?;
         let state = handle.state::<AppState>();
-        let canon = std::fs::canonicalize(&dir).map_err(|e| CommandError::io(format!("Can't open {}: {e}", dir.display())))?;
+        let canon =
+            std::fs::canonicalize(&dir).map_err(|e| CommandError::io(format!("Can't open {}: {e}", dir.display())))?;
         if !canon.is_dir() {
             return Err(CommandError::new(ErrorCode::NotAFolder, format!("{} is not a folder", canon.display())));
         }
@@ -59,7 +60,12 @@ pub async fn remove_album(app: AppHandle, id: i64) -> Result<(), CommandError> {
     let handle = app.clone();
     blocking(move || {
         let state = handle.state::<AppState>();
-        let root = state.library.roots()?.into_iter().find(|r| r.id == id).ok_or_else(|| CommandError::new(ErrorCode::NotFound, format!("no album {id}")))?;
+        let root = state
+            .library
+            .roots()?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| CommandError::new(ErrorCode::NotFound, format!("no album {id}")))?;
         Ok(state.library.remove_album(&root)?)
     })
     .await?;

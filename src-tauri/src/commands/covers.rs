@@ -17,7 +17,9 @@ use crate::state::AppState;
 pub async fn set_cover(app: AppHandle, id: i64, choice: CoverChoice) -> Result<MediaDetail, CommandError> {
     let id = valid_id(id)?;
     if let CoverChoice::Image(_) = &choice {
-        return Err(CommandError::invalid("an image cover is chosen in the dialog (choose_cover_image), not by a path from the page".into()));
+        return Err(CommandError::invalid(
+            "an image cover is chosen in the dialog (choose_cover_image), not by a path from the page",
+        ));
     }
     store_cover(app, id, choice).await
 }

@@ -61,5 +61,7 @@ pub(crate) fn valid_id(id: i64) -> Result<i64, CommandError> {
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, CommandError> + Send + 'static,
 ) -> Result<T, CommandError> {
-    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| CommandError::new(ErrorCode::Internal, format!("background task failed: {e}")))?
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| CommandError::new(ErrorCode::Internal, format!("background task failed: {e}")))?
 }

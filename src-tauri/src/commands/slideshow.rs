@@ -16,7 +16,12 @@ use crate::state::AppState;
 /// comes from the dialog, never from the page, and a file already in an album is never
 /// replaced.
 #[tauri::command]
-pub async fn export_slideshow(app: AppHandle, ids: Vec<i64>, format: String, title: Option<String>) -> Result<Option<String>, CommandError> {
+pub async fn export_slideshow(
+    app: AppHandle,
+    ids: Vec<i64>,
+    format: String,
+    title: Option<String>,
+) -> Result<Option<String>, CommandError> {
     let format = SlideshowFormat::parse(&format)
         .ok_or_else(|| CommandError::invalid(format!("unknown slideshow format {format:?}; use mp4 or webp")))?;
     let ids = ids.into_iter().map(valid_id).collect::<Result<Vec<_>, _>>()?;
@@ -34,7 +39,11 @@ pub async fn export_slideshow(app: AppHandle, ids: Vec<i64>, format: String, tit
 }
 
 /// Asks the user where to save, in the native dialog. `None` when they cancel.
-fn choose_destination(app: &AppHandle, format: SlideshowFormat, title: Option<&str>) -> Result<Option<PathBuf>, CommandError> {
+fn choose_destination(
+    app: &AppHandle,
+    format: SlideshowFormat,
+    title: Option<&str>,
+) -> Result<Option<PathBuf>, CommandError> {
     let (label, folder) = match format {
         SlideshowFormat::Mp4 => ("MP4 video", app.path().video_dir()),
         SlideshowFormat::Webp => ("Animated WebP", app.path().picture_dir()),
@@ -69,7 +78,8 @@ fn suggested_name(title: Option<&str>) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     // No leading dot: the file would be hidden.
-    let cleaned: String = cleaned.trim_start_matches(|c: char| c == '.' || c.is_whitespace()).chars().take(80).collect();
+    let cleaned: String =
+        cleaned.trim_start_matches(|c: char| c == '.' || c.is_whitespace()).chars().take(80).collect();
     if cleaned.trim().is_empty() {
         "Keepsake slideshow".to_owned()
     } else {
@@ -108,8 +118,17 @@ mod tests {
     fn the_chosen_file_ends_in_the_format_extension() {
         let p = |s: &str| PathBuf::from(s);
         assert_eq!(with_extension(p("/home/a/Videos/Summer"), SlideshowFormat::Mp4), p("/home/a/Videos/Summer.mp4"));
-        assert_eq!(with_extension(p("/home/a/Videos/Summer.2024"), SlideshowFormat::Mp4), p("/home/a/Videos/Summer.2024.mp4"));
-        assert_eq!(with_extension(p("/home/a/Videos/Summer.MP4"), SlideshowFormat::Mp4), p("/home/a/Videos/Summer.MP4"));
-        assert_eq!(with_extension(p("/home/a/Pictures/loop.mp4"), SlideshowFormat::Webp), p("/home/a/Pictures/loop.mp4.webp"));
+        assert_eq!(
+            with_extension(p("/home/a/Videos/Summer.2024"), SlideshowFormat::Mp4),
+            p("/home/a/Videos/Summer.2024.mp4")
+        );
+        assert_eq!(
+            with_extension(p("/home/a/Videos/Summer.MP4"), SlideshowFormat::Mp4),
+            p("/home/a/Videos/Summer.MP4")
+        );
+        assert_eq!(
+            with_extension(p("/home/a/Pictures/loop.mp4"), SlideshowFormat::Webp),
+            p("/home/a/Pictures/loop.mp4.webp")
+        );
     }
 }

@@ -124,12 +124,8 @@ pub fn enter_from_env() -> Result<SandboxStatus, SandboxError> {
 
 /// Restricts this process to `grants` plus what running needs.
 pub fn enter(grants: &Grants) -> Result<SandboxStatus, SandboxError> {
-    let mut status = SandboxStatus {
-        enabled: true,
-        read: grants.read.clone(),
-        write: grants.write.clone(),
-        ..Default::default()
-    };
+    let mut status =
+        SandboxStatus { enabled: true, read: grants.read.clone(), write: grants.write.clone(), ..Default::default() };
     // SAFETY: prctl with PR_SET_NO_NEW_PRIVS reads only its integer arguments.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err(SandboxError::NoNewPrivs(std::io::Error::last_os_error()));

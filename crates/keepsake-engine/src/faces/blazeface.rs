@@ -18,10 +18,7 @@ pub(crate) fn anchors() -> Vec<(f32, f32)> {
     for (grid, per_cell) in [(16usize, 2usize), (8, 6)] {
         for y in 0..grid {
             for x in 0..grid {
-                let centre = (
-                    (x as f32 + 0.5) / grid as f32,
-                    (y as f32 + 0.5) / grid as f32,
-                );
+                let centre = ((x as f32 + 0.5) / grid as f32, (y as f32 + 0.5) / grid as f32);
                 anchors.extend((0..per_cell).map(|_| centre));
             }
         }
@@ -42,29 +39,17 @@ impl Square {
     /// The smallest square centred on the image that holds all of it (letterbox).
     pub fn letterbox(width: u32, height: u32) -> Square {
         let side = width.max(height) as f32;
-        Square {
-            x0: (width as f32 - side) / 2.0,
-            y0: (height as f32 - side) / 2.0,
-            side,
-        }
+        Square { x0: (width as f32 - side) / 2.0, y0: (height as f32 - side) / 2.0, side }
     }
 
     /// A square of `side` pixels centred on (`cx`, `cy`).
     pub fn centred(cx: f32, cy: f32, side: f32) -> Square {
-        Square {
-            x0: cx - side / 2.0,
-            y0: cy - side / 2.0,
-            side,
-        }
+        Square { x0: cx - side / 2.0, y0: cy - side / 2.0, side }
     }
 
     /// The same square in an image scaled by `factor`.
     pub fn scaled(self, factor: f32) -> Square {
-        Square {
-            x0: self.x0 * factor,
-            y0: self.y0 * factor,
-            side: self.side * factor,
-        }
+        Square { x0: self.x0 * factor, y0: self.y0 * factor, side: self.side * factor }
     }
 }
 
@@ -76,12 +61,7 @@ impl Square {
 /// Faces too large to fit a tile's overlap are still found in the whole-image view.
 /// At most [`MAX_TILES`] tiles: stranger shapes (panoramas, slivers) get larger squares,
 /// padded across, so the cost stays bounded whatever the image.
-pub(crate) fn proposal_regions(
-    width: u32,
-    height: u32,
-    tile_aspect: f32,
-    min_tile: u32,
-) -> Vec<Square> {
+pub(crate) fn proposal_regions(width: u32, height: u32, tile_aspect: f32, min_tile: u32) -> Vec<Square> {
     let mut regions = vec![Square::letterbox(width, height)];
     let (long, short) = (width.max(height) as f32, width.min(height) as f32);
     if short >= min_tile as f32 && short > 0.0 && long >= tile_aspect * short {
@@ -92,17 +72,9 @@ pub(crate) fn proposal_regions(
         for i in 0..count {
             let along = i as f32 * step;
             regions.push(if width >= height {
-                Square {
-                    x0: along,
-                    y0: across,
-                    side,
-                }
+                Square { x0: along, y0: across, side }
             } else {
-                Square {
-                    x0: across,
-                    y0: along,
-                    side,
-                }
+                Square { x0: across, y0: along, side }
             });
         }
     }
@@ -226,13 +198,7 @@ pub(crate) fn decode(
         let cx = raw[0] / size + ax;
         let cy = raw[1] / size + ay;
         let (w, h) = (raw[2] / size, raw[3] / size);
-        if !(cx.is_finite()
-            && cy.is_finite()
-            && w > 0.0
-            && h > 0.0
-            && w.is_finite()
-            && h.is_finite())
-        {
+        if !(cx.is_finite() && cy.is_finite() && w > 0.0 && h > 0.0 && w.is_finite() && h.is_finite()) {
             continue;
         }
         let to_px = |u: f32, origin: f32| origin + u * region.side;
@@ -254,12 +220,10 @@ pub(crate) fn weighted_nms(mut candidates: Vec<Candidate>, iou_threshold: f32) -
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut kept = Vec::new();
     while let Some(best) = candidates.first().copied() {
-        let (group, rest): (Vec<Candidate>, Vec<Candidate>) = candidates
-            .into_iter()
-            .partition(|c| c.iou(&best) > iou_threshold || *c == best);
+        let (group, rest): (Vec<Candidate>, Vec<Candidate>) =
+            candidates.into_iter().partition(|c| c.iou(&best) > iou_threshold || *c == best);
         let total: f32 = group.iter().map(|c| c.score).sum();
-        let blend =
-            |f: fn(&Candidate) -> f32| group.iter().map(|c| f(c) * c.score).sum::<f32>() / total;
+        let blend = |f: fn(&Candidate) -> f32| group.iter().map(|c| f(c) * c.score).sum::<f32>() / total;
         kept.push(Candidate {
             x0: blend(|c| c.x0),
             y0: blend(|c| c.y0),
@@ -290,37 +254,17 @@ mod tests {
 
     #[test]
     fn tiles_cover_elongated_images_and_only_those() {
-        assert_eq!(
-            proposal_regions(512, 512, 1.5, 192),
-            vec![Square::letterbox(512, 512)]
-        );
+        assert_eq!(proposal_regions(512, 512, 1.5, 192), vec![Square::letterbox(512, 512)]);
         assert_eq!(proposal_regions(640, 480, 1.5, 192).len(), 1);
         // 16:9: the letterbox plus two 720-px squares at the left and right edges.
         let r = proposal_regions(1280, 720, 1.5, 192);
-        assert_eq!(
-            &r[1..],
-            &[
-                Square {
-                    x0: 0.0,
-                    y0: 0.0,
-                    side: 720.0
-                },
-                Square {
-                    x0: 560.0,
-                    y0: 0.0,
-                    side: 720.0
-                }
-            ]
-        );
+        assert_eq!(&r[1..], &[Square { x0: 0.0, y0: 0.0, side: 720.0 }, Square { x0: 560.0, y0: 0.0, side: 720.0 }]);
         // A 512x1100 portrait needs three squares to cover its height.
         let r = proposal_regions(512, 1100, 1.5, 192);
         assert_eq!(r.len(), 4);
         assert_eq!(r[1].y0, 0.0);
         assert_eq!(r[3].y0 + r[3].side, 1100.0);
-        assert!(
-            r[2].y0 < r[1].y0 + 512.0 && r[3].y0 < r[2].y0 + 512.0,
-            "{r:?}"
-        );
+        assert!(r[2].y0 < r[1].y0 + 512.0 && r[3].y0 < r[2].y0 + 512.0, "{r:?}");
         assert!(r[1..].iter().all(|t| t.x0 == 0.0 && t.side == 512.0));
         // Small frames (the engine's 256-px analysis frames) are not tiled.
         assert_eq!(proposal_regions(256, 144, 1.5, 192).len(), 1);
@@ -329,12 +273,7 @@ mod tests {
         assert_eq!(r.len(), 1 + MAX_TILES);
         assert_eq!(r[1].y0, 0.0);
         assert_eq!(r[MAX_TILES].y0 + r[MAX_TILES].side, 2000.0);
-        assert!(
-            r[1..]
-                .iter()
-                .all(|t| t.side == 500.0 && t.x0 + t.side / 2.0 == 1.5),
-            "{r:?}"
-        );
+        assert!(r[1..].iter().all(|t| t.side == 500.0 && t.x0 + t.side / 2.0 == 1.5), "{r:?}");
     }
 
     #[test]
@@ -354,15 +293,7 @@ mod tests {
     #[test]
     fn region_outside_the_image_is_all_black() {
         let image = RgbImage::from_pixel(10, 10, image::Rgb([200, 10, 10]));
-        let t = input_tensor(
-            &image,
-            Square {
-                x0: 50.0,
-                y0: 50.0,
-                side: 20.0,
-            },
-            4,
-        );
+        let t = input_tensor(&image, Square { x0: 50.0, y0: 50.0, side: 20.0 }, 4);
         assert!(t.iter().all(|&v| v == -1.0));
     }
 
@@ -375,19 +306,12 @@ mod tests {
         // a box of 32x64 px (0.25 x 0.5).
         scores[512] = 3.0;
         boxes[512 * 16..512 * 16 + 4].copy_from_slice(&[64.0, 0.0, 32.0, 64.0]);
-        let region = Square {
-            x0: -100.0,
-            y0: 0.0,
-            side: 400.0,
-        };
+        let region = Square { x0: -100.0, y0: 0.0, side: 400.0 };
         let found = decode(&scores, &boxes, &anchors, 128, region, 0.5);
         assert_eq!(found.len(), 1);
         let c = found[0];
         let (cx, cy) = c.centre();
-        assert!(
-            (cx - (-100.0 + (0.0625 + 0.5) * 400.0)).abs() < 1e-3,
-            "{c:?}"
-        );
+        assert!((cx - (-100.0 + (0.0625 + 0.5) * 400.0)).abs() < 1e-3, "{c:?}");
         assert!((cy - 0.0625 * 400.0).abs() < 1e-3, "{c:?}");
         assert!((c.width() - 100.0).abs() < 1e-3 && (c.height() - 200.0).abs() < 1e-3);
         assert!((c.score - sigmoid(3.0)).abs() < 1e-6);
@@ -403,27 +327,14 @@ mod tests {
         boxes[16..20].copy_from_slice(&[0.0, 0.0, f32::INFINITY, 10.0]);
         scores[2] = 5.0;
         boxes[32..36].copy_from_slice(&[0.0, 0.0, 10.0, 10.0]);
-        let found = decode(
-            &scores,
-            &boxes,
-            &anchors,
-            128,
-            Square::letterbox(128, 128),
-            0.5,
-        );
+        let found = decode(&scores, &boxes, &anchors, 128, Square::letterbox(128, 128), 0.5);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!((found[0].width() - 10.0).abs() < 1e-3);
     }
 
     #[test]
     fn nms_merges_overlaps_and_keeps_separate_faces() {
-        let c = |x0: f32, score: f32| Candidate {
-            x0,
-            y0: 0.0,
-            x1: x0 + 10.0,
-            y1: 10.0,
-            score,
-        };
+        let c = |x0: f32, score: f32| Candidate { x0, y0: 0.0, x1: x0 + 10.0, y1: 10.0, score };
         let kept = weighted_nms(vec![c(0.0, 0.9), c(1.0, 0.6), c(50.0, 0.7)], 0.3);
         assert_eq!(kept.len(), 2);
         assert_eq!(kept[0].score, 0.9);

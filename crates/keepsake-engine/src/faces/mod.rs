@@ -128,14 +128,9 @@ struct Model {
 impl Model {
     fn load(runtime: &LoadedRuntime, path: &Path, size: u32) -> Result<Model, FaceError> {
         if !path.is_file() {
-            return Err(FaceError::ModelMissing {
-                path: path.to_owned(),
-            });
+            return Err(FaceError::ModelMissing { path: path.to_owned() });
         }
-        let load_error = |message: String| FaceError::ModelLoad {
-            path: path.to_owned(),
-            message,
-        };
+        let load_error = |message: String| FaceError::ModelLoad { path: path.to_owned(), message };
         let session = Session::builder(runtime.environment())
             .map_err(|e| load_error(e.to_string()))?
             .with_optimization_level(GraphOptimizationLevel::Level3)
@@ -148,12 +143,7 @@ impl Model {
             .map_err(|e| load_error(e.to_string()))?;
         let input_name = match session.inputs() {
             [input] => input.name().to_owned(),
-            other => {
-                return Err(load_error(format!(
-                    "expected 1 input, found {}",
-                    other.len()
-                )))
-            }
+            other => return Err(load_error(format!("expected 1 input, found {}", other.len()))),
         };
         if session.outputs().len() != 4 {
             return Err(load_error(format!(
@@ -161,11 +151,7 @@ impl Model {
                 session.outputs().len()
             )));
         }
-        Ok(Model {
-            session: Mutex::new(session),
-            input_name,
-            size,
-        })
+        Ok(Model { session: Mutex::new(session), input_name, size })
     }
 
     /// Runs the model on `region` of `image`; returns the 896 logits and the 896×16
@@ -174,26 +160,14 @@ impl Model {
         let n = self.size as usize;
         let pixels = blazeface::input_tensor(image, region, self.size);
         let input = Tensor::from_array(([1usize, n, n, 3], pixels)).map_err(inference_error)?;
-        let mut session = self
-            .session
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let outputs = session
-            .run(ort::inputs![self.input_name.as_str() => input])
-            .map_err(inference_error)?;
+        let mut session = self.session.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let outputs = session.run(ort::inputs![self.input_name.as_str() => input]).map_err(inference_error)?;
         let mut heads: Vec<&[f32]> = Vec::with_capacity(4);
         for i in 0..4 {
-            let (_, data) = outputs[i]
-                .try_extract_tensor::<f32>()
-                .map_err(inference_error)?;
+            let (_, data) = outputs[i].try_extract_tensor::<f32>().map_err(inference_error)?;
             heads.push(data);
         }
-        let expected = [
-            512,
-            384,
-            512 * blazeface::REGRESSION_LEN,
-            384 * blazeface::REGRESSION_LEN,
-        ];
+        let expected = [512, 384, 512 * blazeface::REGRESSION_LEN, 384 * blazeface::REGRESSION_LEN];
         if heads.iter().map(|h| h.len()).ne(expected) {
             return Err(FaceError::Inference {
                 message: format!(
@@ -213,16 +187,12 @@ impl Model {
         min_score: f32,
     ) -> Result<Vec<Candidate>, FaceError> {
         let (scores, boxes) = self.run(image, region)?;
-        Ok(blazeface::decode(
-            &scores, &boxes, anchors, self.size, region, min_score,
-        ))
+        Ok(blazeface::decode(&scores, &boxes, anchors, self.size, region, min_score))
     }
 }
 
 fn inference_error(e: impl std::fmt::Display) -> FaceError {
-    FaceError::Inference {
-        message: e.to_string(),
-    }
+    FaceError::Inference { message: e.to_string() }
 }
 
 /// Finds faces in frames. Load once and share (it is `Send + Sync`); concurrent calls are
@@ -236,9 +206,7 @@ pub struct FaceDetector {
 
 impl std::fmt::Debug for FaceDetector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FaceDetector")
-            .field("runtime", &self.runtime)
-            .finish_non_exhaustive()
+        f.debug_struct("FaceDetector").field("runtime", &self.runtime).finish_non_exhaustive()
     }
 }
 
@@ -259,12 +227,7 @@ impl FaceDetector {
         let runtime = load_onnxruntime(onnxruntime)?;
         let back = Model::load(&runtime, &back_path, BACK_SIZE)?;
         let front = Model::load(&runtime, &front_path, FRONT_SIZE)?;
-        Ok(FaceDetector {
-            runtime,
-            back,
-            front,
-            anchors: blazeface::anchors(),
-        })
+        Ok(FaceDetector { runtime, back, front, anchors: blazeface::anchors() })
     }
 
     /// Loads from where `make setup` (or an installed package) puts things: ONNX Runtime
@@ -298,39 +261,18 @@ impl FaceDetector {
         let finest = regions.iter().map(|r| r.side).fold(f32::INFINITY, f32::min);
         let shrink = BACK_SIZE as f32 / finest;
         let working: Cow<'_, RgbImage> = if shrink < 1.0 {
-            let (w, h) = (
-                (width as f32 * shrink).round().max(1.0),
-                (height as f32 * shrink).round().max(1.0),
-            );
-            Cow::Owned(image::imageops::resize(
-                image,
-                w as u32,
-                h as u32,
-                FilterType::Triangle,
-            ))
+            let (w, h) = ((width as f32 * shrink).round().max(1.0), (height as f32 * shrink).round().max(1.0));
+            Cow::Owned(image::imageops::resize(image, w as u32, h as u32, FilterType::Triangle))
         } else {
             Cow::Borrowed(image)
         };
         let scale = if shrink < 1.0 { shrink } else { 1.0 };
         let (ww, wh) = working.dimensions();
-        let mut proposals = self.front.detect(
-            &working,
-            Square::letterbox(ww, wh),
-            &self.anchors,
-            PROPOSAL_SCORE,
-        )?;
+        let mut proposals = self.front.detect(&working, Square::letterbox(ww, wh), &self.anchors, PROPOSAL_SCORE)?;
         for region in regions {
-            proposals.extend(self.back.detect(
-                &working,
-                region.scaled(scale),
-                &self.anchors,
-                PROPOSAL_SCORE,
-            )?);
+            proposals.extend(self.back.detect(&working, region.scaled(scale), &self.anchors, PROPOSAL_SCORE)?);
         }
-        let proposals = proposals
-            .into_iter()
-            .map(|c| c.scaled(1.0 / scale))
-            .collect();
+        let proposals = proposals.into_iter().map(|c| c.scaled(1.0 / scale)).collect();
         let mut proposals = blazeface::weighted_nms(proposals, NMS_IOU);
         proposals.truncate(MAX_PROPOSALS);
 
@@ -339,29 +281,19 @@ impl FaceDetector {
             let (cx, cy) = proposal.centre();
             let side = proposal.width().max(proposal.height()) * VERIFY_CONTEXT;
             let crop = Square::centred(cx, cy, side);
-            let confirmed = self
-                .front
-                .detect(image, crop, &self.anchors, PROPOSAL_SCORE)?;
+            let confirmed = self.front.detect(image, crop, &self.anchors, PROPOSAL_SCORE)?;
             // The confirmation must be about the same face, not another one in the crop.
             // Its box is kept: the crop (taken from the full-resolution frame) shows the
             // face larger than the whole-frame view did, so it is the more precise one.
-            let same_face = confirmed
-                .into_iter()
-                .filter(|c| c.iou(&proposal) > NMS_IOU)
-                .collect();
-            let best = blazeface::weighted_nms(same_face, NMS_IOU)
-                .into_iter()
-                .next();
+            let same_face = confirmed.into_iter().filter(|c| c.iou(&proposal) > NMS_IOU).collect();
+            let best = blazeface::weighted_nms(same_face, NMS_IOU).into_iter().next();
             if let Some(face) = best.filter(|c| c.score >= FACE_SCORE_THRESHOLD) {
                 faces.push(face);
             }
         }
         // Confirmation can make two proposals land on one face; merge them again.
         let faces = blazeface::weighted_nms(faces, NMS_IOU);
-        Ok(faces
-            .into_iter()
-            .map(|c| to_face_box(c, width, height))
-            .collect())
+        Ok(faces.into_iter().map(|c| to_face_box(c, width, height)).collect())
     }
 }
 
@@ -373,13 +305,7 @@ fn to_face_box(c: Candidate, width: u32, height: u32) -> FaceBox {
     let y0 = (c.y0 / h).clamp(0.0, 1.0);
     let x1 = (c.x1 / w).clamp(0.0, 1.0);
     let y1 = (c.y1 / h).clamp(0.0, 1.0);
-    FaceBox {
-        x: x0,
-        y: y0,
-        w: x1 - x0,
-        h: y1 - y0,
-        score: c.score,
-    }
+    FaceBox { x: x0, y: y0, w: x1 - x0, h: y1 - y0, score: c.score }
 }
 
 #[cfg(test)]
@@ -394,13 +320,7 @@ mod tests {
 
     #[test]
     fn boxes_are_clipped_to_the_image() {
-        let c = Candidate {
-            x0: -10.0,
-            y0: 20.0,
-            x1: 30.0,
-            y1: 120.0,
-            score: 0.9,
-        };
+        let c = Candidate { x0: -10.0, y0: 20.0, x1: 30.0, y1: 120.0, score: 0.9 };
         let b = to_face_box(c, 100, 100);
         assert_eq!((b.x, b.y, b.w, b.h), (0.0, 0.2, 0.3, 0.8));
     }

@@ -56,19 +56,14 @@ static LOADED: Mutex<Option<LoadedRuntime>> = Mutex::new(None);
 /// [`FaceError::RuntimeLoad`] naming both, rather than silently using the other one.
 pub fn load_onnxruntime(library: &Path) -> Result<LoadedRuntime, FaceError> {
     if !library.is_file() {
-        return Err(FaceError::RuntimeMissing {
-            path: library.to_owned(),
-        });
+        return Err(FaceError::RuntimeMissing { path: library.to_owned() });
     }
-    let canonical = library.canonicalize().map_err(|e| FaceError::RuntimeLoad {
-        path: library.to_owned(),
-        message: e.to_string(),
-    })?;
+    let canonical = library
+        .canonicalize()
+        .map_err(|e| FaceError::RuntimeLoad { path: library.to_owned(), message: e.to_string() })?;
     // A poisoned lock only means another thread panicked while holding it; the slot
     // itself is always either empty or a fully loaded runtime.
-    let mut slot = LOADED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = LOADED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(loaded) = slot.as_ref() {
         if loaded.path == canonical {
             return Ok(loaded.clone());
@@ -90,19 +85,11 @@ pub fn load_onnxruntime(library: &Path) -> Result<LoadedRuntime, FaceError> {
         .with_name("keepsake")
         .with_telemetry(false)
         .build()
-        .map_err(|e| FaceError::RuntimeLoad {
-            path: library.to_owned(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| FaceError::RuntimeLoad { path: library.to_owned(), message: e.to_string() })?;
     let build_info = ort::info().to_owned();
     let version = library_version(&canonical);
     tracing::info!(path = %canonical.display(), ?version, %build_info, "loaded ONNX Runtime");
-    let loaded = LoadedRuntime {
-        path: canonical,
-        version,
-        build_info,
-        environment,
-    };
+    let loaded = LoadedRuntime { path: canonical, version, build_info, environment };
     *slot = Some(loaded.clone());
     Ok(loaded)
 }
@@ -111,8 +98,7 @@ pub fn load_onnxruntime(library: &Path) -> Result<LoadedRuntime, FaceError> {
 /// loader's own message can be as terse as "dlopen failed".
 fn not_a_library_hint(path: &Path) -> &'static str {
     let mut magic = [0u8; 4];
-    let read =
-        std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic));
+    let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic));
     // ELF (Linux), PE "MZ" (Windows), Mach-O 64-bit and universal (macOS).
     let looks_like_library = read.is_ok()
         && (magic == *b"\x7fELF"
@@ -145,11 +131,7 @@ fn library_version(path: &Path) -> Option<String> {
         if version.is_null() {
             return None;
         }
-        Some(
-            std::ffi::CStr::from_ptr(version)
-                .to_string_lossy()
-                .into_owned(),
-        )
+        Some(std::ffi::CStr::from_ptr(version).to_string_lossy().into_owned())
     }
 }
 
@@ -187,10 +169,7 @@ mod tests {
             FaceError::RuntimeLoad { path, message } => {
                 assert_eq!(path, fake);
                 // Either the loader refused it, or another test's runtime is already in.
-                assert!(
-                    message.contains("not a shared library") || message.contains("already uses"),
-                    "{message}"
-                );
+                assert!(message.contains("not a shared library") || message.contains("already uses"), "{message}");
             }
             other => panic!("expected RuntimeLoad, got {other:?}"),
         }

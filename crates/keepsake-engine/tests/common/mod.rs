@@ -57,7 +57,14 @@ pub fn compose(dir: &Path, name: &str, segments: &[Segment]) -> PathBuf {
     for (i, s) in segments.iter().enumerate() {
         match s.photo {
             Some(p) => {
-                args.extend(["-loop".into(), "1".into(), "-framerate".into(), "25".into(), "-t".into(), format!("{}", s.secs)]);
+                args.extend([
+                    "-loop".into(),
+                    "1".into(),
+                    "-framerate".into(),
+                    "25".into(),
+                    "-t".into(),
+                    format!("{}", s.secs),
+                ]);
                 args.extend(["-i".into(), media(p).to_string_lossy().into_owned()]);
                 let extra = if s.filter.is_empty() { String::new() } else { format!(",{}", s.filter) };
                 graph.push_str(&format!(
