@@ -10,7 +10,7 @@
 //! as bytes (the `motion_clip` command) and plays from a blob URL.
 
 use std::io::{Read, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, Once};
 
@@ -40,11 +40,17 @@ pub fn parse(path: &str) -> Option<Resource> {
     let id = |s: &str| s.parse::<i64>().ok().filter(|n| *n > 0);
     match parts.as_slice() {
         ["cover", i] => Some(Resource::Image(ImageKey::Cover(id(i)?))),
-        ["frame", i, r] => Some(Resource::Image(ImageKey::Frame(id(i)?, r.parse::<u32>().ok().filter(|r| (1..=16).contains(r))?))),
+        ["frame", i, r] => {
+            Some(Resource::Image(ImageKey::Frame(id(i)?, r.parse::<u32>().ok().filter(|r| (1..=16).contains(r))?)))
+        }
         ["photo", i] => Some(Resource::Image(ImageKey::Photo(id(i)?))),
         ["tile", i, "cover"] => Some(Resource::Image(ImageKey::TileCover(id(i)?))),
-        ["tile", i, r] => Some(Resource::Image(ImageKey::TileFrame(id(i)?, r.parse::<u32>().ok().filter(|r| (1..=16).contains(r))?))),
-        ["moment", i, ms] => Some(Resource::Moment { id: id(i)?, millis: ms.parse().ok().filter(|m| *m < 48 * 3600 * 1000)? }),
+        ["tile", i, r] => {
+            Some(Resource::Image(ImageKey::TileFrame(id(i)?, r.parse::<u32>().ok().filter(|r| (1..=16).contains(r))?)))
+        }
+        ["moment", i, ms] => {
+            Some(Resource::Moment { id: id(i)?, millis: ms.parse().ok().filter(|m| *m < 48 * 3600 * 1000)? })
+        }
         ["video", i] => Some(Resource::Video(id(i)?)),
         // `small/photo/<id>`, `small/tile/<id>/<rank>`, `small/tile/<id>/cover`.
         ["small", "photo" | "tile", ..] => match parse(&parts[1..].join("/"))? {
@@ -122,7 +128,10 @@ pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> 
                     // Marked failed just now: the grid refreshes the tile, which then
                     // says "Unreadable" and why (and asks for no picture again).
                     if let Ok(detail) = state.library.media_by_id(*id) {
-                        crate::events::emit_library(app, &LibraryEvent::MediaChanged { id: *id, path: detail.item.path });
+                        crate::events::emit_library(
+                            app,
+                            &LibraryEvent::MediaChanged { id: *id, path: detail.item.path },
+                        );
                     }
                 }
                 text(StatusCode::NOT_FOUND, &e.to_string())
@@ -133,17 +142,28 @@ pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> 
             Err(e) => text(StatusCode::NOT_FOUND, &e.to_string()),
         },
         Resource::Video(id) => {
-            let detail = match state.library.media_by_id(id) {
-                Ok(d) => d,
-                Err(e) => return text(StatusCode::NOT_FOUND, &e.to_string()),
+            let path = match servable_video(&state.library, id) {
+                Ok(path) => path,
+                Err(refused) => return refused,
             };
-            if detail.item.kind != MediaKind::Video || !state.library.in_an_album(&detail.item.path).unwrap_or(false) {
-                return text(StatusCode::FORBIDDEN, "not a video inside an album");
-            }
             let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-            video_response(&detail.item.path, range.as_deref())
+            video_response(&path, range.as_deref())
         }
     }
+}
+
+/// The file `video/<id>` may serve: a video of the index that is really where the
+/// index says, inside an album. The index can be stale, so the disk is asked: a file
+/// that became a symbolic link (to `/etc/passwd`, or anywhere), or whose folder did,
+/// is refused (403), as the scan never indexes one; a file that is gone is 404.
+fn servable_video(library: &keepsake_library::Library, id: i64) -> Result<PathBuf, Response<Vec<u8>>> {
+    let detail = library.media_by_id(id).map_err(|e| text(StatusCode::NOT_FOUND, &e.to_string()))?;
+    let path = detail.item.path;
+    let real = std::fs::canonicalize(&path).map_err(|e| text(StatusCode::NOT_FOUND, &e.to_string()))?;
+    if detail.item.kind != MediaKind::Video || real != path || !library.in_an_album(&real).unwrap_or(false) {
+        return Err(text(StatusCode::FORBIDDEN, "not a video inside an album"));
+    }
+    Ok(path)
 }
 
 fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
@@ -273,7 +293,10 @@ mod tests {
         assert_eq!(parse("/photo/9"), Some(Resource::Image(ImageKey::Photo(9))));
         assert_eq!(parse("/tile/4/3"), Some(Resource::Image(ImageKey::TileFrame(4, 3))));
         assert_eq!(parse("/tile/4/cover"), Some(Resource::Image(ImageKey::TileCover(4))));
-        assert_eq!(parse("/small/tile/4/3"), Some(Resource::Image(ImageKey::Small(Box::new(ImageKey::TileFrame(4, 3))))));
+        assert_eq!(
+            parse("/small/tile/4/3"),
+            Some(Resource::Image(ImageKey::Small(Box::new(ImageKey::TileFrame(4, 3)))))
+        );
         assert_eq!(parse("/small/photo/9"), Some(Resource::Image(ImageKey::Small(Box::new(ImageKey::Photo(9))))));
         assert_eq!(parse("/small/cover/9"), None, "only grid images have small copies");
         assert_eq!(parse("/small/small/photo/9"), None);
@@ -284,7 +307,18 @@ mod tests {
         assert_eq!(parse("/video/5"), Some(Resource::Video(5)));
         // A still's motion crosses as bytes (`motion_clip`): WebKitGTK cannot play this scheme.
         assert_eq!(parse("/motion/5"), None);
-        for bad in ["/cover/-1", "/cover/0", "/cover/abc", "/frame/3/0", "/frame/3/99", "/etc/passwd", "/cover/1/../../x", "/%2Fetc%2Fpasswd", "", "/video/1/2"] {
+        for bad in [
+            "/cover/-1",
+            "/cover/0",
+            "/cover/abc",
+            "/frame/3/0",
+            "/frame/3/99",
+            "/etc/passwd",
+            "/cover/1/../../x",
+            "/%2Fetc%2Fpasswd",
+            "",
+            "/video/1/2",
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }
@@ -331,6 +365,76 @@ mod tests {
     }
 
     #[test]
+    fn hostile_ids_and_paths_are_refused() {
+        let huge = ["/video/9223372036854775808", "/video/99999999999999999999999", "/cover/18446744073709551616"];
+        // ("/video/+5" and "//video/5" are video 5: the same item, no harm.)
+        let signs = ["/video/-0", "/video/0x10", "/video/ 5", "/video/5 ", "/video/", "/video//5"];
+        let escapes =
+            ["/video/..%2F..%2Fetc%2Fpasswd", "/video/5%2F..", "/../../etc/passwd", "/video/../../etc/passwd"];
+        for bad in huge.iter().chain(&signs).chain(&escapes) {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+        // The largest id parses, and is simply not in the index.
+        assert_eq!(parse("/video/9223372036854775807"), Some(Resource::Video(i64::MAX)));
+        let tmp = tempfile::tempdir().unwrap();
+        let library = keepsake_library::Library::open(&tmp.path().join("data")).unwrap();
+        for id in [i64::MAX, 1] {
+            let refused = servable_video(&library, id).err().map(|r| r.status());
+            assert_eq!(refused, Some(StatusCode::NOT_FOUND), "{id}");
+        }
+    }
+
+    /// Every hostile Range header on an empty file: nothing to give, and no panic.
+    #[test]
+    fn hostile_ranges_on_an_empty_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.mp4");
+        std::fs::write(&empty, b"").unwrap();
+        for range in
+            ["bytes=-0", "bytes=18446744073709551615-", "bytes=0-99999999999999999999", "bytes=0-0", "bytes=-1"]
+        {
+            let r = video_response(&empty, Some(range));
+            assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE, "{range}");
+            assert_eq!(r.headers()[header::CONTENT_RANGE], "bytes */0", "{range}");
+            assert!(r.body().is_empty(), "{range}");
+        }
+    }
+
+    /// A video indexed in an album whose file was then replaced by a symbolic link (to
+    /// a file outside, to `/etc/passwd`, even to another video of the album), or whose
+    /// folder was: refused with 403, though the index still names a path in the album.
+    #[test]
+    fn a_video_that_became_a_link_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(tmp.path()).unwrap();
+        let (album, outside) = (base.join("album"), base.join("outside"));
+        std::fs::create_dir_all(album.join("trip")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(album.join("clip.mp4"), vec![1u8; 1000]).unwrap();
+        std::fs::write(album.join("other.mp4"), vec![2u8; 1000]).unwrap();
+        std::fs::write(album.join("trip/beach.mp4"), vec![3u8; 1000]).unwrap();
+        std::fs::write(outside.join("secret.mp4"), b"secret").unwrap();
+        std::fs::write(outside.join("beach.mp4"), b"another secret").unwrap();
+        let library = keepsake_library::Library::open(&base.join("data")).unwrap();
+        library.add_root(&album, &|_| {}).unwrap();
+        let id = |name: &str| library.media_by_path(&album.join(name)).unwrap().item.id;
+        let (clip, beach) = (id("clip.mp4"), id("trip/beach.mp4"));
+        assert_eq!(servable_video(&library, clip).ok(), Some(album.join("clip.mp4")));
+        assert_eq!(servable_video(&library, beach).ok(), Some(album.join("trip/beach.mp4")));
+        let status = |id: i64| servable_video(&library, id).err().map(|r| r.status());
+        for target in [outside.join("secret.mp4"), PathBuf::from("/etc/passwd"), album.join("other.mp4")] {
+            std::fs::remove_file(album.join("clip.mp4")).unwrap();
+            std::os::unix::fs::symlink(&target, album.join("clip.mp4")).unwrap();
+            assert_eq!(status(clip), Some(StatusCode::FORBIDDEN), "{}", target.display());
+        }
+        std::fs::rename(album.join("trip"), base.join("trip-moved")).unwrap();
+        std::os::unix::fs::symlink(&outside, album.join("trip")).unwrap();
+        assert_eq!(status(beach), Some(StatusCode::FORBIDDEN), "a folder that became a link");
+        std::fs::remove_file(album.join("clip.mp4")).unwrap();
+        assert_eq!(status(clip), Some(StatusCode::NOT_FOUND), "gone");
+    }
+
+    #[test]
     fn serves_a_video_range_from_a_real_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("clip.mp4");
@@ -349,7 +453,7 @@ mod tests {
 
     /// A motion photo: a JPEG, then the MP4. Served from the MP4's first byte to its
     /// last, with ranges relative to it; nothing of the JPEG leaks, whatever is asked.
-    fn motion_photo(dir: &Path) -> (std::path::PathBuf, Vec<u8>, Span) {
+    fn motion_photo(dir: &Path) -> (PathBuf, Vec<u8>, Span) {
         let jpeg: Vec<u8> = [&[0xFF, 0xD8][..], &[0xAAu8; 3000], &[0xFF, 0xD9]].concat();
         let mut mp4 = b"\0\0\0\x18ftypmp42".to_vec();
         mp4.extend((0..=255u8).cycle().take(7000));
@@ -384,7 +488,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (path, mp4, span) = motion_photo(dir.path());
         let n = mp4.len();
-        let pasts = [format!("bytes={n}-"), format!("bytes={}-{}", n + 5, n + 10), "bytes=18446744073709551615-".into()];
+        let pasts =
+            [format!("bytes={n}-"), format!("bytes={}-{}", n + 5, n + 10), "bytes=18446744073709551615-".into()];
         for past in pasts {
             let r = span_response(&path, span, Some(&past));
             assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE, "{past}");
