@@ -144,7 +144,7 @@ pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> 
         Resource::Video(id) => {
             let path = match servable_video(&state.library, id) {
                 Ok(path) => path,
-                Err(refused) => return refused,
+                Err((status, why)) => return text(status, &why),
             };
             let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
             video_response(&path, range.as_deref())
@@ -156,12 +156,12 @@ pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> 
 /// index says, inside an album. The index can be stale, so the disk is asked: a file
 /// that became a symbolic link (to `/etc/passwd`, or anywhere), or whose folder did,
 /// is refused (403), as the scan never indexes one; a file that is gone is 404.
-fn servable_video(library: &keepsake_library::Library, id: i64) -> Result<PathBuf, Response<Vec<u8>>> {
-    let detail = library.media_by_id(id).map_err(|e| text(StatusCode::NOT_FOUND, &e.to_string()))?;
+fn servable_video(library: &keepsake_library::Library, id: i64) -> Result<PathBuf, (StatusCode, String)> {
+    let detail = library.media_by_id(id).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
     let path = detail.item.path;
-    let real = std::fs::canonicalize(&path).map_err(|e| text(StatusCode::NOT_FOUND, &e.to_string()))?;
+    let real = std::fs::canonicalize(&path).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
     if detail.item.kind != MediaKind::Video || real != path || !library.in_an_album(&real).unwrap_or(false) {
-        return Err(text(StatusCode::FORBIDDEN, "not a video inside an album"));
+        return Err((StatusCode::FORBIDDEN, "not a video inside an album".into()));
     }
     Ok(path)
 }
@@ -379,7 +379,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let library = keepsake_library::Library::open(&tmp.path().join("data")).unwrap();
         for id in [i64::MAX, 1] {
-            let refused = servable_video(&library, id).err().map(|r| r.status());
+            let refused = servable_video(&library, id).err().map(|(status, _)| status);
             assert_eq!(refused, Some(StatusCode::NOT_FOUND), "{id}");
         }
     }
@@ -421,7 +421,7 @@ mod tests {
         let (clip, beach) = (id("clip.mp4"), id("trip/beach.mp4"));
         assert_eq!(servable_video(&library, clip).ok(), Some(album.join("clip.mp4")));
         assert_eq!(servable_video(&library, beach).ok(), Some(album.join("trip/beach.mp4")));
-        let status = |id: i64| servable_video(&library, id).err().map(|r| r.status());
+        let status = |id: i64| servable_video(&library, id).err().map(|(status, _)| status);
         for target in [outside.join("secret.mp4"), PathBuf::from("/etc/passwd"), album.join("other.mp4")] {
             std::fs::remove_file(album.join("clip.mp4")).unwrap();
             std::os::unix::fs::symlink(&target, album.join("clip.mp4")).unwrap();
