@@ -148,8 +148,10 @@ test("album: tiles loop through three frames, covers can be overridden and persi
     // add_album ignores the folder it is given and asks the user (who cancels here).
     const refused = await app.execAsync(`const done = arguments[arguments.length - 1];
       window.__TAURI_INTERNALS__.invoke('set_cover', { id: ${videoId}, choice: { image: '/etc/hostname' } })
-        .then(() => done('accepted'), (e) => done(String(e)));`);
-    assert.match(refused, /dialog/);
+        .then(() => done('accepted'), (e) => done(JSON.stringify(e)));`);
+    // Failed commands cross as {code, message}.
+    assert.equal(JSON.parse(refused).code, "invalid", refused);
+    assert.match(JSON.parse(refused).message, /dialog/);
     await app.exec(`window.__keepsakeAdd = window.__TAURI_INTERNALS__.invoke('add_album', { path: '/etc' }).then((a) => a, (e) => String(e));`);
     await answerOpenDialog("Add a folder to Keepsake", null);
     const added = await app.execAsync("const done = arguments[arguments.length - 1]; window.__keepsakeAdd.then(done);");
