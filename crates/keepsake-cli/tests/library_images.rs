@@ -324,3 +324,62 @@ fn heif_photos_come_from_a_worker_and_unreadable_photos_say_why() {
     std::env::remove_var("KEEPSAKE_WORKER_TEST_FAULT");
     assert_eq!(listing(&album), before, "nothing was written into the album");
 }
+
+/// Running for good (as in the app), the analyzer also makes photos' grid copies ahead
+/// of their first view, HEIC through the worker as on view; one that cannot be read is
+/// marked failed with its reason and reported (`MediaChanged`), so its tile says why
+/// before anyone scrolls to it. It holds off while the window is showing things.
+#[test]
+fn photo_grid_copies_are_made_ahead_in_the_background() {
+    let tmp = tempfile::tempdir().unwrap();
+    let album = tmp.path().join("album");
+    std::fs::create_dir_all(&album).unwrap();
+    let media = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media");
+    std::fs::copy(media.join("coffee.png"), album.join("coffee.png")).unwrap();
+    let status = std::process::Command::new("heif-enc")
+        .args(["-q", "60"])
+        .arg(media.join("rocket.jpg"))
+        .arg("-o")
+        .arg(album.join("IMG_0200.HEIC"))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("heif-enc (scripts/setup.sh installs libheif-examples)");
+    assert!(status.success());
+    std::fs::write(album.join("broken.png"), b"\x89PNG\r\n\x1a\n but nothing after").unwrap();
+    let data = tmp.path().join("data");
+    let lib = Library::open_with_worker(&data, Some(worker())).unwrap();
+    lib.add_root(&album, &no_progress).unwrap();
+    let by_name = |n: &str| lib.media(&MediaQuery { search: Some(n.into()), ..Default::default() }).unwrap()[0].clone();
+    let (coffee, heic, broken) = (by_name("coffee.png"), by_name("IMG_0200.HEIC"), by_name("broken.png"));
+    let made = |item: &MediaItem| data.join(format!("thumbs/{}-{}.jpg", item.id, item.size)).is_file();
+
+    // The window keeps showing things: nothing is made ahead meanwhile.
+    let config = AnalyzerConfig { worker_exe: worker(), workers: 1, ..AnalyzerConfig::from_env() };
+    let analyzer = Analyzer::new(lib.clone(), config);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let events = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        s.spawn(|| analyzer.run_forever(&stop, &|e| events.lock().unwrap().push(e)).unwrap());
+        let busy_until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        while std::time::Instant::now() < busy_until {
+            lib.note_viewing();
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert!(!made(&coffee) && !made(&heic), "nothing made while the window is busy");
+        // Left alone, every readable photo gets its grid copy; the broken one its reason.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !(made(&coffee) && made(&heic) && lib.media_by_id(broken.id).unwrap().item.state == MediaState::Failed) {
+            assert!(std::time::Instant::now() < deadline, "grid copies were not made ahead");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert_eq!(image::image_dimensions(data.join(format!("thumbs/{}-{}.jpg", heic.id, heic.size))).unwrap().0, 512);
+    let failed = lib.media_by_id(broken.id).unwrap().item;
+    assert!(failed.error.as_deref().is_some_and(|e| e.contains("broken.png")), "{failed:?}");
+    let told = events.lock().unwrap();
+    assert!(
+        told.iter().any(|e| matches!(e, LibraryEvent::MediaChanged { id, .. } if *id == broken.id)),
+        "the page is told, so the tile says why: {told:?}"
+    );
+}

@@ -23,6 +23,9 @@ const VIEWING_HOLD_OFF: Duration = Duration::from_millis(500);
 /// How often the photo-facts pass looks again when nothing was left to fill (one indexed
 /// query, cheap; new photos get their date and size within this long).
 const PHOTO_FACTS_IDLE: Duration = Duration::from_secs(2);
+/// Photos whose grid copies are made ahead per batch (a few seconds of work at most;
+/// the batch stops early whenever the window shows something).
+const PRERENDER_BATCH: usize = 20;
 
 /// How the analyzer runs. `from_env` reads the defaults and test overrides.
 #[derive(Debug, Clone)]
@@ -117,7 +120,28 @@ impl Analyzer {
                     }
                     match self.library.fill_photo_dates(500) {
                         Ok(0) if until_empty => break,
-                        Ok(0) => std::thread::sleep(PHOTO_FACTS_IDLE),
+                        // Running for good (the app): dates done, make the photos' grid
+                        // copies ahead of their first view, yielding to the window.
+                        Ok(0) => {
+                            let viewing =
+                                || stop.load(Ordering::Relaxed) || self.library.viewed_within(VIEWING_HOLD_OFF);
+                            match self.library.prerender_photo_thumbnails(PRERENDER_BATCH, &viewing) {
+                                Ok((looked, unreadable)) => {
+                                    for id in unreadable {
+                                        if let Ok(d) = self.library.media_by_id(id) {
+                                            on_event(LibraryEvent::MediaChanged { id, path: d.item.path });
+                                        }
+                                    }
+                                    if looked == 0 {
+                                        std::thread::sleep(PHOTO_FACTS_IDLE);
+                                    }
+                                }
+                                Err(e) => {
+                                    tracing::warn!("photo grid copies: {e}");
+                                    std::thread::sleep(PHOTO_FACTS_IDLE);
+                                }
+                            }
+                        }
                         Err(e) => {
                             tracing::warn!("photo dates: {e}");
                             if until_empty {

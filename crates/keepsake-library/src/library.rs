@@ -35,6 +35,8 @@ struct Inner {
     queue: JobQueue,
     /// Highest media id whose photo date [`Library::fill_photo_dates`] has looked at.
     dates_cursor: std::sync::atomic::AtomicI64,
+    /// Highest media id whose grid copy [`Library::prerender_photo_thumbnails`] has made.
+    thumbs_cursor: std::sync::atomic::AtomicI64,
     /// Runs the FFmpeg work asked of the library outside analysis (moments, exports).
     helper: HelperWorker,
     /// When the window last asked for something to show (ms since the epoch).
@@ -73,6 +75,7 @@ impl Library {
             db,
             queue,
             dates_cursor: Default::default(),
+            thumbs_cursor: Default::default(),
             helper,
             last_viewed_ms: Default::default(),
         };
@@ -817,6 +820,42 @@ impl Library {
     }
 
     // ---- analysis results (used by the analyzer) -----------------------------------
+
+    /// Makes the grid copies of up to `max` photos that have none yet, oldest index
+    /// entries first, exactly as a first view would ([`Library::image_path`]): a 12-MP
+    /// photo costs ~160 ms to render and ~0.3 ms to serve once made, so a freshly added
+    /// album scrolls at once instead of a screen of tiles taking seconds
+    /// (`docs/bench-album.md`). Stops early, with what it did, as soon as the window
+    /// shows something (`viewing`), so it never competes with the grid. Returns the ids
+    /// it looked at and those it found unreadable (now marked `failed`, for an event).
+    pub fn prerender_photo_thumbnails(&self, max: usize, viewing: &dyn Fn() -> bool) -> Result<(usize, Vec<MediaId>)> {
+        use std::sync::atomic::Ordering;
+        let after = self.inner.thumbs_cursor.load(Ordering::Relaxed);
+        let ids: Vec<i64> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached(
+                "SELECT id FROM media WHERE id > ?1 AND kind = 'photo' AND presence = 'present' AND state != 'failed'
+                 ORDER BY id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![after, max as i64], |r| r.get(0))?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        let (mut looked, mut unreadable) = (0, Vec::new());
+        for id in ids {
+            if viewing() {
+                break;
+            }
+            match self.image_path(&ImageKey::Photo(id)) {
+                Err(LibraryError::Unreadable { id, .. }) => unreadable.push(id),
+                // Gone since, or a file the next scan will sort out: the first view says.
+                Err(e) => tracing::debug!("grid copy of photo {id} not made ahead: {e}"),
+                Ok(_) => {}
+            }
+            self.inner.thumbs_cursor.store(id, Ordering::Relaxed);
+            looked += 1;
+        }
+        Ok((looked, unreadable))
+    }
 
     /// Reads EXIF dates of up to `max` photos indexed by a bulk scan (which does not
     /// open files). Returns how many were checked; 0 when none are left. Run in the
