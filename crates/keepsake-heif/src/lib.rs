@@ -86,17 +86,7 @@ struct Context {
 
 impl Context {
     fn open(photo: &Path) -> Result<Context, ImagingError> {
-        // Only regular files: a named pipe would block the read forever.
-        let meta = std::fs::metadata(photo).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => ImagingError::NotFound { path: photo.to_owned() },
-            _ => ImagingError::Io { path: photo.to_owned(), source },
-        })?;
-        if !meta.is_file() {
-            return Err(ImagingError::NotImage { path: photo.to_owned(), reason: "not a regular file".into() });
-        }
-        if meta.len() == 0 {
-            return Err(ImagingError::Empty { path: photo.to_owned() });
-        }
+        keepsake_imaging::check_photo_file(photo)?;
         let name = CString::new(photo.as_os_str().as_bytes())
             .map_err(|_| ImagingError::NotImage { path: photo.to_owned(), reason: "a NUL byte in its name".into() })?;
         // SAFETY: allocation has no preconditions; null means out of memory.

@@ -56,13 +56,13 @@ const TIFF_RAW_EXT: &[&str] = &[
 const HEIF_BRANDS: &[&[u8; 4]] = &[b"heic", b"heix", b"hevc", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"];
 const AVIF_BRANDS: &[&[u8; 4]] = &[b"avif", b"avis"];
 
-/// Opens a photo for header reads: regular files only (a named pipe would block), and
-/// typed errors for missing and empty files.
-pub(crate) fn open(path: &Path) -> Result<FileSource, ImagingError> {
-    let io = |source| ImagingError::Io { path: path.to_owned(), source };
+/// Whether `path` can be read as a photo at all: a regular file (a named pipe would
+/// block the reader forever) that exists and is not empty, each refusal typed. Every
+/// decoder checks this first, libheif's in the worker included.
+pub fn check_photo_file(path: &Path) -> Result<(), ImagingError> {
     let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => ImagingError::NotFound { path: path.to_owned() },
-        _ => io(source),
+        _ => ImagingError::Io { path: path.to_owned(), source },
     })?;
     if !meta.is_file() {
         return Err(ImagingError::NotImage { path: path.to_owned(), reason: "not a regular file".into() });
@@ -70,6 +70,13 @@ pub(crate) fn open(path: &Path) -> Result<FileSource, ImagingError> {
     if meta.len() == 0 {
         return Err(ImagingError::Empty { path: path.to_owned() });
     }
+    Ok(())
+}
+
+/// Opens a photo for header reads, after [`check_photo_file`].
+pub(crate) fn open(path: &Path) -> Result<FileSource, ImagingError> {
+    check_photo_file(path)?;
+    let io = |source| ImagingError::Io { path: path.to_owned(), source };
     FileSource::new(std::fs::File::open(path).map_err(io)?).map_err(io)
 }
 

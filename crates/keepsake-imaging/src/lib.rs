@@ -13,6 +13,8 @@
 //!   BMP or camera RAW (its embedded JPEG preview), decoded under a pixel limit
 //!   ([`DEFAULT_MAX_PIXELS`]). HEIF/AVIF are refused with [`ImagingError::NeedsWorker`]:
 //!   the libheif worker process decodes them, so libheif never runs in the app.
+//! - [`check_photo_file`]: a regular, non-empty file, or a typed refusal (every decoder's
+//!   first step, the worker's libheif included).
 //! - [`sniff`] → [`PhotoFormat`]: a photo's format by content;
 //!   [`PhotoFormat::needs_worker`] says which go to the worker.
 //! - [`photo_info`] → [`PhotoInfo`]: upright display width and height from the header
@@ -37,6 +39,6 @@ mod write;
 
 pub use budget::PIXELS_IN_FLIGHT;
 pub use error::ImagingError;
-pub use info::{exif_date, photo_info, sniff, PhotoFormat, PhotoInfo};
+pub use info::{check_photo_file, exif_date, photo_info, sniff, PhotoFormat, PhotoInfo};
 pub use thumbnail::{thumbnail, write_thumbnail, Thumbnail, DEFAULT_MAX_PIXELS};
 pub use write::write_image;
