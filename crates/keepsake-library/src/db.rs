@@ -173,6 +173,31 @@ pub const MIGRATIONS: &[&str] = &[
     DROP INDEX media_root_kind;
     CREATE INDEX media_root_kind ON media(root_id, kind, presence, live_of);
     "#,
+    // v7: browsing by time (crate::events). `events`: runs of shots without a long gap,
+    // recomputed as files come and go; `name` is the user's name for one (NULL: named by
+    // its dates). `media.event_id`: the event a shot belongs to. `taken_offset`: the
+    // capture's UTC offset in minutes where the file says (EXIF OffsetTimeOriginal,
+    // QuickTime's location-aware dates), so a day is the day where it was taken.
+    // `latitude`/`longitude`: EXIF GPS, which can split an event. `score`: how good the
+    // picture is (a photo's grid copy, or a video's best pick) by the engine's measures;
+    // `faces`: faces seen in it; `dhash`: a 64-bit difference hash of the grid copy, so a
+    // burst of near-identical shots collapses to its best one.
+    r#"
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        start_at INTEGER NOT NULL,
+        end_at INTEGER NOT NULL,
+        name TEXT
+    );
+    ALTER TABLE media ADD COLUMN event_id INTEGER REFERENCES events(id) ON DELETE SET NULL;
+    ALTER TABLE media ADD COLUMN taken_offset INTEGER;
+    ALTER TABLE media ADD COLUMN latitude REAL;
+    ALTER TABLE media ADD COLUMN longitude REAL;
+    ALTER TABLE media ADD COLUMN score REAL;
+    ALTER TABLE media ADD COLUMN faces INTEGER;
+    ALTER TABLE media ADD COLUMN dhash INTEGER;
+    CREATE INDEX media_event ON media(event_id) WHERE event_id IS NOT NULL;
+    "#,
 ];
 
 /// The version this build writes.
