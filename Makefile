@@ -75,9 +75,10 @@ bench:
 doctor: build
 	$(BIN)/keepsake doctor
 
-## The README's screenshot: the real app under Xvfb.
+## One picture of whatever your own library shows, by the real app under Xvfb, next to
+## the README's (docs/screenshots/) but not committed (see .gitignore).
 screenshot: build
-	scripts/screenshot.sh $(BIN)/keepsake-app docs/screenshot.png
+	scripts/screenshot.sh $(BIN)/keepsake-app docs/screenshots/library.png
 
 ## The README's pictures (docs/screenshots/), taken by the end-to-end suites from the real
 ## app; `make test` writes its screenshots to artifacts/e2e instead, leaving the tree clean.
