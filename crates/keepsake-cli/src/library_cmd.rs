@@ -2,7 +2,7 @@
 //! `thumbnails`, `cover`, `jobs`. Each opens the library in the data directory (KEEPSAKE_DATA_DIR
 //! overrides it), does one thing and prints a short human summary (or JSON).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use keepsake_library::{
     Analyzer, AnalyzerConfig, CoverChoice, ImageKey, Library, LibraryEvent, MediaDetail, MediaKind, MediaQuery,
     MediaState, QueueProgress, ScanProgress, ScanReport, SortOrder, Watcher, WatcherConfig,
@@ -96,8 +97,9 @@ pub fn run(cmd: LibraryCommand) -> Result<ExitCode> {
         LibraryCommand::Remove { dir } => remove(&dir)?,
         LibraryCommand::Scan => {
             let lib = open()?;
-            let report = lib.scan_all(&scan_progress)?;
-            clear_line();
+            let bar = scan_bar();
+            let report = lib.scan_all(&|p| scan_progress(&bar, p))?;
+            bar.finish_and_clear();
             print_report(&report);
         }
         LibraryCommand::Analyze => analyze()?,
@@ -111,16 +113,16 @@ pub fn run(cmd: LibraryCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn scan_progress(p: ScanProgress) {
-    if std::io::stderr().is_terminal() {
-        eprint!("\rscanning {}: {} files", p.root.display(), p.files_seen);
-    }
+/// Scanning's spinner on stderr. indicatif redraws it in place on a terminal and hides it
+/// elsewhere (a log file gets the report only), as the analysis bar below.
+fn scan_bar() -> ProgressBar {
+    let style = ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner());
+    ProgressBar::new_spinner().with_style(style)
 }
 
-fn clear_line() {
-    if std::io::stderr().is_terminal() {
-        eprint!("\r\x1b[K");
-    }
+fn scan_progress(bar: &ProgressBar, p: ScanProgress) {
+    bar.set_message(format!("scanning {}: {} files", p.root.display(), p.files_seen));
+    bar.tick();
 }
 
 fn print_report(r: &ScanReport) {
@@ -138,8 +140,9 @@ fn print_report(r: &ScanReport) {
 
 fn add(dir: &Path) -> Result<()> {
     let lib = open()?;
-    let (root, report) = lib.add_root(dir, &scan_progress)?;
-    clear_line();
+    let bar = scan_bar();
+    let (root, report) = lib.add_root(dir, &|p| scan_progress(&bar, p))?;
+    bar.finish_and_clear();
     println!("added {} ({} photos, {} videos)", root.path.display(), root.photos, root.videos);
     print_report(&report);
     Ok(())
@@ -161,25 +164,26 @@ fn remove(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A one-line progress bar on stderr (redrawn in place on a terminal).
-fn show_progress(p: &QueueProgress) {
-    let finished = p.done + p.failed;
-    let width = 30usize;
-    let filled = if p.total == 0 { width } else { (finished as usize * width / p.total as usize).min(width) };
-    let eta = p.eta_s.map(|s| format!(", ETA {:.0} s", s)).unwrap_or_default();
+/// The analysis bar on stderr: drawn in place on a terminal; elsewhere (a log, a CI job)
+/// indicatif hides it and each update is printed as a line instead, so the log still
+/// shows how far the queue got.
+fn analysis_bar() -> ProgressBar {
+    let style = ProgressStyle::with_template("[{bar:30}] {pos}/{len} analysed, {msg}")
+        .map(|s| s.progress_chars("## "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    ProgressBar::new(0).with_style(style)
+}
+
+fn show_progress(bar: &ProgressBar, p: &QueueProgress) {
+    let eta = p.eta_s.map(|s| format!(", ETA {s:.0} s")).unwrap_or_default();
     let current = p.running.first().map(|c| format!(" — {}", c.display())).unwrap_or_default();
-    let line = format!(
-        "[{}{}] {finished}/{} analysed, {} failed{eta}{current}",
-        "#".repeat(filled),
-        " ".repeat(width - filled),
-        p.total,
-        p.failed
-    );
-    if std::io::stderr().is_terminal() {
-        eprint!("\r\x1b[K{line}");
-    } else {
-        eprintln!("{line}");
+    let message = format!("{} failed{eta}{current}", p.failed);
+    bar.set_length(p.total);
+    bar.set_position(p.done + p.failed);
+    if bar.is_hidden() {
+        eprintln!("{}/{} analysed, {message}", p.done + p.failed, p.total);
     }
+    bar.set_message(message);
 }
 
 fn analyze() -> Result<()> {
@@ -189,16 +193,16 @@ fn analyze() -> Result<()> {
         println!("the queue is paused; resume it from the app (or `keepsake jobs --retry` for failed jobs)");
     }
     let analyzer = Analyzer::new(lib.clone(), config);
+    let bar = analysis_bar();
     let summary = analyzer.run_until_empty(&|ev| match ev {
-        LibraryEvent::Progress(p) => show_progress(&p),
+        LibraryEvent::Progress(p) => show_progress(&bar, &p),
         LibraryEvent::JobFinished { id, ok: false, error } => {
             let path = lib.media_by_id(id).map(|d| d.item.path.display().to_string()).unwrap_or_default();
-            clear_line();
-            eprintln!("failed: {path}: {}", error.unwrap_or_default());
+            bar.suspend(|| eprintln!("failed: {path}: {}", error.unwrap_or_default()));
         }
         _ => {}
     })?;
-    clear_line();
+    bar.finish_and_clear();
     println!("{} analysed, {} failed", summary.analysed, summary.failed);
     Ok(())
 }
@@ -226,8 +230,9 @@ fn watch() -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let s = stop.clone();
     ctrlc::set_handler(move || s.store(true, Ordering::Relaxed)).context("cannot install the Ctrl-C handler")?;
-    let report = lib.scan_all(&scan_progress)?;
-    clear_line();
+    let bar = scan_bar();
+    let report = lib.scan_all(&|p| scan_progress(&bar, p))?;
+    bar.finish_and_clear();
     print_report(&report);
     let lib2 = lib.clone();
     // KEEPSAKE_POLL_SECONDS forces polling; network shares are polled anyway.

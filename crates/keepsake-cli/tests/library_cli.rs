@@ -178,24 +178,12 @@ fn a_root_renamed_away_goes_missing_and_comes_back_with_its_overrides() {
     assert!(!env.ok(&["jobs"]).contains("queued"));
 }
 
-/// CRC-32 (PNG's) for hand-made PNG headers.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
 fn png_chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
     let mut c = (data.len() as u32).to_be_bytes().to_vec();
     let mut body = kind.to_vec();
     body.extend_from_slice(data);
     c.extend_from_slice(&body);
-    c.extend_from_slice(&crc32(&body).to_be_bytes());
+    c.extend_from_slice(&crc32fast::hash(&body).to_be_bytes());
     c
 }
 

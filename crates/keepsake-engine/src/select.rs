@@ -55,9 +55,6 @@ pub(crate) struct Plan {
     pub low_confidence: bool,
     /// Reference sharpness (p90 of accepted) used to normalise `Reasons::sharpness`.
     pub sharp_ref: f32,
-    /// Candidates well inside a good stretch (see `plan`).
-    #[allow(dead_code)]
-    pub interior: Vec<bool>,
 }
 
 /// Mean luma difference (of 32×18 thumbnails, 0..1) under which two candidates show the
@@ -280,7 +277,7 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
         })
         .collect();
     let picks = choose(samples, &rejected, &quality, &rank_score, &scenes, &interior, count);
-    Plan { rejected, quality, rank_score, scenes, picks, low_confidence, sharp_ref, interior }
+    Plan { rejected, quality, rank_score, scenes, picks, low_confidence, sharp_ref }
 }
 
 fn choose(
