@@ -1,4 +1,4 @@
-import { act, render, screen, waitFor } from "@testing-library/svelte";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { invoke } from "@tauri-apps/api/core";
 import Grid from "./Grid.svelte";
@@ -145,5 +145,136 @@ describe("Grid", () => {
       const first = screen.getAllByTestId("tile")[0].querySelector("img.active");
       expect(first?.getAttribute("src")).toBe("keepsake://localhost/small/tile/1/cover?v=9");
     });
+  });
+
+  it("walks the tiles with the keyboard: arrows by column and row, Page and Home/End, a roving tab stop", async () => {
+    render(Grid, { source, tileSize: 200 });
+    await waitFor(() => expect(screen.getAllByTestId("tile").length).toBeGreaterThan(0));
+    // One tile in the tab order: the first.
+    const stops = screen.getAllByTestId("tile").filter((t) => t.tabIndex === 0);
+    expect(stops.map((t) => t.dataset.index)).toEqual(["0"]);
+    const at = (i: number) => document.querySelector<HTMLElement>(`[data-testid="tile"][data-index="${i}"]`)!;
+    const press = async (key: string, init: KeyboardEventInit = {}) => {
+      await fireEvent.keyDown(document.activeElement as HTMLElement, { key, ...init });
+      await act(() => new Promise((r) => setTimeout(r, 0)));
+    };
+    at(0).focus();
+    await waitFor(() => expect(at(0).dataset.focused).toBe("true"));
+    await press("ArrowRight");
+    await waitFor(() => expect(document.activeElement).toBe(at(1)));
+    expect(at(1).dataset.focused).toBe("true");
+    expect(at(0).dataset.focused).toBeUndefined();
+    // 5 columns: down is +5, up is back.
+    await press("ArrowDown");
+    await waitFor(() => expect(document.activeElement).toBe(at(6)));
+    await press("ArrowUp");
+    await waitFor(() => expect(document.activeElement).toBe(at(1)));
+    await press("ArrowLeft");
+    await press("ArrowLeft"); // stays at the first
+    await waitFor(() => expect(document.activeElement).toBe(at(0)));
+    // A page: the rows that fit under 768 px of 206-px rows (3), same column.
+    await press("PageDown");
+    await waitFor(() => expect(document.activeElement).toBe(at(15)));
+    // End: the last of 100k, scrolled to, fetched, focused; Home back.
+    await press("End");
+    await waitFor(() => expect(document.activeElement).toBe(at(TOTAL - 1)));
+    expect(at(TOTAL - 1).tabIndex).toBe(0);
+    const grid = screen.getByTestId("grid");
+    expect(grid.scrollTop).toBeGreaterThan(19_000 * 206);
+    await press("Home");
+    await waitFor(() => expect(document.activeElement).toBe(at(0)));
+    expect(grid.scrollTop).toBe(0);
+  });
+
+  it("Enter opens the viewer at the index, i the detail panel, Space selects, Shift extends a range", async () => {
+    const onview = vi.fn();
+    const onopen = vi.fn();
+    const onselect = vi.fn();
+    const ranges: [number[], boolean][] = [];
+    const onselectrange = (items: { id: number }[], selected: boolean) => ranges.push([items.map((i) => i.id), selected]);
+    render(Grid, { source, tileSize: 200, onview, onopen, onselect, onselectrange });
+    await waitFor(() => expect(screen.getAllByTestId("tile").length).toBeGreaterThan(0));
+    const at = (i: number) => document.querySelector<HTMLElement>(`[data-testid="tile"][data-index="${i}"]`)!;
+    at(7).focus();
+    await fireEvent.keyDown(at(7), { key: "Enter" });
+    expect(onview).toHaveBeenCalledWith(expect.objectContaining({ id: 8 }), 7);
+    await fireEvent.keyDown(at(7), { key: "i" });
+    expect(onopen).toHaveBeenCalledWith(expect.objectContaining({ id: 8 }));
+    await fireEvent.keyDown(at(7), { key: " " });
+    expect(onselect).toHaveBeenCalledWith(expect.objectContaining({ id: 8 }));
+    // Shift+Right twice from 7: 7–8, then 9 joins; Shift+Left gives 9 back; Shift+Down
+    // from 8 (anchor 7) runs to 13.
+    await fireEvent.keyDown(at(7), { key: "ArrowRight", shiftKey: true });
+    await waitFor(() => expect(document.activeElement).toBe(at(8)));
+    await fireEvent.keyDown(at(8), { key: "ArrowRight", shiftKey: true });
+    await waitFor(() => expect(document.activeElement).toBe(at(9)));
+    await fireEvent.keyDown(at(9), { key: "ArrowLeft", shiftKey: true });
+    await waitFor(() => expect(document.activeElement).toBe(at(8)));
+    await fireEvent.keyDown(at(8), { key: "ArrowDown", shiftKey: true });
+    await waitFor(() => expect(document.activeElement).toBe(at(13)));
+    expect(ranges).toEqual([
+      [[8, 9], true],
+      [[10], true],
+      [[10], false],
+      [[10, 11, 12, 13, 14], true],
+    ]);
+    // A plain move drops the range's anchor: Shift now starts from the new place.
+    await fireEvent.keyDown(at(13), { key: "ArrowRight" });
+    await waitFor(() => expect(document.activeElement).toBe(at(14)));
+    await fireEvent.keyDown(at(14), { key: "ArrowRight", shiftKey: true });
+    await waitFor(() => expect(ranges.at(-1)).toEqual([[15, 16], true]));
+    // A double click opens the viewer too.
+    await fireEvent.dblClick(at(3));
+    expect(onview).toHaveBeenLastCalledWith(expect.objectContaining({ id: 4 }), 3);
+  });
+
+  it("groups items under date headers in order, with a scrubber; focus crosses into the next month", async () => {
+    // 10 years × 12 months, uneven counts, summing to the 100k the pages answer.
+    const months: { key: string; count: number }[] = [];
+    let left = TOTAL;
+    for (let y = 2024; y >= 2015; y--)
+      for (let m = 12; m >= 1; m--) {
+        const count = y === 2015 && m === 1 ? left : 400 + ((y * 12 + m) % 7) * 97;
+        expect(count).toBeGreaterThan(0);
+        months.push({ key: `${y}-${String(m).padStart(2, "0")}`, count });
+        left -= count;
+      }
+    const sections = vi.fn(async () => months);
+    const { rerender } = render(Grid, { source, tileSize: 200, sections });
+    await waitFor(() => expect(screen.getAllByTestId("date-header").length).toBeGreaterThan(0));
+    expect(sections).toHaveBeenCalledWith("month");
+    const headers = screen.getAllByTestId("date-header");
+    expect(headers[0].dataset.date).toBe("2024-12");
+    expect(headers[0].textContent).toMatch(/December 2024 · \d[\d,.\s]* items/);
+    // The first month's tiles are the first items; the second header starts after them.
+    const first = months[0].count;
+    expect(headers.map((h) => h.dataset.date)).toEqual(months.slice(0, headers.length).map((m) => m.key));
+    expect(screen.getByTestId("scrubber").getAttribute("aria-valuetext")).toBe("December 2024");
+    expect(screen.getAllByTestId("scrubber-year").map((t) => t.dataset.year)).toEqual(["2024", "2023", "2022", "2021", "2020", "2019", "2018", "2017", "2016", "2015"]);
+    // Right from the first month's last item lands on the next month's first.
+    const at = (i: number) => document.querySelector<HTMLElement>(`[data-testid="tile"][data-index="${i}"]`)!;
+    // Setting `focused` scrolls that tile into view and focuses it.
+    await rerender({ source, tileSize: 200, sections, focused: first - 1 });
+    await waitFor(() => expect(document.activeElement).toBe(at(first - 1)));
+    expect(at(first - 1).dataset.focused).toBe("true");
+    await fireEvent.keyDown(at(first - 1), { key: "ArrowRight" });
+    await waitFor(() => expect(document.activeElement).toBe(at(first)));
+    expect(at(first).closest(".section")?.querySelector('[data-testid="date-header"]')?.getAttribute("data-date")).toBe("2024-11");
+  });
+
+  it("shows the flat grid when the sections fail or do not add up", async () => {
+    render(Grid, { source, tileSize: 200, sections: async () => Promise.reject(new Error("boom")) });
+    await waitFor(() => expect(screen.getAllByTestId("tile").length).toBeGreaterThan(0));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(screen.queryAllByTestId("date-header")).toHaveLength(0);
+    expect(screen.queryByTestId("scrubber")).toBeNull();
+  });
+
+  it("asks for day sections for large tiles", async () => {
+    const sections = vi.fn(async () => [{ key: "2024-07-14", count: TOTAL }]);
+    render(Grid, { source, tileSize: 300, sections });
+    await waitFor(() => expect(screen.getAllByTestId("date-header").length).toBe(1));
+    expect(sections).toHaveBeenCalledWith("day");
+    expect(screen.getByTestId("date-header").textContent).toMatch(/^Sunday\b.*\b(14 July|July 14)\b.*2024 · 100.?000$/);
   });
 });
