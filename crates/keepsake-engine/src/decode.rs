@@ -594,7 +594,10 @@ impl FrameConverter {
 
 /// A full-size 10-bit 4:2:0 HDR picture converted straight from Y'CbCr, tone mapping
 /// fused in, rows split over two threads. swscale's generic 10-bit → 48-bit RGB path
-/// took ~150 ms of a 4K pick's ~300 ms; this takes a fraction. Chroma is taken from the
+/// took ~150 ms of a 4K pick's ~300 ms; this takes a fraction. The matrix runs in 16.16
+/// fixed point on the 10-bit samples and lands directly on the tone mapper's 12-bit
+/// decoding-table indexes ([`ToneMapper::map_codes`]); each chroma sample's terms are
+/// worked out once for the two pixels of a row that share it. Chroma is taken from the
 /// nearest sample (as the JPEG written next subsamples it again). `None` for other
 /// layouts, which go through swscale.
 fn hdr_full_size(frame: &AvFrame, tone: &ToneMapper, matrix: i32, full_range: bool) -> Option<RgbImage> {
@@ -605,40 +608,58 @@ fn hdr_full_size(frame: &AvFrame, tone: &ToneMapper, matrix: i32, full_range: bo
     let (kr, kb) = crate::colour::luma_coefficients(matrix)?;
     let kg = 1.0 - kr - kb;
     let (w, h) = (frame.width() as usize, frame.height() as usize);
+    if w == 0 || h == 0 {
+        return None;
+    }
+    let cw = w.div_ceil(2);
     let (ys, us, vs) = (frame.stride(0), frame.stride(1), frame.stride(2));
     let (yp, up, vp) = (frame.data(0), frame.data(1), frame.data(2));
     // Every row of each plane must be there (10-bit samples: 2 bytes each).
     if yp.len() < ys * (h - 1) + 2 * w
-        || up.len() < us * ((h - 1) / 2) + w.div_ceil(2) * 2
-        || vp.len() < vs * ((h - 1) / 2) + w.div_ceil(2) * 2
+        || up.len() < us * ((h - 1) / 2) + 2 * cw
+        || vp.len() < vs * ((h - 1) / 2) + 2 * cw
     {
         return None;
     }
     let (y_off, y_scale, c_scale) =
-        if full_range { (0.0, 1.0 / 1023.0, 1.0 / 1023.0) } else { (64.0, 1.0 / 876.0, 1.0 / 896.0) };
-    let sample = |plane: &[u8], at: usize| f32::from(u16::from_le_bytes([plane[at], plane[at + 1]]) & 0x3ff);
+        if full_range { (0, 1.0 / 1023.0, 1.0 / 1023.0) } else { (64, 1.0 / 876.0, 1.0 / 896.0) };
+    // R' = Y' + 2(1−kr)·Cr, B' = Y' + 2(1−kb)·Cb, G' = (Y' − kr·R' − kb·B') / kg, each
+    // scaled to the decoding table's codes (0..=TOP) in 16.16 fixed point.
+    let top = ((1u32 << crate::colour::DECODE_BITS) - 1) as f32;
+    let fixed = |v: f32| (v * top * 65536.0).round() as i32;
+    let k_y = fixed(y_scale);
+    let k_rv = fixed(2.0 * (1.0 - kr) * c_scale);
+    let k_bu = fixed(2.0 * (1.0 - kb) * c_scale);
+    let k_gu = fixed(-kb * 2.0 * (1.0 - kb) / kg * c_scale);
+    let k_gv = fixed(-kr * 2.0 * (1.0 - kr) / kg * c_scale);
+    let top = top as i32;
+    let code = |v: i32| ((v + 32768) >> 16).clamp(0, top) as usize;
+    let sample = |bytes: &[u8]| i32::from(u16::from_le_bytes([bytes[0], bytes[1]]) & 0x3ff);
     let convert_rows = |out: &mut [u8], first_row: usize| {
         for (k, line) in out.chunks_exact_mut(w * 3).enumerate() {
             let row = first_row + k;
-            let (yl, cl) = (row * ys, (row / 2) * us);
-            let vl = (row / 2) * vs;
-            for (x, px) in line.chunks_exact_mut(3).enumerate() {
-                let y = (sample(yp, yl + 2 * x) - y_off) * y_scale;
-                let cb = (sample(up, cl + 2 * (x / 2)) - 512.0) * c_scale;
-                let cr = (sample(vp, vl + 2 * (x / 2)) - 512.0) * c_scale;
-                let r = y + 2.0 * (1.0 - kr) * cr;
-                let b = y + 2.0 * (1.0 - kb) * cb;
-                let g = (y - kr * r - kb * b) / kg;
-                px.copy_from_slice(&tone.map_nonlinear([r, g, b]));
+            let y_row = &yp[row * ys..row * ys + 2 * w];
+            let u_row = &up[(row / 2) * us..(row / 2) * us + 2 * cw];
+            let v_row = &vp[(row / 2) * vs..(row / 2) * vs + 2 * cw];
+            let chroma = u_row.chunks_exact(2).zip(v_row.chunks_exact(2));
+            // Two pixels (6 output bytes, 4 luma bytes) per chroma sample; an odd width's
+            // last pixel comes as a chunk of its own.
+            for ((px, lumas), (u, v)) in line.chunks_mut(6).zip(y_row.chunks(4)).zip(chroma) {
+                let (cu, cv) = (sample(u) - 512, sample(v) - 512);
+                let (r, g, b) = (k_rv * cv, k_gu * cu + k_gv * cv, k_bu * cu);
+                for (out, luma) in px.chunks_exact_mut(3).zip(lumas.chunks_exact(2)) {
+                    let y = (sample(luma) - y_off) * k_y;
+                    out.copy_from_slice(&tone.map_codes([code(y + r), code(y + g), code(y + b)]));
+                }
             }
         }
     };
     let mut buf = vec![0u8; w * h * 3];
     let half = h / 2;
-    let (top, bottom) = buf.split_at_mut(half * w * 3);
+    let (top_half, bottom_half) = buf.split_at_mut(half * w * 3);
     std::thread::scope(|scope| {
-        scope.spawn(|| convert_rows(bottom, half));
-        convert_rows(top, 0);
+        scope.spawn(|| convert_rows(bottom_half, half));
+        convert_rows(top_half, 0);
     });
     RgbImage::from_raw(w as u32, h as u32, buf)
 }
