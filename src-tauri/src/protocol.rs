@@ -5,6 +5,7 @@
 //! URLs (`keepsake://localhost/…` on Linux/macOS, `http://keepsake.localhost/…` on Windows):
 //! `cover/<id>`, `frame/<id>/<rank>`, `photo/<id>`, `tile/<id>/<rank>` and `tile/<id>/cover`
 //! (grid-size copies for tiles; `small/` before `photo` or `tile` asks for a 256-px copy),
+//! `view/<id>` (a photo at screen size, for the full-window viewer),
 //! `moment/<id>/<milliseconds>`, `video/<id>`. A Live Photo's or motion photo's motion is
 //! not served here: WebKitGTK's media player cannot read a custom scheme, so it crosses
 //! as bytes (the `motion_clip` command) and plays from a blob URL.
@@ -44,6 +45,7 @@ pub fn parse(path: &str) -> Option<Resource> {
             Some(Resource::Image(ImageKey::Frame(id(i)?, r.parse::<u32>().ok().filter(|r| (1..=16).contains(r))?)))
         }
         ["photo", i] => Some(Resource::Image(ImageKey::Photo(id(i)?))),
+        ["view", i] => Some(Resource::Image(ImageKey::View(id(i)?))),
         ["tile", i, "cover"] => Some(Resource::Image(ImageKey::TileCover(id(i)?))),
         ["tile", i, r] => {
             Some(Resource::Image(ImageKey::TileFrame(id(i)?, r.parse::<u32>().ok().filter(|r| (1..=16).contains(r))?)))
@@ -276,6 +278,10 @@ mod tests {
             Some(Resource::Image(ImageKey::Small(Box::new(ImageKey::TileFrame(4, 3)))))
         );
         assert_eq!(parse("/small/photo/9"), Some(Resource::Image(ImageKey::Small(Box::new(ImageKey::Photo(9))))));
+        assert_eq!(parse("/view/9"), Some(Resource::Image(ImageKey::View(9))));
+        assert_eq!(parse("/small/view/9"), None, "the viewer's copy has no small copy");
+        assert_eq!(parse("/view/0"), None);
+        assert_eq!(parse("/view/9/1"), None);
         assert_eq!(parse("/small/cover/9"), None, "only grid images have small copies");
         assert_eq!(parse("/small/small/photo/9"), None);
         assert_eq!(parse("/small/tile/0/1"), None);

@@ -383,3 +383,53 @@ fn photo_grid_copies_are_made_ahead_in_the_background() {
         "the page is told, so the tile says why: {told:?}"
     );
 }
+
+/// The full-window viewer's copy (`ImageKey::View`, `keepsake://…/view/<id>`): upright,
+/// at most 2560 px long and never enlarged, HEIC through the worker as for the grid, a
+/// file of its own next to the grid copy, in the data directory; a video has none.
+#[test]
+fn viewer_copies_are_screen_size_for_jpeg_and_heic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let album = tmp.path().join("album");
+    std::fs::create_dir_all(&album).unwrap();
+    let media = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media");
+    let big =
+        image::open(media.join("chelsea.png")).unwrap().resize_exact(3200, 2400, image::imageops::FilterType::Triangle);
+    big.to_rgb8().save(album.join("big.jpg")).unwrap();
+    big.save(tmp.path().join("big.png")).unwrap();
+    let status = std::process::Command::new("heif-enc")
+        .args(["-q", "60"])
+        .arg(tmp.path().join("big.png"))
+        .arg("-o")
+        .arg(album.join("IMG_0200.HEIC"))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("heif-enc (scripts/setup.sh installs libheif-examples)");
+    assert!(status.success());
+    std::fs::copy(media.join("coffee.png"), album.join("coffee.png")).unwrap();
+    make_clip(&album.join("clip.mp4"), "testsrc2=size=640x360:rate=10", 1);
+    let data = tmp.path().join("data");
+    let lib = Library::open_with_worker(&data, Some(worker())).unwrap();
+    lib.add_root(&album, &no_progress).unwrap();
+    let by_name = |n: &str| lib.media(&MediaQuery { search: Some(n.into()), ..Default::default() }).unwrap()[0].clone();
+
+    for name in ["big.jpg", "IMG_0200.HEIC"] {
+        let item = by_name(name);
+        let view = lib.image_path(&ImageKey::View(item.id)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(view.starts_with(&data), "{name}: {}", view.display());
+        assert_eq!(image::image_dimensions(&view).unwrap(), (2560, 1920), "{name}");
+        assert_eq!(
+            image::ImageFormat::from_path(&view).unwrap(),
+            image::ImageFormat::Jpeg,
+            "{name}: the web view decodes it"
+        );
+        let grid = lib.image_path(&ImageKey::Photo(item.id)).unwrap();
+        assert_ne!(grid, view, "{name}: the grid keeps its own copy");
+        assert_eq!(image::image_dimensions(&grid).unwrap(), (512, 384), "{name}");
+        assert_eq!(lib.image_path(&ImageKey::View(item.id)).unwrap(), view, "{name}: made once, then served");
+    }
+    let small = lib.image_path(&ImageKey::View(by_name("coffee.png").id)).unwrap();
+    assert_eq!(image::image_dimensions(&small).unwrap(), (600, 400), "never enlarged");
+    assert!(matches!(lib.image_path(&ImageKey::View(by_name("clip.mp4").id)), Err(LibraryError::NoImage(_))));
+    assert!(matches!(lib.image_path(&ImageKey::View(9999)), Err(LibraryError::NoSuchMedia(_))));
+}

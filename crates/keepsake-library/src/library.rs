@@ -66,6 +66,7 @@ impl Library {
         std::fs::create_dir_all(data_dir).map_err(|e| LibraryError::io(data_dir, e))?;
         let data_dir_real = std::fs::canonicalize(data_dir).map_err(|e| LibraryError::io(data_dir, e))?;
         let conn = db::open(&data_dir.join(db::DB_FILE))?;
+        crate::events::install(&conn)?;
         let db = Arc::new(Mutex::new(conn));
         let queue = JobQueue::new(db.clone());
         let helper = HelperWorker::new(worker);
@@ -552,12 +553,20 @@ impl Library {
 
     /// One page of the grid.
     pub fn media(&self, q: &MediaQuery) -> Result<Vec<MediaItem>> {
-        media::list(&self.conn(), q)
+        let mut conn = self.conn();
+        if q.event.is_some() {
+            crate::events::refresh(&mut conn)?;
+        }
+        media::list(&conn, q)
     }
 
     /// How many items match (for the scroll bar).
     pub fn media_count(&self, q: &MediaQuery) -> Result<u64> {
-        media::count(&self.conn(), q)
+        let mut conn = self.conn();
+        if q.event.is_some() {
+            crate::events::refresh(&mut conn)?;
+        }
+        media::count(&conn, q)
     }
 
     /// Everything about one item: picks, curve, cover, error, video facts.
@@ -731,21 +740,8 @@ impl Library {
             ImageKey::Frame(id, rank) => {
                 self.media_by_id(*id)?.frames.into_iter().find(|f| f.rank == *rank).map(|f| f.path)
             }
-            ImageKey::Photo(id) => {
-                let item = self.media_by_id(*id)?.item;
-                if item.kind != MediaKind::Photo {
-                    return Err(LibraryError::NoImage(format!("photo thumbnail of video {id}")));
-                }
-                let dest = self.inner.data_dir.join(format!("thumbs/{id}-{}.jpg", item.size));
-                if item.state == MediaState::Failed {
-                    // Known unreadable: not decoded again until the file changes.
-                    return Err(LibraryError::NoImage(item.error.unwrap_or_else(|| "unreadable photo".into())));
-                }
-                if !dest.is_file() {
-                    self.render_photo_thumbnail(*id, &item.path, &dest)?;
-                }
-                Some(dest)
-            }
+            ImageKey::Photo(id) => Some(self.photo_copy(*id, crate::render::PhotoCopy::Grid)?),
+            ImageKey::View(id) => Some(self.photo_copy(*id, crate::render::PhotoCopy::Screen)?),
             ImageKey::TileFrame(id, rank) => {
                 Some(self.tile_image(*id, &ImageKey::Frame(*id, *rank), &rank.to_string())?)
             }
@@ -786,6 +782,24 @@ impl Library {
             return Err(LibraryError::NoImage(format!("{key:?}")));
         }
         Ok(path)
+    }
+
+    /// Photo `id`'s upright copy of size `copy` in `thumbs/`, rendered on first request
+    /// (named by the file's size, so a changed file gets a new one).
+    fn photo_copy(&self, id: MediaId, copy: crate::render::PhotoCopy) -> Result<PathBuf> {
+        let item = self.media_by_id(id)?.item;
+        if item.kind != MediaKind::Photo {
+            return Err(LibraryError::NoImage(format!("photo copy of video {id}")));
+        }
+        let dest = self.inner.data_dir.join(format!("thumbs/{id}-{}{}.jpg", item.size, copy.suffix()));
+        if item.state == MediaState::Failed {
+            // Known unreadable: not decoded again until the file changes.
+            return Err(LibraryError::NoImage(item.error.unwrap_or_else(|| "unreadable photo".into())));
+        }
+        if !dest.is_file() {
+            self.render_photo_copy(id, &item.path, &dest, copy)?;
+        }
+        Ok(dest)
     }
 
     /// The grid-size copy of `full` (a pick or the cover of video `id`), rendered on

@@ -95,6 +95,8 @@ pub struct MediaQuery {
     pub kind: Option<MediaKind>,
     /// Case-insensitive substring of the file name or path.
     pub search: Option<String>,
+    /// Items of one event ([`crate::Event`]).
+    pub event: Option<crate::events::EventId>,
     pub sort: SortOrder,
     pub offset: u64,
     /// 0 means no limit.
@@ -212,6 +214,10 @@ pub enum ImageKey {
     TileFrame(MediaId, u32),
     /// The cover at grid size.
     TileCover(MediaId),
+    /// A photo at screen size, upright, for the full-window viewer: the original may be
+    /// HEIC or RAW, which the web view cannot decode, and a 48-MP JPEG would be decoded
+    /// whole for a screen of 2-4 MP.
+    View(MediaId),
     /// A grid image (`Photo`, `TileFrame` or `TileCover`) whose short side is
     /// [`SMALL_TILE_SIDE`] px, for tiles that small: a 4:3 photo decodes to 341x256
     /// instead of 512x384 (44 % fewer pixels) for every tile on screen.

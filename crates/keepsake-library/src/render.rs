@@ -16,12 +16,41 @@ use crate::protocol::WorkerRequest;
 const COVER_SIDE: u32 = 1920;
 /// Longest side of photo thumbnails for the grid.
 const THUMB_SIDE: u32 = 512;
+/// Longest side of a photo's copy for the full-window viewer: a 2560x1600 screen shows
+/// it at fit without upscaling, and a 12-MP JPEG becomes ~5 MP (about 1 MB).
+const VIEW_SIDE: u32 = 2560;
 /// Longest side of a timeline scrubber preview.
 const PREVIEW_SIDE: u32 = 960;
 /// Longest a worker may take to render one moment (a seek and one decoded frame).
 const MOMENT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Longest a worker may take to thumbnail one HEIF photo (a 48-MP HEIC: about 2 s).
 const PHOTO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Which upright copy of a photo to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PhotoCopy {
+    /// The grid's thumbnail ([`THUMB_SIDE`]).
+    Grid,
+    /// The viewer's screen-size copy ([`VIEW_SIDE`]).
+    Screen,
+}
+
+impl PhotoCopy {
+    fn side(self) -> u32 {
+        match self {
+            PhotoCopy::Grid => THUMB_SIDE,
+            PhotoCopy::Screen => VIEW_SIDE,
+        }
+    }
+
+    /// What the copy's file name carries after `<id>-<size>`.
+    pub(crate) fn suffix(self) -> &'static str {
+        match self {
+            PhotoCopy::Grid => "",
+            PhotoCopy::Screen => "-view",
+        }
+    }
+}
 
 /// Whether `photo` is a HEIF image (HEIC, AVIF, …), which only a worker decodes. By
 /// content, not by name: phones and converters write HEIC into `.jpg` files and JPEG
@@ -42,8 +71,13 @@ fn the_files_fault(e: &keepsake_imaging::ImagingError) -> bool {
 /// an image thread forever): checked right before `keepsake-imaging` opens it, which
 /// then reads at most that file.
 pub(crate) fn photo_thumbnail(photo: &Path, dest: &Path) -> Result<()> {
+    upright_copy(photo, dest, THUMB_SIDE)
+}
+
+/// [`photo_thumbnail`] no longer than `side`.
+fn upright_copy(photo: &Path, dest: &Path, side: u32) -> Result<()> {
     crate::util::open_regular(photo, false).map_err(|e| LibraryError::io(photo, e))?;
-    thumbnail(photo, dest, THUMB_SIDE)
+    thumbnail(photo, dest, side)
 }
 
 /// Renders an upright copy of an image no longer than `side` into `dest`.
@@ -53,15 +87,19 @@ pub(crate) fn thumbnail(image: &Path, dest: &Path, side: u32) -> Result<()> {
 }
 
 impl Library {
-    /// The grid thumbnail of photo `id` at `dest`: HEIF in a worker, the rest here. A
+    /// An upright copy of photo `id` at `dest` (the grid's thumbnail or the viewer's
+    /// screen-size copy): HEIF in a worker, the rest here. A
     /// photo that cannot be read for a reason of its own (damaged, truncated, too large,
     /// not what its name says, a RAW without a preview) is marked `failed` with that
     /// reason, so its tile says "Unreadable" and why, and it is not decoded again until
     /// the file changes; the error is [`LibraryError::Unreadable`].
-    pub(crate) fn render_photo_thumbnail(&self, id: MediaId, photo: &Path, dest: &Path) -> Result<()> {
+    ///
+    /// The viewer's copy ([`PhotoCopy::Screen`]) is made the same way, so HEIC and RAW
+    /// open full-window too.
+    pub(crate) fn render_photo_copy(&self, id: MediaId, photo: &Path, dest: &Path, copy: PhotoCopy) -> Result<()> {
         let rendered = if photo_needs_worker(photo) {
             let req =
-                WorkerRequest::PhotoThumbnail { photo: photo.to_owned(), out: dest.to_owned(), max_side: THUMB_SIDE };
+                WorkerRequest::PhotoThumbnail { photo: photo.to_owned(), out: dest.to_owned(), max_side: copy.side() };
             self.helper().request_refusable(&req, PHOTO_TIMEOUT).and_then(|answer| match answer {
                 Ok(_) if dest.is_file() => Ok(()),
                 Ok(_) => Err(LibraryError::Worker(format!(
@@ -71,7 +109,7 @@ impl Library {
                 Err(reason) => Err(LibraryError::Unreadable { id, reason }),
             })
         } else {
-            photo_thumbnail(photo, dest).map_err(|e| match e {
+            upright_copy(photo, dest, copy.side()).map_err(|e| match e {
                 LibraryError::Image(e) if the_files_fault(&e) => LibraryError::Unreadable { id, reason: e.to_string() },
                 other => other,
             })

@@ -7,6 +7,7 @@
 //! a scan writes a batch would freeze the window.
 
 pub mod albums;
+pub mod browse;
 pub mod covers;
 pub mod media;
 pub mod queue;

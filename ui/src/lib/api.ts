@@ -380,6 +380,12 @@ export function photoUrl(id: number, version = 0, small = false): string {
   return `${grid(small)}photo/${id}?v=${version}`;
 }
 
+/** A photo at screen size (at most 2560 px long, upright), for the full-window viewer:
+ * rendered like the grid copies, so HEIC and RAW open too. */
+export function viewUrl(id: number, version = 0): string {
+  return `${protocolBase()}/view/${id}?v=${version}`;
+}
+
 /** Any moment of a video, rendered on demand by the engine. */
 export function momentUrl(id: number, time: number): string {
   return `${protocolBase()}/moment/${id}/${Math.max(0, Math.round(time * 1000))}`;
