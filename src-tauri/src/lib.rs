@@ -10,6 +10,7 @@ mod protocol;
 mod rendering;
 mod services;
 mod state;
+mod video_server;
 
 use tauri::Manager;
 
@@ -61,6 +62,7 @@ pub fn run() {
             let state = state::AppState::open(launched)?;
             tune_web_view(app);
             app.manage(state);
+            app.manage(video_server::Lazy::default());
             services::start(app.handle());
             Ok(())
         })
@@ -73,6 +75,7 @@ pub fn run() {
             commands::media::query_media,
             commands::media::media_detail,
             commands::media::motion_clip,
+            commands::media::video_base,
             commands::browse::date_sections,
             commands::browse::list_events,
             commands::browse::rename_event,

@@ -157,8 +157,9 @@ pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> 
 /// The file `video/<id>` may serve: a video of the index that is really where the
 /// index says, inside an album. The index can be stale, so the disk is asked: a file
 /// that became a symbolic link (to `/etc/passwd`, or anywhere), or whose folder did,
-/// is refused (403), as the scan never indexes one; a file that is gone is 404.
-fn servable_video(library: &keepsake_library::Library, id: i64) -> Result<PathBuf, (StatusCode, String)> {
+/// is refused (403), as the scan never indexes one; a file that is gone is 404. The
+/// loopback video server (`video_server.rs`) asks the same.
+pub(crate) fn servable_video(library: &keepsake_library::Library, id: i64) -> Result<PathBuf, (StatusCode, String)> {
     let detail = library.media_by_id(id).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
     let path = detail.item.path;
     let real = std::fs::canonicalize(&path).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
@@ -176,7 +177,7 @@ fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
         .unwrap_or_else(|_| Response::new(Vec::new()))
 }
 
-fn mime(path: &Path) -> &'static str {
+pub(crate) fn mime(path: &Path) -> &'static str {
     match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref() {
         Some("jpg" | "jpeg") => "image/jpeg",
         Some("png") => "image/png",
@@ -204,6 +205,13 @@ fn file_response(path: &Path, cache: &str) -> Response<Vec<u8>> {
 
 /// `bytes=START-END` (END optional) → the inclusive range to send, capped in size.
 pub fn parse_range(header: &str, len: u64) -> Option<(u64, u64)> {
+    requested_range(header, len).map(|(start, end)| (start, end.min(start + MAX_CHUNK - 1)))
+}
+
+/// `bytes=START-END` (END optional; the first of a list) → the inclusive range asked
+/// for, within the file; None when nothing of it is (416). The loopback video server
+/// streams all of it.
+pub(crate) fn requested_range(header: &str, len: u64) -> Option<(u64, u64)> {
     let spec = header.trim().strip_prefix("bytes=")?;
     let (start, end) = spec.split(',').next()?.split_once('-')?;
     let (start, end) = match (start.trim(), end.trim()) {
@@ -221,7 +229,7 @@ pub fn parse_range(header: &str, len: u64) -> Option<(u64, u64)> {
     if start > end || start >= len {
         return None;
     }
-    Some((start, end.min(start + MAX_CHUNK - 1)))
+    Some((start, end))
 }
 
 fn video_response(path: &Path, range: Option<&str>) -> Response<Vec<u8>> {

@@ -33,6 +33,11 @@ pub enum LibraryError {
     NoSuchMedia(i64),
     #[error("no album folder with id {0}")]
     NoSuchRoot(i64),
+    #[error("no event with id {0}")]
+    NoSuchEvent(i64),
+    /// A name the user gave that cannot be stored as given (too long, line breaks).
+    #[error("{0}")]
+    InvalidName(String),
     #[error("{0}")]
     InvalidCover(String),
     #[error("{0}")]
@@ -72,8 +77,8 @@ impl LibraryError {
             E::NotInLibrary(_) => ErrorCode::NotInLibrary,
             E::NestedRoot(..) => ErrorCode::NestedAlbum,
             E::DataDirectory { .. } => ErrorCode::DataDirectory,
-            E::NoSuchMedia(_) | E::NoSuchRoot(_) | E::NoImage(_) => ErrorCode::NotFound,
-            E::InvalidCover(_) | E::InvalidSlideshow(_) => ErrorCode::Invalid,
+            E::NoSuchMedia(_) | E::NoSuchRoot(_) | E::NoSuchEvent(_) | E::NoImage(_) => ErrorCode::NotFound,
+            E::InvalidCover(_) | E::InvalidSlideshow(_) | E::InvalidName(_) => ErrorCode::Invalid,
             E::Image(_) | E::Unreadable { .. } => ErrorCode::Unreadable,
             E::Demo(_) | E::Worker(_) => ErrorCode::Worker,
             E::Watch(_) => ErrorCode::Watch,

@@ -11,6 +11,8 @@
 //! - [`JobQueue`] (via [`Library::queue`]): priorities, pause/resume/cancel, retries, progress.
 //! - [`Analyzer`] + [`AnalyzerConfig`]: runs the queue with bounded worker processes.
 //! - [`Watcher`] + [`WatcherConfig`]: live folder watching, reported as [`LibraryEvent`]s.
+//! - Browsing by time: [`Library::date_sections`], [`Library::events`] and
+//!   [`Library::memories`], computed in SQLite and kept right as files come and go.
 //! - [`protocol`]: the JSON-lines protocol spoken to `keepsake worker`, which does all
 //!   FFmpeg and ONNX work: the library itself never links the engine.
 //! - [`model`]: the serde types the CLI prints and the app sends to the UI.
@@ -30,11 +32,13 @@ mod covers;
 pub mod db;
 mod demo;
 mod error;
+mod events;
 pub mod fingerprint;
 mod helper;
 mod jobs;
 mod library;
 mod media;
+mod memories;
 pub mod model;
 pub mod motion;
 pub mod paths;
@@ -55,8 +59,12 @@ pub use analyzer::{Analyzer, AnalyzerConfig, RunSummary};
 pub use covers::{import_cover_image, MAX_COVER, MAX_PIXELS};
 pub use demo::DEMO_FOLDER;
 pub use error::{ErrorCode, LibraryError};
+pub use events::{
+    cluster, date_range_name, DateSection, Event, EventId, Recomputed, Rule, SectionSize, Shot, MAX_EVENT_NAME,
+};
 pub use jobs::JobQueue;
 pub use library::{Library, MAX_MOTION_BYTES};
+pub use memories::{Memory, MemoryKind, MAX_MEMORY_ITEMS};
 pub use model::{
     Cover, CoverChoice, CoverKind, Frame, ImageKey, JobInfo, JobState, LibraryEvent, MediaDetail, MediaId, MediaItem,
     MediaKind, MediaQuery, MediaState, MotionKind, QueueProgress, Root, RootId, ScanProgress, ScanReport, SortOrder,

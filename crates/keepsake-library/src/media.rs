@@ -64,7 +64,7 @@ fn item_from_row(r: &Row) -> rusqlite::Result<MediaItem> {
 }
 
 /// WHERE clause and parameters for a query (deleted media are never listed).
-fn filter(q: &MediaQuery) -> (String, Vec<rusqlite::types::Value>) {
+pub(crate) fn filter(q: &MediaQuery) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
     // A Live Photo's movie is part of its still, not a tile of its own.
     let mut sql = String::from(" WHERE m.presence != 'deleted' AND m.live_of IS NULL");
@@ -72,6 +72,10 @@ fn filter(q: &MediaQuery) -> (String, Vec<rusqlite::types::Value>) {
     if let Some(root) = q.root {
         sql.push_str(" AND m.root_id = ?");
         args.push(Value::Integer(root));
+    }
+    if let Some(event) = q.event {
+        sql.push_str(" AND m.event_id = ?");
+        args.push(Value::Integer(event));
     }
     if let Some(kind) = q.kind {
         sql.push_str(" AND m.kind = ?");
@@ -98,6 +102,19 @@ pub(crate) fn list(conn: &Connection, q: &MediaQuery) -> Result<Vec<MediaItem>> 
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(args), item_from_row)?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// Items by id, in the order asked (ids not found, or deleted, are left out).
+pub(crate) fn items_by_ids(conn: &Connection, ids: &[MediaId]) -> Result<Vec<MediaItem>> {
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM media m WHERE m.id = ?1 AND m.presence != 'deleted'"))?;
+    let mut items = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(item) = stmt.query_row([id], item_from_row).optional()? {
+            items.push(item);
+        }
+    }
+    Ok(items)
 }
 
 pub(crate) fn count(conn: &Connection, q: &MediaQuery) -> Result<u64> {

@@ -6,6 +6,7 @@ use tauri::State;
 
 use super::{valid_id, CommandError};
 use crate::state::AppState;
+use crate::video_server;
 
 /// The most items one page may ask for; the grid asks for 120 at a time.
 const MAX_PAGE: u64 = 2000;
@@ -43,4 +44,12 @@ pub fn media_detail(state: State<'_, AppState>, id: i64) -> Result<MediaDetail, 
 #[tauri::command(async)]
 pub fn motion_clip(state: State<'_, AppState>, id: i64) -> Result<tauri::ipc::Response, CommandError> {
     Ok(tauri::ipc::Response::new(state.library.motion_clip(valid_id(id)?)?))
+}
+
+/// Where the window plays whole videos from: `http://127.0.0.1:PORT/SECRET` (a video is
+/// `{base}/video/<id>`), the loopback server started on the first ask
+/// (`video_server.rs`), since WebKitGTK's media player cannot load `keepsake://` URLs.
+#[tauri::command(async)]
+pub fn video_base(state: State<'_, AppState>, server: State<'_, video_server::Lazy>) -> Result<String, CommandError> {
+    server.base(&state.library).map_err(|e| CommandError::new(keepsake_library::ErrorCode::Io, e.to_string()))
 }

@@ -141,6 +141,8 @@ export interface MediaQuery {
   root?: number | null;
   kind?: MediaKind | null;
   search?: string | null;
+  /** Items of one event (`AlbumEvent.id`). */
+  event?: number | null;
   sort: SortOrder;
   offset: number;
   limit: number;
@@ -278,6 +280,68 @@ export function removeAlbum(id: number): Promise<void> {
 /** One page of the grid. */
 export function queryMedia(query: MediaQuery): Promise<MediaPage> {
   return call<MediaPage>("query_media", { query });
+}
+
+/** One timeline header: a month (`2019-07`) or day (`2019-07-14`) in local time. */
+export interface DateSection {
+  key: string;
+  count: number;
+}
+
+export type SectionSize = "month" | "day";
+
+/** An event: photos and videos taken without a long pause (`Event` in Rust; named so
+ * it does not clash with the DOM's `Event`). */
+export interface AlbumEvent {
+  id: number;
+  /** The user's name, else its dates ("12–14 Aug 2021"). */
+  name: string;
+  /** Whether the user named it. */
+  named: boolean;
+  /** Unix seconds of its first and last shot. */
+  start_at: number;
+  end_at: number;
+  count: number;
+  photos: number;
+  videos: number;
+  /** Its best picture. */
+  cover: MediaItem | null;
+}
+
+export type MemoryKind = "on_this_day" | "years_ago" | "best_of_year";
+
+/** A memory to play as a loop: its pictures in time order. */
+export interface Memory {
+  /** Stable id, e.g. "on-this-day-2023-11-30", "years-ago-3-2026-w48", "best-of-2021". */
+  key: string;
+  kind: MemoryKind;
+  /** "On this day", "3 years ago this week", "Best of 2021". */
+  title: string;
+  /** "30 Nov 2023 · 14 photos & videos" or a date range. */
+  subtitle: string;
+  cover: MediaItem;
+  items: MediaItem[];
+}
+
+/** The timeline's headers for `query`, in its order (none when sorted by name); the
+ * counts add up to the query's total. */
+export function dateSections(query: MediaQuery, by: SectionSize): Promise<DateSection[]> {
+  return call<DateSection[]>("date_sections", { query, by });
+}
+
+/** Events, newest first; with an album id, those with items in that album. */
+export function listEvents(root: number | null): Promise<AlbumEvent[]> {
+  return call<AlbumEvent[]>("list_events", { root });
+}
+
+/** Names an event; null or blank gives it back its dates. */
+export function renameEvent(id: number, name: string | null): Promise<AlbumEvent> {
+  return call<AlbumEvent>("rename_event", { id, name });
+}
+
+/** Today's memories first, then Best of each past year, newest first. */
+export function listMemories(): Promise<Memory[]> {
+  return call<Memory[]>("list_memories");
 }
 
 /** Everything the detail panel shows about one item. */
