@@ -222,28 +222,49 @@ pub(crate) const TAG_ORIENTATION: u16 = 0x0112;
 pub(crate) const TAG_DATETIME: u16 = 0x0132;
 pub(crate) const TAG_EXIF_IFD: u16 = 0x8769;
 pub(crate) const TAG_DATETIME_ORIGINAL: u16 = 0x9003;
+/// OffsetTime: the UTC offset (`+02:00`) of DateTime.
+pub(crate) const TAG_OFFSET_TIME: u16 = 0x9010;
+/// OffsetTimeOriginal: the UTC offset of DateTimeOriginal.
+pub(crate) const TAG_OFFSET_TIME_ORIGINAL: u16 = 0x9011;
 
 /// DateTimeOriginal, else DateTime, of a TIFF-structured EXIF block (IFD0 and its
-/// EXIF IFD). CR3's CMT2 box is an EXIF IFD stored as IFD0, so 0x9003 is looked for in
-/// both.
+/// EXIF IFD), followed by its UTC offset when the block has one: OffsetTimeOriginal
+/// (else OffsetTime) for DateTimeOriginal, OffsetTime for DateTime, as in
+/// `2021:07:08 09:10:11+02:00`. CR3's CMT2 box is an EXIF IFD stored as IFD0, so
+/// 0x9003 and the offsets are looked for in both. An offset that is not `±HH:MM` is
+/// left off (the date is then naive, as in files from before EXIF 2.31).
 pub(crate) fn exif_date(src: &mut dyn ReadAt, tiff: &Tiff) -> Result<Option<String>, String> {
     let (ifd0, _) = tiff.ifd(src, tiff.ifd0)?;
-    let mut original = None;
-    let mut plain = None;
     let find = |src: &mut dyn ReadAt, entries: &[Entry], tag: u16| {
         entries.iter().find(|e| e.tag == tag).and_then(|e| tiff.ascii(src, e)).filter(|s| !s.is_empty())
     };
-    if let Some(s) = find(src, &ifd0, TAG_DATETIME_ORIGINAL) {
-        original = Some(s);
-    }
-    plain = plain.or_else(|| find(src, &ifd0, TAG_DATETIME));
-    if original.is_none() {
-        if let Some(exif) = ifd0.iter().find(|e| e.tag == TAG_EXIF_IFD).and_then(|e| tiff.uint(src, e)) {
-            let (entries, _) = tiff.ifd(src, tiff.base + u64::from(exif))?;
-            original = find(src, &entries, TAG_DATETIME_ORIGINAL);
-        }
-    }
-    Ok(original.or(plain))
+    let exif = match ifd0.iter().find(|e| e.tag == TAG_EXIF_IFD).and_then(|e| tiff.uint(src, e)) {
+        Some(at) => match tiff.ifd(src, tiff.base + u64::from(at)) {
+            Ok((entries, _)) => entries,
+            // A broken EXIF IFD costs only what it holds when IFD0 has the date.
+            Err(_) if find(src, &ifd0, TAG_DATETIME_ORIGINAL).is_some() => Vec::new(),
+            Err(e) => return Err(e),
+        },
+        None => Vec::new(),
+    };
+    let mut either = |tag: u16| find(src, &ifd0, tag).or_else(|| find(src, &exif, tag));
+    let (date, offset) = match either(TAG_DATETIME_ORIGINAL) {
+        Some(d) => (d, either(TAG_OFFSET_TIME_ORIGINAL).or_else(|| either(TAG_OFFSET_TIME))),
+        None => match either(TAG_DATETIME) {
+            Some(d) => (d, either(TAG_OFFSET_TIME)),
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(match offset.filter(|o| is_utc_offset(o)) {
+        Some(o) => format!("{date}{o}"),
+        None => date,
+    }))
+}
+
+/// `±HH:MM`, as EXIF 2.31's offset tags are written.
+fn is_utc_offset(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 6 && matches!(b[0], b'+' | b'-') && b[3] == b':' && [1, 2, 4, 5].iter().all(|&i| b[i].is_ascii_digit())
 }
 
 /// The Orientation (1..=8) in IFD0 of a TIFF structure, if any.

@@ -197,10 +197,12 @@ pub(crate) fn no_preview(path: &Path, scan: &raw::RawScan) -> ImagingError {
     ImagingError::NoPreview { path: path.to_owned(), reason }
 }
 
-/// EXIF DateTimeOriginal (else DateTime) as written (`YYYY:MM:DD HH:MM:SS`) of a RAW or
-/// HEIF/AVIF photo, whose EXIF sits where general EXIF readers do not look (RAF: inside
-/// the preview JPEG; CR3: `CMT1`/`CMT2` boxes; HEIF: the `Exif` item) or where they
-/// would read the whole file (TIFF-based RAWs). `Ok(None)` for other formats (read their
+/// EXIF DateTimeOriginal (else DateTime) as written (`YYYY:MM:DD HH:MM:SS`), followed by
+/// its UTC offset where the file has one (OffsetTimeOriginal, else OffsetTime:
+/// `2021:07:08 09:10:11+02:00`), of a RAW or HEIF/AVIF photo, whose EXIF sits where
+/// general EXIF readers do not look (RAF: inside the preview JPEG; CR3: `CMT1`/`CMT2`
+/// boxes; HEIF: the `Exif` item) or where they would read the whole file (TIFF-based
+/// RAWs). `Ok(None)` for other formats (read their
 /// EXIF with an EXIF library) and for files without a date.
 pub fn exif_date(path: &Path) -> Result<Option<String>, ImagingError> {
     let mut src = open(path)?;

@@ -19,8 +19,9 @@
 //!   [`PhotoFormat::needs_worker`] says which go to the worker.
 //! - [`photo_info`] → [`PhotoInfo`]: upright display width and height from the header
 //!   only, for every format above and HEIF/AVIF (parsed here, in pure Rust).
-//! - [`exif_date`]: EXIF DateTimeOriginal text of RAW and HEIF/AVIF files, whose EXIF
-//!   general EXIF readers do not find (or would read the whole file for).
+//! - [`exif_date`]: EXIF DateTimeOriginal text (with OffsetTimeOriginal's `±HH:MM` where
+//!   present) of RAW and HEIF/AVIF files, whose EXIF general EXIF readers do not find
+//!   (or would read the whole file for).
 //! - [`write_thumbnail`]: the last step of every photo thumbnail (shrink, write the
 //!   grid's JPEG), also used by the worker for the pixels libheif decodes.
 //! - [`write_image`]: RGB pixels to a JPEG (or PNG/WebP by extension), written under a

@@ -520,6 +520,41 @@ fn heif_and_avif_are_sized_and_dated_here_and_decoded_by_the_worker() {
     assert!(matches!(err, Err(ImagingError::NeedsWorker { .. })));
 }
 
+/// EXIF 2.31's offsets ride along with the date: OffsetTimeOriginal with
+/// DateTimeOriginal, OffsetTime when that is the only one, nothing when the file has
+/// none (a naive date) or an offset that is not `±HH:MM`.
+#[test]
+fn exif_dates_carry_their_utc_offset_where_the_file_has_one() {
+    let f = Fixture::new();
+    run(Command::new("heif-enc").args(["-q", "80", &f.s("src.png"), "-o", &f.s("photo.heic")]));
+    let heic = f.path("photo.heic");
+    exiftool(&[
+        "-overwrite_original",
+        "-DateTimeOriginal=2022:12:24 23:30:00",
+        "-OffsetTimeOriginal=-07:00",
+        &f.s("photo.heic"),
+    ]);
+    assert_eq!(exif_date(&heic).unwrap().as_deref(), Some("2022:12:24 23:30:00-07:00"));
+
+    RgbImage::from_pixel(64, 48, image::Rgb([200, 100, 50]))
+        .save_with_format(f.path("photo.nef"), image::ImageFormat::Tiff)
+        .unwrap();
+    let nef = f.path("photo.nef");
+    exiftool(&[
+        "-overwrite_original",
+        "-DateTimeOriginal=2021:07:08 09:10:11",
+        "-OffsetTime=+05:30",
+        &f.s("photo.nef"),
+    ]);
+    assert_eq!(exif_date(&nef).unwrap().as_deref(), Some("2021:07:08 09:10:11+05:30"), "OffsetTime stands in");
+    exiftool(&["-overwrite_original", "-OffsetTimeOriginal=+02:00", &f.s("photo.nef")]);
+    assert_eq!(exif_date(&nef).unwrap().as_deref(), Some("2021:07:08 09:10:11+02:00"), "the original's own wins");
+    exiftool(&["-overwrite_original", "-OffsetTimeOriginal=", "-OffsetTime=", &f.s("photo.nef")]);
+    assert_eq!(exif_date(&nef).unwrap().as_deref(), Some("2021:07:08 09:10:11"), "naive");
+    exiftool(&["-overwrite_original", "-OffsetTimeOriginal#=later", &f.s("photo.nef")]);
+    assert_eq!(exif_date(&nef).unwrap().as_deref(), Some("2021:07:08 09:10:11"), "not an offset");
+}
+
 #[test]
 fn missing_empty_and_unknown_files_have_typed_errors() {
     let f = Fixture::new();
