@@ -5,8 +5,8 @@ use std::path::Path;
 
 use crate::face_scoring::LazyFaces;
 use crate::{
-    AnalyzeOptions, EngineConfig, EngineError, FaceAvailability, PreviewOptions, RenderedImage, RenderedPreview,
-    Selection, VideoInfo,
+    AnalyzeOptions, EngineConfig, EngineError, FaceAvailability, PictureScore, PreviewOptions, RenderedImage,
+    RenderedPreview, Selection, VideoInfo,
 };
 
 /// The thumbnail engine. Creating it never fails: a missing ONNX Runtime or face model
@@ -64,6 +64,19 @@ impl Engine {
     /// picks), to show why the picks won.
     pub fn contact_sheet(&self, selection: &Selection, out: &Path) -> Result<RenderedImage, EngineError> {
         crate::sheet::contact_sheet(selection, out, self.config.analysis_threads)
+    }
+
+    /// Scores the still picture at `path` (a photo's grid copy: JPEG, PNG or WebP) by
+    /// the measures a video's picks are judged by, faces included when the detector is
+    /// loaded (see `picture.rs`). The first call waits for the face model to load.
+    pub fn score_picture(&self, path: &Path) -> Result<PictureScore, EngineError> {
+        let img = crate::picture::open_picture(path)?;
+        Ok(self.score_image(&img))
+    }
+
+    /// [`Engine::score_picture`] for pixels already decoded (upright RGB, any size).
+    pub fn score_image(&self, img: &image::RgbImage) -> PictureScore {
+        crate::picture::score_image(img, self.config.analysis_side, self.faces.get().1)
     }
 
     /// Whether faces are being looked for, and if not, why.

@@ -10,6 +10,9 @@
 //!     [`CurvePoint`]s along the timeline and every [`CandidateReport`],
 //!   - [`Engine::render_moment`] → any moment as an upright image (manual cover override),
 //!   - [`Engine::preview`] → a looping animated GIF/WebP of the best moments,
+//!   - [`Engine::score_picture`] / [`Engine::score_image`] → [`PictureScore`]: one still
+//!     picture (a photo's grid copy) judged by the measures the picks are (quality 0..1,
+//!     faces), so photos and videos can be compared,
 //! - [`EngineError`]: one variant per kind of unusable input, each naming the file.
 //! - [`runtime`]: what the engine can use on this machine, for `keepsake doctor`.
 //! - [`faces`]: [`FaceDetector`] finds faces in frames (BlazeFace on ONNX Runtime), so
@@ -30,6 +33,7 @@ mod error;
 mod face_scoring;
 pub mod faces;
 mod features;
+mod picture;
 mod preview;
 mod probe;
 mod render;
@@ -43,6 +47,7 @@ pub use config::EngineConfig;
 pub use engine::Engine;
 pub use error::EngineError;
 pub use faces::{FaceBox, FaceDetector, FaceError};
+pub use picture::{PictureScore, STILL_DETAIL_REF};
 pub use runtime::{AssetStatus, ModelManifest, RuntimeReport};
 pub use types::{
     AnalyzeOptions, CandidateReport, CurvePoint, DynamicRange, FaceAvailability, Features, Pick, PictureFormat,

@@ -87,6 +87,18 @@ pub(crate) fn aesthetics_score(f: &Features) -> f32 {
     (0.5 * (f.colourfulness / 0.6).min(1.0) + 0.5 * (f.contrast / 0.22).min(1.0)).clamp(0.0, 1.0)
 }
 
+/// A frame's quality, 0..1: 0.40 `sharp` (0..1) + 0.30 exposure + 0.30 aesthetics, less
+/// up to 30 % for `noise`, plus the face bonus (up to 0.2 for a face covering an eighth
+/// of the frame). A video's candidates pass their sharpness relative to the video's
+/// sharpest and their measured noise; a single picture ([`crate::picture`]) passes its
+/// own, since it has nothing to be relative to. One formula judges both.
+pub(crate) fn quality(f: &Features, sharp: f32, noise: f32) -> f32 {
+    let base = 0.4 * sharp.clamp(0.0, 1.0) + 0.3 * exposure_score(f) + 0.3 * aesthetics_score(f);
+    let noisy = base * (1.0 - (noise * 2.0).min(0.3));
+    let face = (f.face_score * 8.0).min(1.0);
+    (noisy * (1.0 - 0.2 * face) + 0.2 * face).clamp(0.0, 1.0)
+}
+
 /// Reasons a frame is unusable on its own (exposure and flatness), independent of others.
 pub(crate) fn absolute_reject(f: &Features, median_luma: f32) -> Option<RejectReason> {
     if f.luma < 0.06 || f.dark_clip >= 0.95 {
@@ -207,14 +219,7 @@ pub(crate) fn plan(samples: &[Sample], count: usize, dense: bool) -> Plan {
 
     let quality: Vec<f32> = samples
         .iter()
-        .map(|s| {
-            let f = &s.features;
-            let sharp = (f.sharpness / sharp_ref).min(1.0);
-            let base = 0.4 * sharp + 0.3 * exposure_score(f) + 0.3 * aesthetics_score(f);
-            let noisy = base * (1.0 - (f.noise * 2.0).min(0.3));
-            let face = (f.face_score * 8.0).min(1.0);
-            (noisy * (1.0 - 0.2 * face.min(1.0)) + 0.2 * face).clamp(0.0, 1.0)
-        })
+        .map(|s| quality(&s.features, (s.features.sharpness / sharp_ref).min(1.0), s.features.noise))
         .collect();
 
     // Stillness: small change to both neighbours (dense sampling) — a steady moment, away
