@@ -28,6 +28,7 @@ beforeEach(() => {
       return current;
     }
     if (cmd === "motion_clip") return motionBytes(a.id);
+    if (cmd === "video_base") return "http://127.0.0.1:4321/s3cr3t";
     if (cmd === "choose_cover_image") {
       if (chosenImage === null) return null;
       throw { code: "unreadable", message: `Not an image Keepsake can read: ${chosenImage}` };
@@ -87,6 +88,19 @@ describe("how the video is shown", () => {
 });
 
 describe("DetailPanel", () => {
+  it("plays the video from the app's loopback server, and says so when it can't", async () => {
+    const onnotice = vi.fn();
+    render(DetailPanel, { id: 42, onnotice });
+    await waitFor(() => expect(screen.getAllByTestId("pick")).toHaveLength(3));
+    await fireEvent.click(screen.getByTestId("play"));
+    const player = (await screen.findByTestId("player")) as HTMLVideoElement;
+    expect(player.getAttribute("src")).toBe("http://127.0.0.1:4321/s3cr3t/video/42");
+    expect(player.controls).toBe(true);
+    await fireEvent(player, new Event("error"));
+    expect(screen.queryByTestId("player")).toBeNull();
+    expect(onnotice).toHaveBeenCalledWith("This video can't be played in the window; its covers still work.");
+  });
+
   it("shows the three picks with their scores and reasons", async () => {
     await ready();
     expect(mockedInvoke).toHaveBeenCalledWith("media_detail", { id: 42 });

@@ -455,9 +455,35 @@ export function momentUrl(id: number, time: number): string {
   return `${protocolBase()}/moment/${id}/${Math.max(0, Math.round(time * 1000))}`;
 }
 
-/** The video itself, served with Range support for in-window playback. */
+/** Where whole videos play from: the app's loopback server (`http://127.0.0.1:PORT/SECRET`),
+ * once `loadVideoBase` has its answer. */
+let videoBase: string | null = null;
+let videoBaseAsked: Promise<string | null> | null = null;
+
+/**
+ * Asks the app once where videos play from (`video_base`; main.ts asks at startup), so
+ * `videoUrl` can stay synchronous. WebKitGTK's media player cannot load `keepsake://`
+ * URLs and a whole video is too big to cross as bytes, so the app serves videos by id on
+ * 127.0.0.1 behind a per-launch secret. Resolves to null (and asks again next time) if
+ * the server could not start.
+ */
+export function loadVideoBase(): Promise<string | null> {
+  videoBaseAsked ??= call<string>("video_base").then(
+    (base) => (videoBase = typeof base === "string" && base.startsWith("http://127.0.0.1:") ? base : null),
+    (e) => {
+      console.warn("no video server", e);
+      videoBaseAsked = null;
+      return null;
+    },
+  );
+  return videoBaseAsked;
+}
+
+/** The video itself, served with Range support for in-window playback (by the loopback
+ * server once `loadVideoBase` has answered; before that, or without it, the
+ * `keepsake://` URL, which WebKitGTK cannot play). */
 export function videoUrl(id: number): string {
-  return `${protocolBase()}/video/${id}`;
+  return videoBase ? `${videoBase}/video/${id}` : `${protocolBase()}/video/${id}`;
 }
 
 /** Motions already fetched, least recently used first: a tile hovered again plays at once. */
