@@ -1,5 +1,5 @@
 import { render, screen } from "@testing-library/svelte";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import Sidebar from "./Sidebar.svelte";
 import type { Album } from "../lib/api";
 
@@ -42,5 +42,26 @@ describe("sidebar albums", () => {
     expect(row.getAttribute("title")).toBe(`/mnt/${name}`);
     expect(screen.getByTestId("album-network").getAttribute("title")).toContain("(<b>cifs</b>)");
     expect(document.querySelector("b b")).toBeNull();
+  });
+});
+
+describe("sidebar pages", () => {
+  it("Events and Memories are pages of their own; choosing anything says so", async () => {
+    const { fireEvent } = await import("@testing-library/svelte");
+    const onnavigate = vi.fn();
+    render(Sidebar, { albums: [album(1)], root: 1, onnavigate });
+    const events = screen.getByTestId("view-events");
+    await fireEvent.click(events);
+    expect(events.classList.contains("on")).toBe(true);
+    expect(events.getAttribute("aria-current")).toBe("page");
+    expect(screen.getByTestId("view-all").classList.contains("on")).toBe(false);
+    expect(screen.getByTestId("album").closest(".album")?.classList.contains("on")).toBe(false);
+    await fireEvent.click(screen.getByTestId("view-memories"));
+    expect(screen.getByTestId("view-memories").classList.contains("on")).toBe(true);
+    expect(events.classList.contains("on")).toBe(false);
+    await fireEvent.click(screen.getByTestId("view-all"));
+    expect(screen.getByTestId("view-all").classList.contains("on")).toBe(true);
+    expect(screen.getByTestId("view-memories").classList.contains("on")).toBe(false);
+    expect(onnavigate).toHaveBeenCalledTimes(3);
   });
 });
