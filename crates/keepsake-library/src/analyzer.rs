@@ -112,13 +112,27 @@ impl Analyzer {
             // `Library::note_viewing`). Running for good (the app), it keeps looking:
             // albums added or files copied in later have photos to fill too.
             s.spawn(|| {
+                // A failing pass is said once (a Warning), not at every retry.
+                let mut failing = false;
                 crate::util::lower_thread_priority();
                 while !stop.load(Ordering::Relaxed) {
                     if self.library.viewed_within(VIEWING_HOLD_OFF) {
                         std::thread::sleep(VIEWING_HOLD_OFF / 2);
                         continue;
                     }
-                    match self.library.fill_photo_dates(500) {
+                    let dates = self.library.fill_photo_dates(500);
+                    if let Ok(report) = &dates {
+                        failing = false;
+                        if let Some((_, path, why)) = report.unreadable.first() {
+                            let more = match report.unreadable.len() - 1 {
+                                0 => String::new(),
+                                n => format!(" (and {n} more in this batch; see the log)"),
+                            };
+                            let message = format!("could not read the date of {}: {why}{more}", path.display());
+                            on_event(LibraryEvent::Warning { message });
+                        }
+                    }
+                    match dates.map(|r| r.checked) {
                         Ok(0) if until_empty => break,
                         // Running for good (the app): dates done, make the photos' grid
                         // copies ahead of their first view, yielding to the window.
@@ -143,7 +157,12 @@ impl Analyzer {
                             }
                         }
                         Err(e) => {
-                            tracing::warn!("photo dates: {e}");
+                            tracing::error!("the photo-dates pass failed: {e}");
+                            if !failing {
+                                let message = format!("photo dates and sizes are not being read: {e}");
+                                on_event(LibraryEvent::Warning { message });
+                            }
+                            failing = true;
                             if until_empty {
                                 break;
                             }

@@ -871,10 +871,12 @@ impl Library {
         Ok((looked, unreadable))
     }
 
-    /// Reads EXIF dates of up to `max` photos indexed by a bulk scan (which does not
-    /// open files). Returns how many were checked; 0 when none are left. Run in the
-    /// background by the [`crate::Analyzer`].
-    pub fn fill_photo_dates(&self, max: usize) -> Result<usize> {
+    /// Reads EXIF dates (and offsets, see [`crate::taken`]) of up to `max` photos indexed
+    /// by a bulk scan (which does not open files). Says how many were checked (0 when
+    /// none are left) and which had a date that could not be read, with why: those are
+    /// logged and keep their mtime, and are not read again until the file changes. Run
+    /// in the background by the [`crate::Analyzer`].
+    pub fn fill_photo_dates(&self, max: usize) -> Result<crate::taken::PhotoDates> {
         use std::sync::atomic::Ordering;
         // Walks the table in id order from where the last batch stopped: without the
         // cursor each batch scanned every row already done, 100k photos cost minutes of
@@ -898,30 +900,41 @@ impl Library {
         }
         // The same pass stores each photo's upright size (header only, every format).
         /// A photo's id, date taken, and upright width and height (each if readable).
-        type PhotoFacts = (i64, Option<i64>, Option<u32>, Option<u32>);
+        type PhotoFacts =
+            (i64, std::result::Result<Option<crate::taken::Taken>, crate::taken::DateError>, Option<u32>, Option<u32>);
+        // Naive EXIF dates are wall time in this machine's zone, read once per batch.
+        let zone = jiff::tz::TimeZone::system();
         let dates: Vec<PhotoFacts> = todo
             .iter()
             .map(|(id, path)| {
                 let size = keepsake_imaging::photo_info(Path::new(path)).ok();
-                (*id, crate::taken::exif_taken_at(Path::new(path)), size.map(|s| s.width), size.map(|s| s.height))
+                let taken = crate::taken::exif_taken_in(Path::new(path), &zone);
+                (*id, taken, size.map(|s| s.width), size.map(|s| s.height))
             })
             .collect();
+        let mut report = crate::taken::PhotoDates { checked: dates.len(), unreadable: Vec::new() };
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for (id, date, w, h) in &dates {
+        for ((id, date, w, h), (_, path)) in dates.into_iter().zip(&todo) {
             tx.execute(
                 "UPDATE media SET width = COALESCE(?2, width), height = COALESCE(?3, height) WHERE id = ?1",
                 params![id, w, h],
             )?;
             match date {
-                Some(t) => {
-                    tx.execute("UPDATE media SET taken_at = ?2, taken_source = 'exif' WHERE id = ?1", params![id, t])?
+                Ok(Some(t)) => tx.execute(
+                    "UPDATE media SET taken_at = ?2, taken_offset = ?3, taken_source = 'exif' WHERE id = ?1",
+                    params![id, t.at, t.offset_minutes],
+                )?,
+                Ok(None) => tx.execute("UPDATE media SET taken_source = 'mtime' WHERE id = ?1", [id])?,
+                Err(e) => {
+                    tracing::warn!("date of {path}: {e}; it sorts by the file's modification time");
+                    report.unreadable.push((id, PathBuf::from(path), e.to_string()));
+                    tx.execute("UPDATE media SET taken_source = 'mtime' WHERE id = ?1", [id])?
                 }
-                None => tx.execute("UPDATE media SET taken_source = 'mtime' WHERE id = ?1", [id])?,
             };
         }
         tx.commit()?;
-        Ok(dates.len())
+        Ok(report)
     }
 
     /// Computes the fingerprint if missing, so a later move is recognised.

@@ -315,7 +315,9 @@ pub(crate) fn reconcile_root(
             }
             if e.size != f.size || e.mtime_ms != f.mtime_ms {
                 tx.execute(
-                    "UPDATE media SET size = ?2, mtime_ms = ?3, fingerprint = NULL, state = 'pending', error = NULL WHERE id = ?1",
+                    // A changed file is scored again (crate::scoring).
+                    "UPDATE media SET size = ?2, mtime_ms = ?3, fingerprint = NULL, state = 'pending', error = NULL,
+                       score = NULL, faces = NULL, dhash = NULL WHERE id = ?1",
                     params![e.id, f.size, f.mtime_ms],
                 )?;
                 if f.kind == MediaKind::Video {
@@ -412,14 +414,16 @@ struct NewRow<'f> {
     name: &'f str,
     kind: &'static str,
     taken_at: i64,
+    /// Minutes east of UTC, where the photo's EXIF says (see [`crate::taken`]).
+    taken_offset: Option<i32>,
     taken_source: &'static str,
     state: &'static str,
 }
 
 impl<'f> NewRow<'f> {
-    /// The nine values of `INSERT INTO media (root_id, path, name, kind, size, mtime_ms,
-    /// taken_at, taken_source, state)`, in that order.
-    fn params<'a>(&'a self, root_id: &'a RootId, f: &'a FoundFile) -> [&'a dyn rusqlite::ToSql; 9] {
+    /// The ten values of `INSERT INTO media (root_id, path, name, kind, size, mtime_ms,
+    /// taken_at, taken_source, state, taken_offset)`, in that order.
+    fn params<'a>(&'a self, root_id: &'a RootId, f: &'a FoundFile) -> [&'a dyn rusqlite::ToSql; 10] {
         [
             root_id,
             &f.path,
@@ -430,6 +434,7 @@ impl<'f> NewRow<'f> {
             &self.taken_at,
             &self.taken_source,
             &self.state,
+            &self.taken_offset,
         ]
     }
 
@@ -437,18 +442,23 @@ impl<'f> NewRow<'f> {
     /// `unchecked` for [`crate::Library::fill_photo_dates`].
     fn of(f: &'f FoundFile, read_exif: bool) -> Self {
         let mtime_s = f.mtime_ms / 1000;
-        let (taken_at, taken_source) = match f.kind {
+        let (taken_at, taken_offset, taken_source) = match f.kind {
             MediaKind::Photo if read_exif => match exif_taken_at(Path::new(&f.path)) {
-                Some(t) => (t, TakenSource::Exif.as_str()),
-                None => (mtime_s, TakenSource::Mtime.as_str()),
+                Ok(Some(t)) => (t.at, t.offset_minutes, TakenSource::Exif.as_str()),
+                Ok(None) => (mtime_s, None, TakenSource::Mtime.as_str()),
+                Err(e) => {
+                    tracing::warn!("date of {}: {e}; using the file's modification time", f.path);
+                    (mtime_s, None, TakenSource::Mtime.as_str())
+                }
             },
-            MediaKind::Photo => (mtime_s, UNCHECKED),
-            MediaKind::Video => (mtime_s, TakenSource::Mtime.as_str()),
+            MediaKind::Photo => (mtime_s, None, UNCHECKED),
+            MediaKind::Video => (mtime_s, None, TakenSource::Mtime.as_str()),
         };
         NewRow {
             name: f.path.rsplit_once('/').map_or(f.path.as_str(), |(_, n)| n),
             kind: f.kind.as_str(),
             taken_at,
+            taken_offset,
             taken_source,
             state: if f.kind == MediaKind::Video { "pending" } else { "ready" },
         }
@@ -470,8 +480,8 @@ impl<'c> BulkInsert<'c> {
         Ok(BulkInsert {
             conn,
             media: conn.prepare(
-                "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state, taken_offset)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?,
             job: conn.prepare(
                 "INSERT OR IGNORE INTO jobs (media_id, state, priority, created_ms) VALUES (?1, 'queued', 0, ?2)",
@@ -505,10 +515,11 @@ impl<'c> BulkInsert<'c> {
 pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, read_exif: bool) -> Result<i64> {
     let row = NewRow::of(f, read_exif);
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+        "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state, taken_offset)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT(path) DO UPDATE SET root_id = excluded.root_id, presence = 'present', deleted_ms = NULL,
-           size = excluded.size, mtime_ms = excluded.mtime_ms, fingerprint = NULL, state = excluded.state, error = NULL
+           size = excluded.size, mtime_ms = excluded.mtime_ms, fingerprint = NULL, state = excluded.state, error = NULL,
+           score = NULL, faces = NULL, dhash = NULL
          RETURNING id",
     )?;
     let id: i64 = stmt.query_row(row.params(&root_id, f), |r| r.get(0))?;
