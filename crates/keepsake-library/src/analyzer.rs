@@ -14,6 +14,7 @@ use crate::jobs::ClaimedJob;
 use crate::library::Library;
 use crate::model::LibraryEvent;
 use crate::protocol::{WorkerRequest, WorkerResponse};
+use crate::scoring::SCORE_BATCH;
 use crate::worker_process::{
     env_num, worker_exe_from_env, worker_memory_from_env, Sandbox, WorkerFailure, WorkerProcess,
 };
@@ -26,6 +27,9 @@ const PHOTO_FACTS_IDLE: Duration = Duration::from_secs(2);
 /// Photos whose grid copies are made ahead per batch (a few seconds of work at most;
 /// the batch stops early whenever the window shows something).
 const PRERENDER_BATCH: usize = 20;
+/// How often the background pass regroups events while the index keeps changing
+/// (a regrouping of 100k items costs about a tenth of a second; docs/events.md).
+const EVENTS_EVERY: Duration = Duration::from_secs(5);
 
 /// How the analyzer runs. `from_env` reads the defaults and test overrides.
 #[derive(Debug, Clone)]
@@ -106,6 +110,8 @@ impl Analyzer {
         self.library.queue().recover_interrupted()?;
         let summary = std::sync::Mutex::new(RunSummary::default());
         let first_error = std::sync::Mutex::new(None);
+        // Where picture scoring stands, kept across its batches (see below).
+        let mut scoring = crate::scoring::ScoringPass::default();
         std::thread::scope(|s| {
             // Photo dates and sizes left for later by bulk scans, alongside the analysis,
             // holding off while the window is busy showing things (see
@@ -115,10 +121,20 @@ impl Analyzer {
                 // A failing pass is said once (a Warning), not at every retry.
                 let mut failing = false;
                 crate::util::lower_thread_priority();
+                let mut events_at: Option<Instant> = None;
                 while !stop.load(Ordering::Relaxed) {
                     if self.library.viewed_within(VIEWING_HOLD_OFF) {
                         std::thread::sleep(VIEWING_HOLD_OFF / 2);
                         continue;
+                    }
+                    // Events regroup after whatever changed the index (a scan, the watcher,
+                    // the dates filled here): a no-op unless something did, and at most
+                    // every EVENTS_EVERY while a big import keeps changing it.
+                    if events_at.map_or(true, |t| t.elapsed() >= EVENTS_EVERY) {
+                        events_at = Some(Instant::now());
+                        if let Err(e) = self.library.refresh_events() {
+                            tracing::warn!("events: {e}");
+                        }
                     }
                     let dates = self.library.fill_photo_dates(500);
                     if let Ok(report) = &dates {
@@ -146,8 +162,20 @@ impl Analyzer {
                                             on_event(LibraryEvent::MediaChanged { id, path: d.item.path });
                                         }
                                     }
-                                    if looked == 0 {
-                                        std::thread::sleep(PHOTO_FACTS_IDLE);
+                                    // Grid copies made: score the pictures for events and
+                                    // memories, a batch at a time, yielding the same way.
+                                    let scored = if looked == 0 {
+                                        self.library.score_pictures(&mut scoring, SCORE_BATCH, &viewing)
+                                    } else {
+                                        Ok(1)
+                                    };
+                                    match scored {
+                                        Ok(0) => std::thread::sleep(PHOTO_FACTS_IDLE),
+                                        Ok(_) => {}
+                                        Err(e) => {
+                                            tracing::warn!("picture scores: {e}");
+                                            std::thread::sleep(PHOTO_FACTS_IDLE);
+                                        }
                                     }
                                 }
                                 Err(e) => {

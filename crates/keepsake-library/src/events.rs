@@ -11,14 +11,15 @@
 //! zone the page's `Date` formats in) over the grid's filter, in the grid's order.
 //!
 //! **Events** (the rule and how it was tuned: docs/events.md). Shots in time order are
-//! cut into *sessions* at pauses longer than [`Rule::session_gap`] (3 h), or where two
-//! shots that both have GPS are far apart after a pause (a different place). Sessions
-//! then join into one event across a longer pause (a night on a trip) when the pause is
-//! short next to how busy the sides are: at most [`Rule::factor`] times the longer of
-//! (the time span of the event's last 24 hours of shots, the next session's span) and
-//! never more than [`Rule::max_join_gap`]. A trip's days span 8-12 hours and its nights
-//! are 10-14 hours long, so its days join; a shot or two on weekday afternoons spans
-//! minutes, so those never join, however close.
+//! cut into *sessions* at pauses longer than [`Rule::session_gap`] (3 h), or where the
+//! places known on either side of a pause of an hour or more are far apart (GPS, where
+//! the camera wrote it). Sessions then join into one event across a longer pause (a
+//! night on a trip) when the pause is short next to how busy the sides are: at most
+//! [`Rule::factor`] (2) times the longer of the event's span over its last 24 hours and
+//! the next session's span, never more than [`Rule::max_join_gap`] (16 h), and not to
+//! somewhere else the same day. A trip's days span 8-12 hours and its nights 10-14, so
+//! its days join; a shot or two on weekday afternoons spans minutes, so those never
+//! join, however close, and a weekend outing of a few hours does not reach the next day.
 //!
 //! **Staying right.** Rather than each writer (scan, watcher, the photo-date pass, Live
 //! Photo pairing, album removal; in this process or in `keepsake` on the command line)
@@ -157,19 +158,22 @@ pub struct Rule {
     pub recent: i64,
     /// Two shots with GPS this far apart (km)...
     pub place_km: f64,
-    /// ...after at least this pause (seconds) are different outings, even within a session.
+    /// ...after at least this pause (seconds) are different outings, even within a session,
     pub place_gap: i64,
+    /// ...and across a pause shorter than this (seconds): a trip moves on overnight.
+    pub place_night: i64,
 }
 
 impl Default for Rule {
     fn default() -> Self {
         Rule {
             session_gap: 3 * 3600,
-            factor: 1.5,
+            factor: 2.0,
             max_join_gap: 16 * 3600,
             recent: 24 * 3600,
             place_km: 30.0,
             place_gap: 3600,
+            place_night: 8 * 3600,
         }
     }
 }
@@ -194,35 +198,55 @@ pub fn cluster(shots: &[Shot], rule: &Rule) -> Vec<usize> {
     if shots.is_empty() {
         return Vec::new();
     }
-    // Sessions: (start, end index inclusive, whether a change of place begins it).
-    let mut sessions: Vec<(usize, usize, bool)> = Vec::new();
-    let mut start = 0;
-    let mut moved = false;
+    // Whether the places known on either side of the pause before shot `i` (the nearest
+    // shot with GPS within a session gap of it; not every shot has one) are far apart.
+    let n = shots.len();
+    let mut last_known = vec![None; n];
+    let mut known = None;
+    for (i, s) in shots.iter().enumerate() {
+        if s.place.is_some() {
+            known = Some(i);
+        }
+        last_known[i] = known;
+    }
+    let mut next_known = vec![None; n];
+    known = None;
+    for i in (0..n).rev() {
+        if shots[i].place.is_some() {
+            known = Some(i);
+        }
+        next_known[i] = known;
+    }
+    let far = |i: usize| {
+        let before = last_known[i - 1].filter(|&j| shots[i - 1].t - shots[j].t <= rule.session_gap);
+        let after = next_known[i].filter(|&k| shots[k].t - shots[i].t <= rule.session_gap);
+        match (before.and_then(|j| shots[j].place), after.and_then(|k| shots[k].place)) {
+            (Some(a), Some(b)) => distance_km(a, b) >= rule.place_km,
+            _ => false,
+        }
+    };
+    // Sessions, by their first index.
+    let mut sessions: Vec<usize> = vec![0];
     for i in 1..shots.len() {
         let gap = shots[i].t - shots[i - 1].t;
-        let jump = match (shots[i - 1].place, shots[i].place) {
-            (Some(a), Some(b)) => gap >= rule.place_gap && distance_km(a, b) >= rule.place_km,
-            _ => false,
-        };
-        if gap > rule.session_gap || jump {
-            sessions.push((start, i - 1, moved));
-            start = i;
-            moved = jump;
+        if gap > rule.session_gap || (gap >= rule.place_gap && far(i)) {
+            sessions.push(i);
         }
     }
-    sessions.push((start, shots.len() - 1, moved));
+    sessions.push(shots.len());
     let mut starts = vec![0];
     let mut event_start = 0;
-    for w in sessions.windows(2) {
-        let (_, prev_end, _) = w[0];
-        let (next_start, next_end, jump) = w[1];
+    for w in sessions.windows(3) {
+        let (prev_end, next_start, next_end) = (w[1] - 1, w[1], w[2] - 1);
         let gap = shots[next_start].t - shots[prev_end].t;
         // The event's span over its last `recent` seconds.
         let since = shots[prev_end].t - rule.recent;
         let first_recent = (event_start..=prev_end).find(|&k| shots[k].t >= since).unwrap_or(prev_end);
         let recent_span = shots[prev_end].t - shots[first_recent].t;
         let next_span = shots[next_end].t - shots[next_start].t;
-        let join = !jump && gap <= rule.max_join_gap && gap as f64 <= rule.factor * recent_span.max(next_span) as f64;
+        // Somewhere else the same day is another outing; a trip moves on overnight.
+        let moved = gap < rule.place_night && far(next_start);
+        let join = !moved && gap <= rule.max_join_gap && gap as f64 <= rule.factor * recent_span.max(next_span) as f64;
         if !join {
             starts.push(next_start);
             event_start = next_start;
@@ -543,3 +567,7 @@ impl Library {
             .flatten())
     }
 }
+
+#[cfg(test)]
+#[path = "events_tests.rs"]
+mod tests;
