@@ -200,6 +200,7 @@ fn analyze() -> Result<()> {
             let path = lib.media_by_id(id).map(|d| d.item.path.display().to_string()).unwrap_or_default();
             bar.suspend(|| eprintln!("failed: {path}: {}", error.unwrap_or_default()));
         }
+        LibraryEvent::Warning { message } => bar.suspend(|| eprintln!("warning: {message}")),
         _ => {}
     })?;
     bar.finish_and_clear();

@@ -13,6 +13,25 @@ use sha2::{Digest, Sha256};
 /// Repository root at build time: where `make setup` puts the runtime and models.
 const BUILD_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
+/// Where `make setup` puts ONNX Runtime, relative to the asset root, should the manifest
+/// be unreadable.
+const DEFAULT_ONNXRUNTIME: &str = ".deps/onnxruntime/libonnxruntime.so.1.31.1";
+
+// The installed detector is built here, not in `faces`: `faces` sits below this module
+// (which loads ONNX Runtime through `faces::load_onnxruntime`) and does not know where
+// things are installed.
+impl crate::faces::FaceDetector {
+    /// Loads from where `make setup` (or an installed package) puts things: ONNX Runtime
+    /// from `ORT_DYLIB_PATH` or the manifest's pinned copy, models from the asset root's
+    /// `models/` — the same places `keepsake doctor` checks.
+    pub fn load_installed() -> Result<crate::faces::FaceDetector, crate::faces::FaceError> {
+        let manifest = ModelManifest::load(&manifest_path()).ok();
+        let onnxruntime =
+            onnxruntime_candidate(manifest.as_ref()).unwrap_or_else(|| asset_root().join(DEFAULT_ONNXRUNTIME));
+        crate::faces::FaceDetector::load(&onnxruntime, &asset_root().join("models"))
+    }
+}
+
 /// Errors from reading the manifest or inspecting the runtime.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {

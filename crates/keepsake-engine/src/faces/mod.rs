@@ -38,10 +38,6 @@ pub const BACK_MODEL_FILE: &str = "face_detection_back_256x256.onnx";
 /// The close-up model, used for large faces and to confirm proposals.
 pub const FRONT_MODEL_FILE: &str = "face_detection_front_128x128.onnx";
 
-/// Where `make setup` puts ONNX Runtime, relative to the asset root, should the manifest
-/// be unreadable.
-const DEFAULT_ONNXRUNTIME: &str = ".deps/onnxruntime/libonnxruntime.so.1.31.1";
-
 /// Lowest model score at which a candidate is considered at all (proposal stage).
 const PROPOSAL_SCORE: f32 = 0.5;
 /// Lowest confirmation score for a reported face. Faces measured 0.85–0.97 on the test
@@ -228,16 +224,6 @@ impl FaceDetector {
         let back = Model::load(&runtime, &back_path, BACK_SIZE)?;
         let front = Model::load(&runtime, &front_path, FRONT_SIZE)?;
         Ok(FaceDetector { runtime, back, front, anchors: blazeface::anchors() })
-    }
-
-    /// Loads from where `make setup` (or an installed package) puts things: ONNX Runtime
-    /// from `ORT_DYLIB_PATH` or the manifest's pinned copy, models from the asset root's
-    /// `models/` — the same places `keepsake doctor` checks.
-    pub fn load_installed() -> Result<FaceDetector, FaceError> {
-        let manifest = crate::runtime::ModelManifest::load(&crate::runtime::manifest_path()).ok();
-        let onnxruntime = crate::runtime::onnxruntime_candidate(manifest.as_ref())
-            .unwrap_or_else(|| crate::runtime::asset_root().join(DEFAULT_ONNXRUNTIME));
-        FaceDetector::load(&onnxruntime, &crate::runtime::asset_root().join("models"))
     }
 
     /// The ONNX Runtime this detector runs on.
