@@ -570,4 +570,4 @@ impl Library {
 
 #[cfg(test)]
 #[path = "events_tests.rs"]
-mod tests;
+pub(crate) mod tests;

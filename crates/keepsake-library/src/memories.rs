@@ -339,3 +339,144 @@ impl Library {
         memories(&conn, now)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::tests::TestLibrary;
+    use crate::model::MediaKind;
+
+    /// Unix seconds of `h:mm` local time on a local date.
+    fn at(t: &TestLibrary, date: (i32, u32, u32), h: i64, m: i64) -> i64 {
+        local_midnight(&t.lib.conn(), date, 0).unwrap() + h * 3600 + m * 60
+    }
+
+    fn set(t: &TestLibrary, id: i64, score: Option<f64>, faces: Option<i64>, dhash: Option<i64>) {
+        t.lib
+            .conn()
+            .execute(
+                "UPDATE media SET score = ?2, faces = ?3, dhash = ?4 WHERE id = ?1",
+                params![id, score, faces, dhash],
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn memories_for_a_fixed_day() {
+        let t = TestLibrary::new();
+        let now = at(&t, (2026, 11, 30), 12, 0);
+        // 30 Nov 2025: a burst of four near-identical shots and two more pictures.
+        let burst: Vec<i64> =
+            (0..4).map(|k| t.add(&format!("b{k}.jpg"), at(&t, (2025, 11, 30), 10, 0) + k, MediaKind::Photo)).collect();
+        for (id, score) in burst.iter().zip([0.2, 0.9, 0.5, 0.4]) {
+            set(&t, *id, Some(score), Some(0), Some(0x0F0F_0F0F_0F0F_0F0F ^ (*id & 3)));
+        }
+        let lunch = t.add("lunch.jpg", at(&t, (2025, 11, 30), 13, 0), MediaKind::Photo);
+        set(&t, lunch, Some(0.85), Some(2), Some(0x1234));
+        let evening = t.add("evening.mp4", at(&t, (2025, 11, 30), 19, 0), MediaKind::Video);
+        set(&t, evening, Some(0.7), Some(0), None);
+        // 2024: two pictures that day, none around it: nothing.
+        t.add("x1.jpg", at(&t, (2024, 11, 30), 9, 0), MediaKind::Photo);
+        t.add("x2.jpg", at(&t, (2024, 11, 30), 11, 0), MediaKind::Photo);
+        // 2023: nothing on the 30th, six pictures two days before: 3 years ago this week.
+        for k in 0..6 {
+            t.add(&format!("w{k}.jpg"), at(&t, (2023, 11, 28), 15, k * 10), MediaKind::Photo);
+        }
+        // 2022: 30 pictures over three outings, the best of each scored.
+        let mut best_2022 = Vec::new();
+        for (e, date) in [(2022, 3, 5), (2022, 6, 18), (2022, 9, 10)].into_iter().enumerate() {
+            for k in 0..10 {
+                let id = t.add(&format!("y{e}-{k}.jpg"), at(&t, date, 10, k * 15), MediaKind::Photo);
+                let score = if k == 7 { 0.95 - e as f64 * 0.1 } else { 0.1 + k as f64 * 0.01 };
+                set(&t, id, Some(score), Some(0), None);
+                if k == 7 {
+                    best_2022.push(id);
+                }
+            }
+        }
+        // This year does not get a Best of yet.
+        for k in 0..25 {
+            t.add(&format!("now{k}.jpg"), at(&t, (2026, 2, 1), 10, k), MediaKind::Photo);
+        }
+
+        let memories = t.lib.memories(now).unwrap();
+        let keys: Vec<&str> = memories.iter().map(|m| m.key.as_str()).collect();
+        let week: String =
+            t.lib.conn().query_row("SELECT strftime('%W', ?1, 'unixepoch', 'localtime')", [now], |r| r.get(0)).unwrap();
+        assert_eq!(
+            keys,
+            ["on-this-day-2025-11-30".to_owned(), format!("years-ago-3-2026-w{week}"), "best-of-2022".into()]
+        );
+
+        let day = &memories[0];
+        assert_eq!((day.kind, day.title.as_str()), (MemoryKind::OnThisDay, "On this day"));
+        assert_eq!(day.subtitle, "30 Nov 2025 · 6 photos & videos");
+        let ids: Vec<i64> = day.items.iter().map(|i| i.id).collect();
+        assert_eq!(ids, [burst[1], lunch, evening], "the burst collapsed to its best, in time order");
+        assert_eq!(day.cover.id, lunch, "faces favoured over a slightly better score");
+
+        let week = &memories[1];
+        assert_eq!((week.kind, week.title.as_str()), (MemoryKind::YearsAgo, "3 years ago this week"));
+        assert_eq!(week.subtitle, "28 Nov 2023 · 6 photos");
+        assert_eq!(week.items.len(), 6);
+
+        let year = &memories[2];
+        assert_eq!((year.kind, year.title.as_str()), (MemoryKind::BestOfYear, "Best of 2022"));
+        assert_eq!(year.subtitle, "30 photos from 3 events");
+        assert_eq!(year.items.len(), 30);
+        assert!(year.items.windows(2).all(|w| w[0].taken_at <= w[1].taken_at), "time order");
+        assert_eq!(year.cover.id, best_2022[0]);
+    }
+
+    #[test]
+    fn best_of_a_year_is_capped_and_spread_over_its_events() {
+        let t = TestLibrary::new();
+        let now = at(&t, (2026, 6, 1), 12, 0);
+        // 2021: one big party (100 pictures, all scored well) and 12 small outings.
+        for k in 0..100 {
+            let id = t.add(&format!("p{k}.jpg"), at(&t, (2021, 5, 1), 14, 0) + k * 60, MediaKind::Photo);
+            set(&t, id, Some(0.5 + k as f64 * 0.004), Some(0), None);
+        }
+        let mut outing_best = Vec::new();
+        for m in 0..12u32 {
+            let date = (2021, 1 + m % 12, 20);
+            if m == 4 {
+                continue; // 20 May is after the party already
+            }
+            let a = t.add(&format!("o{m}a.jpg"), at(&t, date, 10, 0), MediaKind::Photo);
+            let b = t.add(&format!("o{m}b.jpg"), at(&t, date, 10, 30), MediaKind::Photo);
+            set(&t, a, Some(0.3), Some(0), None);
+            set(&t, b, Some(0.2), Some(0), None);
+            outing_best.push(a);
+        }
+        let memories = t.lib.memories(now).unwrap();
+        let year = memories.iter().find(|m| m.key == "best-of-2021").unwrap();
+        assert_eq!(year.items.len(), MAX_MEMORY_ITEMS);
+        let ids: Vec<i64> = year.items.iter().map(|i| i.id).collect();
+        for id in &outing_best {
+            assert!(ids.contains(id), "each outing's best is in, however the party scored");
+        }
+        assert!(year.items.windows(2).all(|w| w[0].taken_at <= w[1].taken_at));
+    }
+
+    #[test]
+    fn bursts_need_closeness_in_time_and_in_picture() {
+        let c = |id: i64, t: i64, dhash: Option<i64>, score: f64| Candidate {
+            id,
+            t,
+            photo: true,
+            score: Some(score),
+            faces: false,
+            dhash,
+            pixels: 1,
+            event: None,
+            value: score,
+        };
+        let kept = |all: Vec<Candidate>| collapse_bursts(all).into_iter().map(|c| c.id).collect::<Vec<_>>();
+        // No hashes: 2 s apart is a burst, 3 s is not.
+        assert_eq!(kept(vec![c(1, 0, None, 0.1), c(2, 2, None, 0.5), c(3, 5, None, 0.2)]), [2, 3]);
+        // Hashes: alike within 5 s is a burst; different pictures a second apart are not.
+        assert_eq!(kept(vec![c(1, 0, Some(0xFF), 0.9), c(2, 4, Some(0xFE), 0.5)]), [1]);
+        assert_eq!(kept(vec![c(1, 0, Some(0), 0.9), c(2, 1, Some(-1), 0.5)]), [1, 2]);
+    }
+}
