@@ -456,7 +456,9 @@ impl Library {
                     return Ok(None);
                 }
                 conn.execute(
-                    "UPDATE media SET size = ?2, mtime_ms = ?3, fingerprint = NULL, state = 'pending', error = NULL, presence = 'present' WHERE id = ?1",
+                    // A changed file is scored again (crate::scoring).
+                    "UPDATE media SET size = ?2, mtime_ms = ?3, fingerprint = NULL, state = 'pending', error = NULL, presence = 'present',
+                       score = NULL, faces = NULL, dhash = NULL WHERE id = ?1",
                     params![id, f.size, f.mtime_ms],
                 )?;
                 if f.kind == MediaKind::Video {
@@ -978,6 +980,8 @@ impl Library {
     /// done. Images are already in `frames/<id>/`; older image folders are removed.
     pub(crate) fn store_analysis(&self, job_id: i64, id: MediaId, a: &AnalysisResult) -> Result<()> {
         self.store_probe(id, &a.info)?;
+        let best = crate::scoring::best_pick_scores(&a.frames);
+        let best_hash = best.and_then(|(_, _, image)| self.pick_dhash(image));
         let data_dir = &self.inner.data_dir;
         {
             let mut conn = self.conn();
@@ -998,6 +1002,13 @@ impl Library {
                 "UPDATE media SET state = 'ready', error = NULL, cover_version = cover_version + 1 WHERE id = ?1",
                 [id],
             )?;
+            // Events and memories judge a video by its best pick (crate::scoring).
+            if let Some((score, faces, _)) = best {
+                tx.execute(
+                    "UPDATE media SET score = ?2, faces = ?3, dhash = ?4 WHERE id = ?1",
+                    params![id, score.is_finite().then_some(score), faces, best_hash],
+                )?;
+            }
             tx.execute(
                 "UPDATE jobs SET state = 'done', error = NULL, owner_pid = NULL, finished_ms = ?2 WHERE id = ?1",
                 params![job_id, now_ms()],
