@@ -687,7 +687,7 @@ impl Library {
                 }
                 let rel = format!("covers/{id}-time-{}.jpg", now_ms());
                 let dest = self.inner.data_dir.join(&rel);
-                self.render_cover_moment(&detail.item.path, *t, &dest)?;
+                crate::render::cover_moment(self.helper(), &detail.item.path, *t, &dest)?;
                 ("time", None, Some(*t), Some(rel))
             }
             CoverChoice::Image(src) => {
@@ -1020,6 +1020,55 @@ impl Library {
 
     fn remove_derived(&self, id: MediaId) {
         let _ = std::fs::remove_dir_all(self.inner.data_dir.join(format!("frames/{id}")));
+    }
+}
+
+/// The library's side of rendering ([`crate::render`] makes the pictures): what becomes
+/// of them.
+impl Library {
+    /// [`crate::render::photo_copy`], and a photo unreadable for a reason of its own is
+    /// marked `failed` with that reason, so its tile says "Unreadable" and why, and it is
+    /// not decoded again until the file changes; the error is [`LibraryError::Unreadable`].
+    pub(crate) fn render_photo_copy(
+        &self,
+        id: MediaId,
+        photo: &Path,
+        dest: &Path,
+        copy: crate::render::PhotoCopy,
+    ) -> Result<()> {
+        let rendered = crate::render::photo_copy(self.helper(), id, photo, dest, copy);
+        if let Err(LibraryError::Unreadable { reason, .. }) = &rendered {
+            tracing::warn!("{}: unreadable photo: {reason}", photo.display());
+            self.conn().execute(
+                "UPDATE media SET state = 'failed', error = ?2 WHERE id = ?1 AND kind = 'photo'",
+                params![id, reason],
+            )?;
+        }
+        rendered
+    }
+
+    /// A preview of any moment of video `id` for the timeline scrubber (at most 960 px),
+    /// rendered on first request and kept in the data directory's `previews/` folder.
+    /// Times are rounded to tenths of a second, so dragging back and forth reuses them.
+    pub fn moment_preview(&self, id: MediaId, millis: u64) -> Result<PathBuf> {
+        let item = self.media_by_id(id)?.item;
+        if item.kind != MediaKind::Video {
+            return Err(LibraryError::NoImage(format!("a moment of {}: it is a photo", item.path.display())));
+        }
+        let t = millis as f64 / 1000.0;
+        if item.duration.is_some_and(|d| t > d + 0.5) {
+            return Err(LibraryError::NoImage(format!("{t:.1} s of {}: past its end", item.path.display())));
+        }
+        if !self.in_an_album(&item.path)? {
+            return Err(LibraryError::NotInLibrary(item.path));
+        }
+        let dir = self.data_dir().join("previews");
+        let out = dir.join(format!("{id}-{}-{}.jpg", item.size, millis / 100));
+        if !out.is_file() {
+            std::fs::create_dir_all(&dir).map_err(|e| LibraryError::io(&dir, e))?;
+            crate::render::moment(self.helper(), &item.path, t, &out, crate::render::PREVIEW_SIDE)?;
+        }
+        Ok(out)
     }
 }
 

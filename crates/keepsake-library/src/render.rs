@@ -3,13 +3,16 @@
 //! hundred); HEIC/HEIF and AVIF photos need libheif and its codecs, which are C, and
 //! moments of videos need FFmpeg, so a helper worker renders those ([`crate::helper`]):
 //! a decoder that crashes on a hostile file fails that one photo, not the window.
+//!
+//! Below [`crate::library`]: these functions are given the helper worker they need, and
+//! what becomes of a result (a photo marked failed, a preview kept) is the library's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::error::{LibraryError, Result};
-use crate::library::Library;
-use crate::model::{MediaId, MediaKind};
+use crate::helper::HelperWorker;
+use crate::model::MediaId;
 use crate::protocol::WorkerRequest;
 
 /// Longest side of covers rendered from a moment.
@@ -20,7 +23,7 @@ const THUMB_SIDE: u32 = 512;
 /// it at fit without upscaling, and a 12-MP JPEG becomes ~5 MP (about 1 MB).
 const VIEW_SIDE: u32 = 2560;
 /// Longest side of a timeline scrubber preview.
-const PREVIEW_SIDE: u32 = 960;
+pub(crate) const PREVIEW_SIDE: u32 = 960;
 /// Longest a worker may take to render one moment (a seek and one decoded frame).
 const MOMENT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Longest a worker may take to thumbnail one HEIF photo (a 48-MP HEIC: about 2 s).
@@ -86,82 +89,49 @@ pub(crate) fn thumbnail(image: &Path, dest: &Path, side: u32) -> Result<()> {
     Ok(())
 }
 
-impl Library {
-    /// An upright copy of photo `id` at `dest` (the grid's thumbnail or the viewer's
-    /// screen-size copy): HEIF in a worker, the rest here. A
-    /// photo that cannot be read for a reason of its own (damaged, truncated, too large,
-    /// not what its name says, a RAW without a preview) is marked `failed` with that
-    /// reason, so its tile says "Unreadable" and why, and it is not decoded again until
-    /// the file changes; the error is [`LibraryError::Unreadable`].
-    ///
-    /// The viewer's copy ([`PhotoCopy::Screen`]) is made the same way, so HEIC and RAW
-    /// open full-window too.
-    pub(crate) fn render_photo_copy(&self, id: MediaId, photo: &Path, dest: &Path, copy: PhotoCopy) -> Result<()> {
-        let rendered = if photo_needs_worker(photo) {
-            let req =
-                WorkerRequest::PhotoThumbnail { photo: photo.to_owned(), out: dest.to_owned(), max_side: copy.side() };
-            self.helper().request_refusable(&req, PHOTO_TIMEOUT).and_then(|answer| match answer {
-                Ok(_) if dest.is_file() => Ok(()),
-                Ok(_) => Err(LibraryError::Worker(format!(
-                    "the worker reported {} written, but it is not there",
-                    dest.display()
-                ))),
-                Err(reason) => Err(LibraryError::Unreadable { id, reason }),
-            })
-        } else {
-            upright_copy(photo, dest, copy.side()).map_err(|e| match e {
-                LibraryError::Image(e) if the_files_fault(&e) => LibraryError::Unreadable { id, reason: e.to_string() },
-                other => other,
-            })
-        };
-        if let Err(LibraryError::Unreadable { reason, .. }) = &rendered {
-            tracing::warn!("{}: unreadable photo: {reason}", photo.display());
-            self.conn().execute(
-                "UPDATE media SET state = 'failed', error = ?2 WHERE id = ?1 AND kind = 'photo'",
-                rusqlite::params![id, reason],
-            )?;
-        }
-        rendered
-    }
-
-    /// Renders the frame at `t` seconds of `video` into `dest` as a cover (JPEG, upright).
-    pub(crate) fn render_cover_moment(&self, video: &Path, t: f64, dest: &Path) -> Result<()> {
-        self.render_moment(video, t, dest, COVER_SIDE)
-    }
-
-    fn render_moment(&self, video: &Path, time: f64, out: &Path, max_side: u32) -> Result<()> {
-        let req = WorkerRequest::RenderMoment { video: video.to_owned(), time, out: out.to_owned(), max_side };
-        self.helper().request(&req, MOMENT_TIMEOUT)?;
-        if !out.is_file() {
-            return Err(LibraryError::Worker(format!(
+/// An upright copy of photo `id` at `dest` (the grid's thumbnail or the viewer's
+/// screen-size copy): HEIF in a worker, the rest here. A photo that cannot be read for
+/// a reason of its own (damaged, truncated, too large, not what its name says, a RAW
+/// without a preview) is [`LibraryError::Unreadable`] with that reason (the library
+/// then marks it failed).
+///
+/// The viewer's copy ([`PhotoCopy::Screen`]) is made the same way, so HEIC and RAW
+/// open full-window too.
+pub(crate) fn photo_copy(helper: &HelperWorker, id: MediaId, photo: &Path, dest: &Path, copy: PhotoCopy) -> Result<()> {
+    if photo_needs_worker(photo) {
+        let req =
+            WorkerRequest::PhotoThumbnail { photo: photo.to_owned(), out: dest.to_owned(), max_side: copy.side() };
+        helper.request_refusable(&req, PHOTO_TIMEOUT).and_then(|answer| match answer {
+            Ok(_) if dest.is_file() => Ok(()),
+            Ok(_) => Err(LibraryError::Worker(format!(
                 "the worker reported {} written, but it is not there",
-                out.display()
-            )));
-        }
-        Ok(())
+                dest.display()
+            ))),
+            Err(reason) => Err(LibraryError::Unreadable { id, reason }),
+        })
+    } else {
+        upright_copy(photo, dest, copy.side()).map_err(|e| match e {
+            LibraryError::Image(e) if the_files_fault(&e) => LibraryError::Unreadable { id, reason: e.to_string() },
+            other => other,
+        })
     }
+}
 
-    /// A preview of any moment of video `id` for the timeline scrubber (at most 960 px),
-    /// rendered on first request and kept in the data directory's `previews/` folder.
-    /// Times are rounded to tenths of a second, so dragging back and forth reuses them.
-    pub fn moment_preview(&self, id: MediaId, millis: u64) -> Result<PathBuf> {
-        let item = self.media_by_id(id)?.item;
-        if item.kind != MediaKind::Video {
-            return Err(LibraryError::NoImage(format!("a moment of {}: it is a photo", item.path.display())));
-        }
-        let t = millis as f64 / 1000.0;
-        if item.duration.is_some_and(|d| t > d + 0.5) {
-            return Err(LibraryError::NoImage(format!("{t:.1} s of {}: past its end", item.path.display())));
-        }
-        if !self.in_an_album(&item.path)? {
-            return Err(LibraryError::NotInLibrary(item.path));
-        }
-        let dir = self.data_dir().join("previews");
-        let out = dir.join(format!("{id}-{}-{}.jpg", item.size, millis / 100));
-        if !out.is_file() {
-            std::fs::create_dir_all(&dir).map_err(|e| LibraryError::io(&dir, e))?;
-            self.render_moment(&item.path, t, &out, PREVIEW_SIDE)?;
-        }
-        Ok(out)
+/// Renders the frame at `t` seconds of `video` into `dest` as a cover (JPEG, upright).
+pub(crate) fn cover_moment(helper: &HelperWorker, video: &Path, t: f64, dest: &Path) -> Result<()> {
+    moment(helper, video, t, dest, COVER_SIDE)
+}
+
+/// Renders the frame at `time` seconds of `video` into `out`, at most `max_side` pixels
+/// (covers: [`cover_moment`]; the timeline scrubber: [`PREVIEW_SIDE`]).
+pub(crate) fn moment(helper: &HelperWorker, video: &Path, time: f64, out: &Path, max_side: u32) -> Result<()> {
+    let req = WorkerRequest::RenderMoment { video: video.to_owned(), time, out: out.to_owned(), max_side };
+    helper.request(&req, MOMENT_TIMEOUT)?;
+    if !out.is_file() {
+        return Err(LibraryError::Worker(format!(
+            "the worker reported {} written, but it is not there",
+            out.display()
+        )));
     }
+    Ok(())
 }
