@@ -8,7 +8,8 @@
 //! `KEEPSAKE_WORKER_TEST_FAULT=abort:NEEDLE`, `hang:NEEDLE` or `oom:NEEDLE`
 //! (comma-separated rules) makes `analyze` of any video whose path contains NEEDLE abort
 //! the process, hang, or allocate until the worker's memory limit stops it; so does
-//! `render_moment` of such a video and `photo_thumbnail` of such a photo. Probe rules
+//! `render_moment` of such a video, `photo_thumbnail` of such a photo and
+//! `score_pictures` of a batch holding such a picture. Probe rules
 //! test the sandbox ([`sandbox`]): `read:PATH`, `write:PATH` (create or append) and
 //! `connect:HOST:PORT` (TCP) are tried at every `inspect_runtime`, and what happened is
 //! listed in its report under `test_probes` (`allowed`, or the error and its errno).
@@ -77,6 +78,10 @@ fn handle(
             reply(export_slideshow(&images, &out, format), |r, e| r.export = Some(e))
         }
         WorkerRequest::CreateDemo { dir } => reply(create_demo(&dir), |_, ()| {}),
+        WorkerRequest::ScorePictures { pictures } => {
+            pictures.iter().for_each(|p| injected_fault(p));
+            reply(Ok::<_, String>(engine.score_pictures(&pictures)), |r, s| r.scores = Some(s))
+        }
         WorkerRequest::InspectRuntime => reply(inspect_runtime(), |r, mut rt| {
             rt.report["sandbox"] = serde_json::to_value(sandbox).unwrap_or_default();
             if let Some(probes) = test_probes() {

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use keepsake_engine::{AnalyzeOptions, Engine, EngineConfig, VideoInfo};
 use keepsake_library::protocol::{
-    AnalysisResult, ExportResult, FrameResult, ProbeResult, RuntimeResult, SlideshowFormat,
+    AnalysisResult, ExportResult, FrameResult, PictureScoreResult, ProbeResult, RuntimeResult, SlideshowFormat,
 };
 use keepsake_slideshow::{OutputFormat, SlideshowOptions};
 
@@ -65,6 +65,25 @@ impl WorkerEngine {
                 .collect(),
             curve: serde_json::to_value(&sel.curve).unwrap_or_default(),
         })
+    }
+
+    /// Scores each picture with the analysis engine (faces included, the model loaded
+    /// once per worker); a picture that cannot be read fails alone, with the reason.
+    pub fn score_pictures(&mut self, pictures: &[PathBuf]) -> Vec<PictureScoreResult> {
+        let engine = self.analysis();
+        let faces = engine.faces_status().is_available();
+        pictures
+            .iter()
+            .map(|path| match engine.score_picture(path) {
+                Ok(s) => PictureScoreResult {
+                    path: path.clone(),
+                    score: Some(f64::from(s.score)),
+                    faces: s.faces.filter(|_| faces),
+                    error: None,
+                },
+                Err(e) => PictureScoreResult { path: path.clone(), error: Some(e.to_string()), ..Default::default() },
+            })
+            .collect()
     }
 
     pub fn render_moment(&mut self, video: &Path, time: f64, out: &Path, max_side: u32) -> Result<(), String> {

@@ -78,6 +78,9 @@ impl HelperWorker {
             None
         } else {
             let mut slot = lock(&self.slot);
+            // A kept worker that has died since (it dies with the thread that started it:
+            // an analyzer stopped, a request thread gone) would fail the request unasked.
+            slot.idle.retain_mut(|(w, _)| !w.has_exited());
             let fits = slot.idle.iter().rposition(|(w, _)| w.sandbox().covers(&need));
             fits.map(|i| slot.idle.remove(i).0)
         };
@@ -170,6 +173,21 @@ mod tests {
         assert!(!std::path::Path::new(&format!("/proc/{first}")).exists(), "and its process ended");
         let third = pid_of(helper.request(&WorkerRequest::InspectRuntime, t).unwrap());
         assert_ne!(third, first, "a new worker after the idle one ended");
+    }
+
+    /// A kept worker can die while idle (it dies with the thread that started it); the
+    /// next request gets a live one instead of failing on the dead one.
+    #[test]
+    fn a_kept_worker_that_died_is_replaced_not_handed_the_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let helper = HelperWorker::new(Some(echo_worker(dir.path())));
+        let t = Duration::from_secs(10);
+        let first = pid_of(helper.request(&WorkerRequest::InspectRuntime, t).unwrap());
+        let killed = std::process::Command::new("kill").args(["-9", &first]).status().unwrap();
+        assert!(killed.success());
+        std::thread::sleep(Duration::from_millis(300));
+        let second = pid_of(helper.request(&WorkerRequest::InspectRuntime, t).unwrap());
+        assert_ne!(second, first, "a new worker answered");
     }
 
     #[test]

@@ -13,6 +13,9 @@
 //! - [`Watcher`] + [`WatcherConfig`]: live folder watching, reported as [`LibraryEvent`]s.
 //! - Browsing by time: [`Library::date_sections`], [`Library::events`] and
 //!   [`Library::memories`], computed in SQLite and kept right as files come and go.
+//! - Picture scores for them ([`Library::score_pictures`], run by the [`Analyzer`]): each
+//!   photo's and video's score and faces by the engine's measures, and a difference hash
+//!   ([`dhash`], [`dhash_distance`]) to collapse bursts.
 //! - [`protocol`]: the JSON-lines protocol spoken to `keepsake worker`, which does all
 //!   FFmpeg and ONNX work: the library itself never links the engine.
 //! - [`model`]: the serde types the CLI prints and the app sends to the UI.
@@ -45,6 +48,7 @@ pub mod paths;
 pub mod protocol;
 mod render;
 mod scan;
+mod scoring;
 mod slideshow;
 pub mod storage;
 pub mod taken;
@@ -73,6 +77,7 @@ pub use model::{
 pub use protocol::{ExportResult, RuntimeResult, SlideshowFormat};
 pub use render::photo_needs_worker;
 pub use scan::{is_ignored_name, media_kind};
+pub use scoring::{dhash, dhash_distance, dhash_of, ScoringPass};
 pub use slideshow::MAX_SLIDESHOW_ITEMS;
 pub use storage::Storage;
 pub use util::lower_thread_priority;

@@ -29,6 +29,11 @@ pub enum WorkerRequest {
     CreateDemo { dir: PathBuf },
     /// What the engine can use on this machine, as `keepsake doctor` reports it.
     InspectRuntime,
+    /// Judge each of `pictures` (photos' grid copies in the data directory) by the
+    /// measures a video's picks are judged by, faces included: many in one request, so
+    /// a worker loads the face model once for a batch. Answered per picture, in order
+    /// ([`WorkerResponse::scores`]); one picture that cannot be read fails only itself.
+    ScorePictures { pictures: Vec<PathBuf> },
 }
 
 /// The file types a slideshow can be exported as.
@@ -74,6 +79,8 @@ pub struct WorkerResponse {
     pub export: Option<ExportResult>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<RuntimeResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<Vec<PictureScoreResult>>,
 }
 
 impl WorkerResponse {
@@ -131,4 +138,22 @@ pub struct ExportResult {
 pub struct RuntimeResult {
     pub complete: bool,
     pub report: serde_json::Value,
+}
+
+/// One picture of a [`WorkerRequest::ScorePictures`]: its score and faces, or why it
+/// could not be judged.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PictureScoreResult {
+    /// The picture, as the request named it.
+    pub path: PathBuf,
+    /// 0..1, the engine's quality of the picture; `None` with `error`.
+    #[serde(default)]
+    pub score: Option<f64>,
+    /// Faces seen; `None` when the worker has no face detector (not looked for) or with
+    /// `error`.
+    #[serde(default)]
+    pub faces: Option<u32>,
+    /// Why this picture could not be judged (unreadable, gone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }

@@ -88,6 +88,7 @@ impl Sandbox {
             }
             WorkerRequest::CreateDemo { dir } => (vec![], vec![dir]),
             WorkerRequest::InspectRuntime => (vec![], vec![]),
+            WorkerRequest::ScorePictures { pictures } => (pictures.iter().map(|p| p.as_path()).collect(), vec![]),
         };
         let mut sandbox = Sandbox::default();
         for file in reads {
@@ -262,6 +263,12 @@ impl WorkerProcess {
     /// The sandbox this worker was started in.
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
+    }
+
+    /// Whether the process has ended (crashed, or killed: a worker dies with the thread
+    /// that started it, `PR_SET_PDEATHSIG`), so it must not be handed a request.
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
     /// Sends one request and waits up to `timeout` for its response line: one deadline,
