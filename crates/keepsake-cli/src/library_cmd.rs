@@ -41,6 +41,10 @@ pub enum LibraryCommand {
     Cover(CoverCommand),
     /// The analysis jobs.
     Jobs(JobsArgs),
+    /// Events (runs of pictures without a long pause), newest first.
+    Events(EventsArgs),
+    /// Today's memories and the best of each past year.
+    Memories(MemoriesArgs),
     /// Run as an engine worker (JSON lines on stdin/stdout); used by `analyze` and the app.
     Worker,
 }
@@ -50,6 +54,23 @@ pub struct LsArgs {
     /// JSON: an array of media with their frames and cover.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// JSON: an array of events with their counts and cover.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MemoriesArgs {
+    /// JSON: an array of memories with their items.
+    #[arg(long)]
+    json: bool,
+    /// The moment to look back from, in unix seconds (default: now).
+    #[arg(long)]
+    now: Option<i64>,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +130,8 @@ pub fn run(cmd: LibraryCommand) -> Result<ExitCode> {
         LibraryCommand::Thumbnails(args) => thumbnails(args)?,
         LibraryCommand::Cover(c) => cover(c)?,
         LibraryCommand::Jobs(args) => jobs(args)?,
+        LibraryCommand::Events(args) => events(args)?,
+        LibraryCommand::Memories(args) => memories(args)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -428,6 +451,37 @@ fn jobs(args: JobsArgs) -> Result<()> {
         let state = serde_json::to_value(j.state)?.as_str().unwrap_or("").to_owned();
         let err = j.error.map(|e| format!("  {e}")).unwrap_or_default();
         println!("{state:9} attempts={} {}{err}", j.attempts, j.path.display());
+    }
+    Ok(())
+}
+
+fn events(args: EventsArgs) -> Result<()> {
+    let lib = open()?;
+    let events = lib.events(None)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&events)?);
+        return Ok(());
+    }
+    for e in &events {
+        let cover = e.cover.as_ref().map(|c| c.path.display().to_string()).unwrap_or_default();
+        println!("{:>6}  {:<32} {:>5} photos {:>4} videos  {cover}", e.id, e.name, e.photos, e.videos);
+    }
+    Ok(())
+}
+
+fn memories(args: MemoriesArgs) -> Result<()> {
+    let lib = open()?;
+    let now = match args.now {
+        Some(t) => t,
+        None => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64,
+    };
+    let memories = lib.memories(now)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&memories)?);
+        return Ok(());
+    }
+    for m in &memories {
+        println!("{}: {} ({} to play)", m.title, m.subtitle, m.items.len());
     }
     Ok(())
 }
