@@ -206,18 +206,23 @@ const LOG_MANTISSA_BITS: u32 = 10;
 const LOG_SHIFT: u32 = 23 - LOG_MANTISSA_BITS;
 /// Light below this is black in 8 bits whatever the gain (2⁻²⁴).
 const LOG_MIN: f32 = 1.0 / 16_777_216.0;
+/// The bits of [`LOG_MIN`] and of 1.0 (`f32::to_bits` is not `const` before Rust 1.83).
+const LOG_MIN_BITS: u32 = 0x3380_0000;
+const ONE_BITS: u32 = 0x3f80_0000;
 /// Entries in a table indexed by [`log_index`].
-const LOG_STEPS: usize = ((1.0f32.to_bits() - LOG_MIN.to_bits()) >> LOG_SHIFT) as usize + 1;
+const LOG_STEPS: usize = ((ONE_BITS - LOG_MIN_BITS) >> LOG_SHIFT) as usize + 1;
 
-/// The table entry for light `v` (clamped to `LOG_MIN..=1`; NaN counts as black).
+/// The table entry for light `v` (clamped to `LOG_MIN..=1`; NaN counts as black, which
+/// `f32::clamp` would pass through).
 #[inline]
+#[allow(clippy::manual_clamp)]
 fn log_index(v: f32) -> usize {
-    ((v.max(LOG_MIN).min(1.0).to_bits() - LOG_MIN.to_bits()) >> LOG_SHIFT) as usize
+    ((v.max(LOG_MIN).min(1.0).to_bits() - LOG_MIN_BITS) >> LOG_SHIFT) as usize
 }
 
 /// The light entry `k` stands for: the middle of the floats that index it (1.0 for the last).
 fn log_value(k: usize) -> f64 {
-    let bits = LOG_MIN.to_bits() + ((k as u32) << LOG_SHIFT) + (1 << (LOG_SHIFT - 1));
+    let bits = LOG_MIN_BITS + ((k as u32) << LOG_SHIFT) + (1 << (LOG_SHIFT - 1));
     f64::from(f32::from_bits(bits).min(1.0))
 }
 
@@ -389,6 +394,16 @@ mod tests {
         let g = pq.map_pixel(code(nits_to_pq(grey_nits)), code(nits_to_pq(grey_nits)), code(nits_to_pq(grey_nits)));
         let expected = (0.18f64.powf(1.0 / 2.4) * 255.0) as i32;
         assert!((g[0] as i32 - expected).abs() <= 3, "grey {g:?}, expected ≈ {expected}");
+    }
+
+    #[test]
+    fn log_table_bounds() {
+        assert_eq!(LOG_MIN.to_bits(), LOG_MIN_BITS);
+        assert_eq!(1.0f32.to_bits(), ONE_BITS);
+        assert_eq!(log_index(f32::NAN), 0);
+        assert_eq!(log_index(-1.0), 0);
+        assert_eq!(log_index(7.0), LOG_STEPS - 1);
+        assert_eq!(log_value(LOG_STEPS - 1), 1.0);
     }
 
     /// The tables against the same steps worked out in f64 for every pixel: within one
