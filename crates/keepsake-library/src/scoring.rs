@@ -295,6 +295,21 @@ mod tests {
         }
     }
 
+    /// A scoring worker may read the grid copies' folder and write nowhere: it is given
+    /// neither the albums nor the rest of the data directory.
+    #[test]
+    fn a_scoring_worker_reads_the_grid_copies_folder_only() {
+        use crate::worker_process::Sandbox;
+        let dir = tempfile::tempdir().unwrap();
+        let thumbs = std::fs::canonicalize(dir.path()).unwrap().join("data/thumbs");
+        std::fs::create_dir_all(&thumbs).unwrap();
+        let pictures = vec![thumbs.join("1-100.jpg"), thumbs.join("2-200.jpg")];
+        let need = Sandbox::for_request(&WorkerRequest::ScorePictures { pictures });
+        assert_eq!(need, Sandbox { read: vec![thumbs.clone()], write: vec![] });
+        let album = Sandbox { read: vec![dir.path().join("album")], write: vec![] };
+        assert!(!album.covers(&need), "a worker for an album's files cannot read the grid copies");
+    }
+
     #[test]
     fn a_videos_best_pick_gives_its_score_and_faces() {
         let frame = |rank: u32, score: f64, faces: u32| Frame {
