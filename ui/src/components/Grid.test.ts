@@ -277,4 +277,19 @@ describe("Grid", () => {
     expect(sections).toHaveBeenCalledWith("day");
     expect(screen.getByTestId("date-header").textContent).toMatch(/^Sunday\b.*\b(14 July|July 14)\b.*2024 · 100.?000$/);
   });
+
+  it("keeps the focus on the same item when the layout changes under it", async () => {
+    const { rerender } = render(Grid, { source, tileSize: 200 });
+    await waitFor(() => expect(screen.getAllByTestId("tile").length).toBeGreaterThan(0));
+    const at = (i: number) => document.querySelector<HTMLElement>(`[data-testid="tile"][data-index="${i}"]`)!;
+    at(12).focus();
+    await waitFor(() => expect(at(12).dataset.focused).toBe("true"));
+    const id = at(12).dataset.mediaId;
+    // Bigger tiles: 3 columns instead of 5; item 12 is now on another row, in another element.
+    await rerender({ source, tileSize: 330 });
+    await waitFor(() => expect(document.activeElement).toBe(at(12)));
+    expect((document.activeElement as HTMLElement).dataset.mediaId).toBe(id);
+    await fireEvent.keyDown(at(12), { key: "ArrowDown" });
+    await waitFor(() => expect(document.activeElement).toBe(at(15)));
+  });
 });

@@ -242,6 +242,13 @@ describe("labels", () => {
     expect(scrubLabel("2019-07-14", "en-GB")).toBe("July 2019");
   });
 
+  it("reads in the default locale when the page's is not one Intl knows (LANG=C gives \"C\")", () => {
+    expect(() => new Intl.DateTimeFormat("C")).toThrow(RangeError);
+    expect(sectionLabel("2019-07", 84, "C")).toBe(sectionLabel("2019-07", 84, undefined));
+    expect(scrubLabel("2019-07", "C")).toBe(scrubLabel("2019-07", undefined));
+    expect(sectionLabel("2019-07-14", 2, "C")).toMatch(/2019 · 2$/);
+  });
+
   it("groups by day from the day tile size up", () => {
     expect(sectionBy(190)).toBe("month");
     expect(sectionBy(249)).toBe("month");

@@ -311,12 +311,26 @@ export function keyDate(key: string): Date | null {
   return new Date(Number(m[1]), Number(m[2]) - 1, m[3] ? Number(m[3]) : 1);
 }
 
+/**
+ * The page's locale when Intl knows it, else undefined (Intl's default). A desktop
+ * started with LANG=C gives WebKit the language "C", which every Intl constructor
+ * refuses with a RangeError: the headers must still read, in the default locale.
+ */
+export function usableLocale(locale: string | undefined): string | undefined {
+  if (!locale) return undefined;
+  try {
+    return Intl.getCanonicalLocales(locale)[0];
+  } catch {
+    return undefined;
+  }
+}
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(locale: string | undefined, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
   const id = `${locale ?? ""}|${JSON.stringify(opts)}`;
   let f = formatters.get(id);
   if (!f) {
-    f = new Intl.DateTimeFormat(locale, opts);
+    f = new Intl.DateTimeFormat(usableLocale(locale), opts);
     formatters.set(id, f);
   }
   return f;
@@ -333,7 +347,7 @@ export function sectionTitle(key: string, locale?: string): string {
 
 /** The header's words: "July 2019 · 84 items" (a month), "Sunday 14 July 2019 · 12" (a day). */
 export function sectionLabel(key: string, count: number, locale?: string): string {
-  const n = new Intl.NumberFormat(locale).format(count);
+  const n = new Intl.NumberFormat(usableLocale(locale)).format(count);
   if (key.length > 7) return `${sectionTitle(key, locale)} · ${n}`;
   return `${sectionTitle(key, locale)} · ${n} item${count === 1 ? "" : "s"}`;
 }
