@@ -310,6 +310,31 @@ mod tests {
         assert!(!album.covers(&need), "a worker for an album's files cannot read the grid copies");
     }
 
+    /// The watcher's path (a file it saw change) forgets the scores as the scan does
+    /// (the scan's is tested with the real worker in keepsake-cli's library_scores).
+    #[test]
+    fn a_file_the_watcher_sees_change_loses_its_scores() {
+        let tmp = tempfile::tempdir().unwrap();
+        let album = std::fs::canonicalize(tmp.path()).unwrap().join("album");
+        std::fs::create_dir_all(&album).unwrap();
+        let photo = album.join("cat.png");
+        std::fs::copy(crate::test_support::media_dir().join("chelsea.png"), &photo).unwrap();
+        let lib = Library::open(&tmp.path().join("data")).unwrap();
+        lib.add_root(&album, &|_| {}).unwrap();
+        let scored = "UPDATE media SET score = 0.5, faces = 0, dhash = 7";
+        lib.conn().execute(scored, []).unwrap();
+        let columns = |lib: &Library| -> (Option<f64>, Option<i64>, Option<i64>) {
+            lib.conn()
+                .query_row("SELECT score, faces, dhash FROM media", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+        };
+        assert!(lib.index_file(&photo).unwrap().is_empty(), "unchanged: nothing to do");
+        assert_eq!(columns(&lib), (Some(0.5), Some(0), Some(7)), "an unchanged file keeps them");
+        std::fs::copy(crate::test_support::media_dir().join("coffee.png"), &photo).unwrap();
+        assert_eq!(lib.index_file(&photo).unwrap().len(), 1, "the change is reported");
+        assert_eq!(columns(&lib), (None, None, None));
+    }
+
     #[test]
     fn a_videos_best_pick_gives_its_score_and_faces() {
         let frame = |rank: u32, score: f64, faces: u32| Frame {
