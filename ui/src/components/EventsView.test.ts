@@ -89,7 +89,8 @@ describe("renaming an event", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Rename event" }));
     const input = screen.getByTestId("event-name-input") as HTMLInputElement;
     expect(document.activeElement).toBe(input);
-    expect(input.value).toBe("", "a date name is not offered as text to edit");
+    // A date name is not offered as text to edit.
+    expect(input.value).toBe("");
     await fireEvent.input(input, { target: { value: "  Summer at the lake " } });
     await fireEvent.keyDown(input, { key: "Enter" });
     await vi.waitFor(() => expect(onrenamed).toHaveBeenCalledExactlyOnceWith(renamed));
