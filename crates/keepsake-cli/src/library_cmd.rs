@@ -219,7 +219,7 @@ fn analyze() -> Result<()> {
     let bar = analysis_bar();
     let summary = analyzer.run_until_empty(&|ev| match ev {
         LibraryEvent::Progress(p) => show_progress(&bar, &p),
-        LibraryEvent::JobFinished { id, ok: false, error } => {
+        LibraryEvent::JobFinished { id, ok: false, error, .. } => {
             let path = lib.media_by_id(id).map(|d| d.item.path.display().to_string()).unwrap_or_default();
             bar.suspend(|| eprintln!("failed: {path}: {}", error.unwrap_or_default()));
         }
@@ -239,7 +239,7 @@ fn print_event(lib: &Library, ev: &LibraryEvent) {
         LibraryEvent::MediaRemoved { path, .. } => format!("removed {}", path.display()),
         LibraryEvent::MediaMoved { from, to, .. } => format!("moved {} -> {}", from.display(), to.display()),
         LibraryEvent::JobFinished { id, ok: true, .. } => format!("analysed {}", name(*id)),
-        LibraryEvent::JobFinished { id, ok: false, error } => {
+        LibraryEvent::JobFinished { id, ok: false, error, .. } => {
             format!("failed {}: {}", name(*id), error.clone().unwrap_or_default())
         }
         LibraryEvent::Warning { message } => format!("warning: {message}"),
@@ -448,9 +448,12 @@ fn jobs(args: JobsArgs) -> Result<()> {
         return Ok(());
     }
     for j in lib.queue().list(args.failed)? {
-        let state = serde_json::to_value(j.state)?.as_str().unwrap_or("").to_owned();
-        let err = j.error.map(|e| format!("  {e}")).unwrap_or_default();
-        println!("{state:9} attempts={} {}{err}", j.attempts, j.path.display());
+        let err = match (j.error, j.error_kind) {
+            (Some(e), Some(kind)) => format!("  [{}] {e}", kind.as_str()),
+            (Some(e), None) => format!("  {e}"),
+            (None, _) => String::new(),
+        };
+        println!("{:9} attempts={} {}{err}", j.state.as_str(), j.attempts, j.path.display());
     }
     Ok(())
 }

@@ -21,6 +21,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use keepsake_engine::EngineError;
+use keepsake_library::model::FailureKind;
 use keepsake_library::protocol::{WorkerRequest, WorkerResponse};
 
 pub mod sandbox;
@@ -45,7 +47,7 @@ pub fn run() -> Result<ExitCode> {
         }
         let response = match serde_json::from_str::<WorkerRequest>(&line) {
             Ok(req) => handle(&mut engine, &sandbox, req),
-            Err(e) => WorkerResponse::failure(format!("bad request: {e}")),
+            Err(e) => WorkerResponse::failure(FailureKind::InvalidRequest, format!("bad request: {e}")),
         };
         serde_json::to_writer(&mut stdout, &response)?;
         stdout.write_all(b"\n")?;
@@ -72,17 +74,17 @@ fn handle(
         }
         WorkerRequest::PhotoThumbnail { photo, out, max_side } => {
             injected_fault(&photo);
-            reply(crate::photo::thumbnail(&photo, &out, max_side).map_err(|e| e.to_string()), |_, _| {})
+            reply(crate::photo::thumbnail(&photo, &out, max_side).map_err(Refusal::from), |_, _| {})
         }
         WorkerRequest::ExportSlideshow { images, out, format } => {
-            reply(export_slideshow(&images, &out, format), |r, e| r.export = Some(e))
+            reply(export_slideshow(&images, &out, format).map_err(Refusal::unclassified), |r, e| r.export = Some(e))
         }
-        WorkerRequest::CreateDemo { dir } => reply(create_demo(&dir), |_, ()| {}),
+        WorkerRequest::CreateDemo { dir } => reply(create_demo(&dir).map_err(Refusal::unclassified), |_, ()| {}),
         WorkerRequest::ScorePictures { pictures } => {
             pictures.iter().for_each(|p| injected_fault(p));
-            reply(Ok::<_, String>(engine.score_pictures(&pictures)), |r, s| r.scores = Some(s))
+            reply(Ok(engine.score_pictures(&pictures)), |r, s| r.scores = Some(s))
         }
-        WorkerRequest::InspectRuntime => reply(inspect_runtime(), |r, mut rt| {
+        WorkerRequest::InspectRuntime => reply(inspect_runtime().map_err(Refusal::unclassified), |r, mut rt| {
             rt.report["sandbox"] = serde_json::to_value(sandbox).unwrap_or_default();
             if let Some(probes) = test_probes() {
                 rt.report["test_probes"] = probes;
@@ -92,15 +94,45 @@ fn handle(
     }
 }
 
-/// The answer to one request: `ok`, with what `fill` puts in it, or the failure's reason.
-fn reply<T>(result: Result<T, String>, fill: impl FnOnce(&mut WorkerResponse, T)) -> WorkerResponse {
+/// The answer to one request: `ok`, with what `fill` puts in it, or the refusal.
+fn reply<T>(result: Result<T, Refusal>, fill: impl FnOnce(&mut WorkerResponse, T)) -> WorkerResponse {
     match result {
         Ok(value) => {
             let mut response = WorkerResponse { ok: true, ..Default::default() };
             fill(&mut response, value);
             response
         }
-        Err(e) => WorkerResponse::failure(e),
+        Err(e) => WorkerResponse::failure(e.kind, e.message),
+    }
+}
+
+/// Why the worker refused a request, as the protocol carries it: the engine's kind of
+/// failure ([`EngineError::kind`]) and the message for a user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+impl Refusal {
+    /// A refusal the engine did not classify (the slideshow encoder's, the runtime
+    /// report's): [`FailureKind::Refused`].
+    pub fn unclassified(message: String) -> Refusal {
+        Refusal { kind: FailureKind::Refused, message }
+    }
+}
+
+impl From<EngineError> for Refusal {
+    fn from(e: EngineError) -> Refusal {
+        Refusal { kind: FailureKind::from_engine(e.kind()), message: e.to_string() }
+    }
+}
+
+/// A photo refused by the imaging crate: the engine's kind for it.
+impl From<keepsake_imaging::ImagingError> for Refusal {
+    fn from(e: keepsake_imaging::ImagingError) -> Refusal {
+        let message = e.to_string();
+        Refusal { kind: FailureKind::from_engine(EngineError::from(e).kind()), message }
     }
 }
 

@@ -10,6 +10,8 @@ use keepsake_library::protocol::{
 };
 use keepsake_slideshow::{OutputFormat, SlideshowOptions};
 
+use crate::worker::Refusal;
+
 /// The engine as the worker uses it: created on first use and reused for every request.
 /// Analysis loads the face model (once per process); a worker that only renders
 /// moments or encodes a slideshow for the app never does.
@@ -40,14 +42,14 @@ impl WorkerEngine {
         self.plain.get_or_init(|| Engine::new(EngineConfig::without_faces()))
     }
 
-    pub fn probe(&mut self, video: &Path) -> Result<ProbeResult, String> {
-        self.analysis().probe(video).map(|i| probe_result(&i)).map_err(|e| e.to_string())
+    pub fn probe(&mut self, video: &Path) -> Result<ProbeResult, Refusal> {
+        self.analysis().probe(video).map(|i| probe_result(&i)).map_err(Refusal::from)
     }
 
-    pub fn analyze(&mut self, video: &Path, out_dir: &Path, count: u32) -> Result<AnalysisResult, String> {
+    pub fn analyze(&mut self, video: &Path, out_dir: &Path, count: u32) -> Result<AnalysisResult, Refusal> {
         let mut opts = AnalyzeOptions::new(out_dir);
         opts.count = count.max(1) as usize;
-        let sel = self.analysis().analyze(video, &opts).map_err(|e| e.to_string())?;
+        let sel = self.analysis().analyze(video, &opts)?;
         Ok(AnalysisResult {
             info: probe_result(&sel.info),
             frames: sel
@@ -86,8 +88,8 @@ impl WorkerEngine {
             .collect()
     }
 
-    pub fn render_moment(&mut self, video: &Path, time: f64, out: &Path, max_side: u32) -> Result<(), String> {
-        self.plain().render_moment(video, time, out, Some(max_side)).map(|_| ()).map_err(|e| e.to_string())
+    pub fn render_moment(&mut self, video: &Path, time: f64, out: &Path, max_side: u32) -> Result<(), Refusal> {
+        self.plain().render_moment(video, time, out, Some(max_side)).map(|_| ()).map_err(Refusal::from)
     }
 }
 

@@ -46,6 +46,9 @@ fn add_then_analyze_gives_three_picks_and_ls_json_has_the_contract_fields() {
     assert!(!env.ok(&["jobs"]).contains("queued"));
 }
 
+/// Each failure is stored with its kind (jobs.error_kind): the worker's crash, hang and
+/// out-of-memory as the supervisor saw them, and a file the engine refused with the
+/// engine's own kind, carried over the worker protocol.
 #[test]
 fn worker_abort_hang_and_oom_fail_only_their_job_with_the_reason() {
     let mut env = Env::new();
@@ -53,6 +56,7 @@ fn worker_abort_hang_and_oom_fail_only_their_job_with_the_reason() {
     make_video(&env.album.join("hangme.mp4"), "mandelbrot", 1.0);
     make_video(&env.album.join("greedy.mp4"), "rgbtestsrc", 1.0);
     make_video(&env.album.join("fine.mp4"), "smptebars", 1.0);
+    std::fs::write(env.album.join("garbage.mp4"), b"this is not a video, only text named like one".repeat(40)).unwrap();
     env.ok(&["add", env.album.to_str().unwrap()]);
     env.extra_env = vec![
         ("KEEPSAKE_WORKER_TEST_FAULT".into(), "abort:crashme,hang:hangme,oom:greedy".into()),
@@ -63,7 +67,22 @@ fn worker_abort_hang_and_oom_fail_only_their_job_with_the_reason() {
         ("KEEPSAKE_WORKER_MEMORY_MB".into(), "400".into()),
     ];
     let out = env.ok(&["analyze"]);
-    assert!(out.contains("1 analysed, 3 failed"), "{out}");
+    assert!(out.contains("1 analysed, 4 failed"), "{out}");
+    let kinds: std::collections::BTreeMap<String, (String, Option<String>)> = {
+        let db = env.db();
+        let mut stmt =
+            db.prepare("SELECT m.name, j.state, j.error_kind FROM jobs j JOIN media m ON m.id = j.media_id").unwrap();
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))).unwrap();
+        rows.map(|r| r.unwrap()).collect()
+    };
+    let kind = |name: &str| kinds[name].1.clone().unwrap_or_default();
+    assert_eq!(kind("crashme.mp4"), "worker_crashed", "{kinds:?}");
+    assert_eq!(kind("hangme.mp4"), "worker_hung", "{kinds:?}");
+    assert_eq!(kind("greedy.mp4"), "out_of_memory", "{kinds:?}");
+    assert_eq!(kind("garbage.mp4"), "not_media", "the engine's kind: {kinds:?}");
+    assert_eq!(kinds["fine.mp4"], ("done".to_owned(), None));
+    let garbage = env.item("garbage.mp4").unwrap();
+    assert!(garbage["error"].as_str().unwrap().contains("not a video or photo"), "{garbage:#}");
     let greedy = env.item("greedy.mp4").unwrap();
     assert_eq!(greedy["state"], "failed");
     let reason = greedy["error"].as_str().unwrap();
@@ -88,11 +107,12 @@ fn worker_abort_hang_and_oom_fail_only_their_job_with_the_reason() {
             && failed.contains("greedy"),
         "{failed}"
     );
+    assert!(failed.contains("[worker_hung] worker hung") && failed.contains("[out_of_memory] worker"), "{failed}");
     assert!(!failed.contains("fine.mp4"));
     // Without the fault, a retry succeeds.
     env.extra_env.clear();
-    assert!(env.ok(&["jobs", "--retry"]).contains("3 job(s)"));
-    assert!(env.ok(&["analyze"]).contains("3 analysed, 0 failed"));
+    assert!(env.ok(&["jobs", "--retry"]).contains("4 job(s)"));
+    assert!(env.ok(&["analyze"]).contains("3 analysed, 1 failed"), "the garbage file still fails");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::error::Result;
 use crate::jobs::ClaimedJob;
 use crate::library::Library;
-use crate::model::LibraryEvent;
+use crate::model::{FailureKind, LibraryEvent};
 use crate::protocol::{WorkerRequest, WorkerResponse};
 use crate::scoring::SCORE_BATCH;
 use crate::worker_process::{
@@ -249,15 +249,21 @@ impl Analyzer {
                 Ok(()) => {
                     crate::util::lock(summary).analysed += 1;
                     let version = self.library.media_by_id(job.media_id).map(|d| d.item.cover_version).unwrap_or(0);
-                    on_event(LibraryEvent::JobFinished { id: job.media_id, ok: true, error: None });
+                    on_event(LibraryEvent::JobFinished { id: job.media_id, ok: true, error: None, error_kind: None });
                     on_event(LibraryEvent::CoverChanged { id: job.media_id, version });
                 }
-                Err(WorkerFailure(reason)) => {
-                    tracing::warn!("{}: attempt {} failed: {reason}", job.path.display(), job.attempts);
+                Err(failure) => {
+                    let (kind, reason) = (failure.kind(), failure.to_string());
+                    tracing::warn!("{}: attempt {} failed ({kind:?}): {reason}", job.path.display(), job.attempts);
                     let backoff = self.config.retry_backoff.as_millis() as i64;
-                    if queue.fail_attempt(&job, &reason, self.config.max_attempts, backoff)? {
+                    if queue.fail_attempt(&job, &reason, kind, self.config.max_attempts, backoff)? {
                         crate::util::lock(summary).failed += 1;
-                        on_event(LibraryEvent::JobFinished { id: job.media_id, ok: false, error: Some(reason) });
+                        on_event(LibraryEvent::JobFinished {
+                            id: job.media_id,
+                            ok: false,
+                            error: Some(reason),
+                            error_kind: Some(kind),
+                        });
                     }
                 }
             }
@@ -271,26 +277,26 @@ impl Analyzer {
     /// What an analysis worker may touch: read the album folders, write the data
     /// directory's `frames/` (each job's output folder is inside it). Nothing else of
     /// the user's: not their home, not the index.
-    fn worker_sandbox(&self) -> Result<Sandbox, WorkerFailure> {
+    fn worker_sandbox(&self) -> Result<Sandbox, AttemptFailure> {
         let roots = self
             .library
             .roots()
-            .map_err(|e| WorkerFailure(format!("cannot list the albums for the worker's sandbox: {e}")))?;
+            .map_err(|e| AttemptFailure::Local(format!("cannot list the albums for the worker's sandbox: {e}")))?;
         let frames = self.library.data_dir().join("frames");
-        std::fs::create_dir_all(&frames).map_err(|e| WorkerFailure(format!("{}: {e}", frames.display())))?;
+        std::fs::create_dir_all(&frames).map_err(|e| AttemptFailure::Local(format!("{}: {e}", frames.display())))?;
         let resolve = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
         Ok(Sandbox { read: roots.iter().map(|r| resolve(&r.path)).collect(), write: vec![resolve(&frames)] })
     }
 
     /// One attempt at one job. A worker that failed is dropped (and so replaced).
-    fn run_job(&self, slot: &mut Option<WorkerProcess>, job: &ClaimedJob) -> Result<(), WorkerFailure> {
+    fn run_job(&self, slot: &mut Option<WorkerProcess>, job: &ClaimedJob) -> Result<(), AttemptFailure> {
         if !job.path.is_file() {
-            return Err(WorkerFailure(format!("{} is no longer there", job.path.display())));
+            return Err(AttemptFailure::Gone(job.path.clone()));
         }
         self.library.ensure_fingerprint(job.media_id, &job.path);
         let out_dir = self.library.data_dir().join(format!("frames/{}", job.media_id));
         let attempt_dir = out_dir.join(format!("a{}", crate::util::now_ms()));
-        let result = (|| {
+        let result = (|| -> Result<(), AttemptFailure> {
             // A worker reads the albums it was started with: a video in an album added
             // since (or reached through a link out of them) needs a new one.
             let need = Sandbox::for_request(&WorkerRequest::Probe { video: job.path.clone() });
@@ -301,16 +307,17 @@ impl Analyzer {
                 let sandbox = self.worker_sandbox()?;
                 *slot = Some(WorkerProcess::spawn(&self.config.worker_exe, self.config.worker_memory_limit, &sandbox)?);
             }
-            let worker = slot.as_mut().ok_or_else(|| WorkerFailure("no worker".into()))?;
+            let worker = slot.as_mut().ok_or_else(|| AttemptFailure::Local("no worker".into()))?;
             let probe = worker.request(&WorkerRequest::Probe { video: job.path.clone() }, self.config.timeout_base)?;
-            let info = expect_ok(probe)?.probe.ok_or_else(|| WorkerFailure("worker sent no probe result".into()))?;
+            let info =
+                expect_ok(probe)?.probe.ok_or_else(|| WorkerFailure::Protocol("worker sent no probe result".into()))?;
             let _ = self.library.store_probe(job.media_id, &info);
             let timeout = self.config.timeout_base
                 + Duration::from_secs_f64(
                     (info.duration.max(0.0) * self.config.timeout_per_video_second).min(86_400.0),
                 );
             std::fs::create_dir_all(&attempt_dir)
-                .map_err(|e| WorkerFailure(format!("{}: {e}", attempt_dir.display())))?;
+                .map_err(|e| AttemptFailure::Local(format!("{}: {e}", attempt_dir.display())))?;
             let req = WorkerRequest::Analyze {
                 video: job.path.clone(),
                 out_dir: attempt_dir.clone(),
@@ -318,20 +325,22 @@ impl Analyzer {
             };
             let mut analysis = expect_ok(worker.request(&req, timeout)?)?
                 .analysis
-                .ok_or_else(|| WorkerFailure("worker sent no analysis".into()))?;
+                .ok_or_else(|| WorkerFailure::Protocol("worker sent no analysis".into()))?;
             for frame in &mut analysis.frames {
                 frame.path = inside_job_folder(&frame.path, &attempt_dir)?;
             }
             self.library
                 .store_analysis(job.job_id, job.media_id, &analysis)
-                .map_err(|e| WorkerFailure(format!("could not store the result: {e}")))
+                .map_err(|e| AttemptFailure::Local(format!("could not store the result: {e}")))
         })();
         match &result {
             Ok(()) => remove_other_attempts(&out_dir, &attempt_dir),
-            Err(WorkerFailure(reason)) => {
+            Err(failure) => {
                 let _ = std::fs::remove_dir_all(&attempt_dir);
-                if reason.starts_with("worker ") {
-                    *slot = None; // crashed or hung: start a fresh one next time
+                if let AttemptFailure::Worker(f) = failure {
+                    if f.replaces_worker() {
+                        *slot = None; // crashed, hung or misbehaved: a fresh one next time
+                    }
                 }
             }
         }
@@ -345,9 +354,11 @@ impl Analyzer {
 /// it out, so a reply naming `frames/5/a1/../../../x` or a link to a file elsewhere
 /// fails the job instead.
 fn inside_job_folder(path: &std::path::Path, job_dir: &std::path::Path) -> Result<PathBuf, WorkerFailure> {
-    let outside = || WorkerFailure(format!("the worker named a pick outside the job's folder: {}", path.display()));
+    let outside =
+        || WorkerFailure::Protocol(format!("the worker named a pick outside the job's folder: {}", path.display()));
     let real = std::fs::canonicalize(path).map_err(|_| outside())?;
-    let real_dir = std::fs::canonicalize(job_dir).map_err(|e| WorkerFailure(format!("{}: {e}", job_dir.display())))?;
+    let real_dir =
+        std::fs::canonicalize(job_dir).map_err(|e| WorkerFailure::Protocol(format!("{}: {e}", job_dir.display())))?;
     let rel = real.strip_prefix(&real_dir).map_err(|_| outside())?;
     if rel.as_os_str().is_empty() || !std::fs::symlink_metadata(&real).is_ok_and(|m| m.is_file()) {
         return Err(outside());
@@ -359,7 +370,43 @@ fn expect_ok(r: WorkerResponse) -> Result<WorkerResponse, WorkerFailure> {
     if r.ok {
         Ok(r)
     } else {
-        Err(WorkerFailure(r.error.unwrap_or_else(|| "the worker reported an unknown error".into())))
+        Err(WorkerFailure::refusal(&r))
+    }
+}
+
+/// Why one attempt at a job failed: its worker ([`WorkerFailure`]), the video gone, or
+/// this side (the job's folder not made, the result not stored).
+#[derive(Debug)]
+enum AttemptFailure {
+    Worker(WorkerFailure),
+    /// The video is no longer where it was indexed.
+    Gone(PathBuf),
+    Local(String),
+}
+
+impl From<WorkerFailure> for AttemptFailure {
+    fn from(f: WorkerFailure) -> Self {
+        AttemptFailure::Worker(f)
+    }
+}
+
+impl AttemptFailure {
+    fn kind(&self) -> FailureKind {
+        match self {
+            AttemptFailure::Worker(f) => f.kind(),
+            AttemptFailure::Gone(_) => FailureKind::Gone,
+            AttemptFailure::Local(_) => FailureKind::Internal,
+        }
+    }
+}
+
+impl std::fmt::Display for AttemptFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AttemptFailure::Worker(w) => w.fmt(f),
+            AttemptFailure::Gone(path) => write!(f, "{} is no longer there", path.display()),
+            AttemptFailure::Local(message) => f.write_str(message),
+        }
     }
 }
 

@@ -198,7 +198,51 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE media ADD COLUMN dhash INTEGER;
     CREATE INDEX media_event ON media(event_id) WHERE event_id IS NOT NULL;
     "#,
+    // v8: `jobs.error_kind`: what kind of failure `error` is (`crate::model::FailureKind`:
+    // the engine's kind when the worker refused the file, else the worker's crash, hang
+    // or out-of-memory), so callers act on it without reading the message. NULL for
+    // failures stored before.
+    r#"
+    ALTER TABLE jobs ADD COLUMN error_kind TEXT;
+    "#,
 ];
+
+/// Where a media row's file is (`media.presence`): in its album, on a disk that is not
+/// plugged in, or gone (kept a while so a move can be told from a deletion). Stored by
+/// name; an unknown name read back is an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Presence {
+    Present,
+    Missing,
+    Deleted,
+}
+
+impl Presence {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Presence::Present => "present",
+            Presence::Missing => "missing",
+            Presence::Deleted => "deleted",
+        }
+    }
+}
+
+impl rusqlite::types::ToSql for Presence {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl rusqlite::types::FromSql for Presence {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        match value.as_str()? {
+            "present" => Ok(Presence::Present),
+            "missing" => Ok(Presence::Missing),
+            "deleted" => Ok(Presence::Deleted),
+            other => Err(rusqlite::types::FromSqlError::Other(format!("unknown presence {other:?}").into())),
+        }
+    }
+}
 
 /// The version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -294,7 +338,7 @@ mod tests {
                    VALUES (7, 1, '/album/a.mp4', 'a.mp4', 'video', 10, 1000, 1, 'ready');
                  INSERT INTO picks VALUES (7, 1, 2.5, 0.9, 'frames/7/1.jpg', 64, 48, '{}');
                  INSERT INTO cover_overrides VALUES (7, 'time', NULL, 3.0, 'covers/7.jpg', 0);
-                 INSERT INTO jobs (media_id, state, created_ms) VALUES (7, 'done', 0);",
+                 INSERT INTO jobs (media_id, state, created_ms, error) VALUES (7, 'failed', 0, 'worker hung');",
             )
             .unwrap();
         }
@@ -333,6 +377,13 @@ mod tests {
                     })
                     .unwrap();
                 assert_eq!(children, (1, 1), "from v{start}");
+                // v8: the failure's message stays; its kind is unknown (NULL), not guessed.
+                let (error, kind): (String, Option<String>) = conn
+                    .query_row("SELECT error, error_kind FROM jobs WHERE media_id = 7", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .unwrap();
+                assert_eq!((error.as_str(), kind), ("worker hung", None), "from v{start}");
             }
             // Foreign keys are on again and the constraints still hold.
             let fk: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();

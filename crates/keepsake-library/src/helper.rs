@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use crate::error::{LibraryError, Result};
 use crate::protocol::{WorkerRequest, WorkerResponse};
 use crate::util::lock;
-use crate::worker_process::{worker_exe_from_env, worker_memory_from_env, Sandbox, WorkerProcess};
+use crate::worker_process::{worker_exe_from_env, worker_memory_from_env, Sandbox, WorkerFailure, WorkerProcess};
 
 /// How long an idle helper worker is kept for the next request.
 pub(crate) const KEEP_IDLE: Duration = Duration::from_secs(20);
@@ -65,13 +65,17 @@ impl HelperWorker {
     /// and a worker that crashed, hung or ran out of memory are both errors that say
     /// why, as [`LibraryError::Worker`].
     pub fn request(&self, req: &WorkerRequest, timeout: Duration) -> Result<WorkerResponse> {
-        self.request_refusable(req, timeout)?.map_err(LibraryError::Worker)
+        self.request_refusable(req, timeout)?.map_err(|f| LibraryError::Worker(f.to_string()))
     }
 
     /// Like [`HelperWorker::request`], for requests about one file that may be the file's
     /// fault: the worker's refusal, and a worker that crashed, hung or ran out of memory
-    /// on it, are `Ok(Err(reason))`; only a worker that cannot start is an error.
-    pub fn request_refusable(&self, req: &WorkerRequest, timeout: Duration) -> Result<Result<WorkerResponse, String>> {
+    /// on it, are `Ok(Err(failure))`; only a worker that cannot start is an error.
+    pub fn request_refusable(
+        &self,
+        req: &WorkerRequest,
+        timeout: Duration,
+    ) -> Result<Result<WorkerResponse, WorkerFailure>> {
         let need = Sandbox::for_request(req);
         let one_off = matches!(req, WorkerRequest::ExportSlideshow { .. } | WorkerRequest::CreateDemo { .. });
         let parked = if one_off {
@@ -87,20 +91,16 @@ impl HelperWorker {
         let mut worker = match parked {
             Some(w) => w,
             None => WorkerProcess::spawn(&self.exe, Some(self.memory_limit), &need)
-                .map_err(|f| LibraryError::Worker(f.0))?,
+                .map_err(|f| LibraryError::Worker(f.to_string()))?,
         };
         let response = match worker.request(req, timeout) {
             Ok(response) => response,
-            Err(f) => return Ok(Err(f.0)),
+            Err(f) => return Ok(Err(f)),
         };
         if !one_off {
             self.park(worker);
         }
-        Ok(if response.ok {
-            Ok(response)
-        } else {
-            Err(response.error.unwrap_or_else(|| "refused without a reason".into()))
-        })
+        Ok(if response.ok { Ok(response) } else { Err(WorkerFailure::refusal(&response)) })
     }
 
     /// Keeps a healthy worker for the next request; a reaper thread ends each after

@@ -8,21 +8,55 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::db::Presence;
 use crate::error::Result;
-use crate::model::{JobInfo, JobState, MediaId, QueueProgress};
+use crate::model::{FailureKind, JobInfo, JobState, MediaId, QueueProgress};
 use crate::util::{lock, now_ms, process_alive};
+
+use JobState::{Cancelled, Done, Failed, Queued, Running};
+
+/// A job's state is stored by its name; a name this Keepsake does not know (a newer
+/// version's, a hand edit) is an error when read, never taken for `queued`.
+impl ToSql for JobState {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for JobState {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let name = value.as_str()?;
+        JobState::parse(name).ok_or_else(|| FromSqlError::Other(format!("unknown job state {name:?}").into()))
+    }
+}
+
+/// Stored by name, like [`JobState`]; an unknown name is an error when read.
+impl ToSql for FailureKind {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for FailureKind {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let name = value.as_str()?;
+        FailureKind::parse(name).ok_or_else(|| FromSqlError::Other(format!("unknown failure kind {name:?}").into()))
+    }
+}
 
 /// Queues (or re-queues) the analysis of one media item inside the caller's transaction.
 pub(crate) fn enqueue_tx(conn: &Connection, media_id: MediaId, priority: i64) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO jobs (media_id, state, priority, created_ms) VALUES (?1, 'queued', ?2, ?3)
+        "INSERT INTO jobs (media_id, state, priority, created_ms) VALUES (?1, ?4, ?2, ?3)
          ON CONFLICT(media_id) DO UPDATE SET
-           state = CASE WHEN jobs.state = 'running' THEN 'running' ELSE 'queued' END,
-           attempts = 0, error = NULL, not_before_ms = 0, priority = MAX(jobs.priority, excluded.priority)",
+           state = CASE WHEN jobs.state = ?5 THEN ?5 ELSE ?4 END,
+           attempts = 0, error = NULL, error_kind = NULL, not_before_ms = 0,
+           priority = MAX(jobs.priority, excluded.priority)",
     )?
-    .execute(params![media_id, priority, now_ms()])?;
+    .execute(params![media_id, priority, now_ms(), Queued, Running])?;
     Ok(())
 }
 
@@ -40,7 +74,7 @@ pub(crate) struct ClaimedJob {
 /// SQLite 3.50 walks all of `media` instead, which on 100k photos took 50 ms, held the
 /// database lock and filled the page cache. CROSS JOIN fixes the order.
 const PROGRESS_COUNTS: &str = "SELECT j.state, COUNT(*) FROM jobs j CROSS JOIN media m ON m.id = j.media_id
-     WHERE m.presence = 'present' GROUP BY j.state";
+     WHERE m.presence = ?1 GROUP BY j.state";
 
 /// Handle on the queue; cheap to clone, shares the library's connection.
 #[derive(Clone)]
@@ -80,8 +114,8 @@ impl JobQueue {
         let top: i64 = tx.query_row("SELECT COALESCE(MAX(priority), 0) + 1 FROM jobs", [], |r| r.get(0))?;
         for id in ids {
             tx.execute(
-                "UPDATE jobs SET priority = ?2, not_before_ms = 0 WHERE media_id = ?1 AND state = 'queued'",
-                params![id, top],
+                "UPDATE jobs SET priority = ?2, not_before_ms = 0 WHERE media_id = ?1 AND state = ?3",
+                params![id, top, Queued],
             )?;
         }
         tx.commit()?;
@@ -119,11 +153,14 @@ impl JobQueue {
     pub fn cancel(&self, ids: &[MediaId]) -> Result<u64> {
         let conn = lock(&self.db);
         if ids.is_empty() {
-            return Ok(conn.execute("UPDATE jobs SET state = 'cancelled' WHERE state = 'queued'", [])? as u64);
+            return Ok(conn.execute("UPDATE jobs SET state = ?1 WHERE state = ?2", params![Cancelled, Queued])? as u64);
         }
         let mut n = 0;
         for id in ids {
-            n += conn.execute("UPDATE jobs SET state = 'cancelled' WHERE media_id = ?1 AND state = 'queued'", [id])?;
+            n += conn.execute(
+                "UPDATE jobs SET state = ?2 WHERE media_id = ?1 AND state = ?3",
+                params![id, Cancelled, Queued],
+            )?;
         }
         Ok(n as u64)
     }
@@ -132,14 +169,14 @@ impl JobQueue {
     pub fn retry_failed(&self) -> Result<u64> {
         let conn = lock(&self.db);
         let n = conn.execute(
-            "UPDATE jobs SET state = 'queued', attempts = 0, not_before_ms = 0, error = NULL
-             WHERE state IN ('failed', 'cancelled')",
-            [],
+            "UPDATE jobs SET state = ?1, attempts = 0, not_before_ms = 0, error = NULL, error_kind = NULL
+             WHERE state IN (?2, ?3)",
+            params![Queued, Failed, Cancelled],
         )?;
         conn.execute(
             "UPDATE media SET state = 'pending', error = NULL
-             WHERE id IN (SELECT media_id FROM jobs WHERE state = 'queued') AND state = 'failed'",
-            [],
+             WHERE id IN (SELECT media_id FROM jobs WHERE state = ?1) AND state = 'failed'",
+            params![Queued],
         )?;
         Ok(n as u64)
     }
@@ -151,24 +188,25 @@ impl JobQueue {
         let mut p = QueueProgress { paused, ..Default::default() };
         {
             let mut stmt = conn.prepare(PROGRESS_COUNTS)?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
+            let rows = stmt.query_map([Presence::Present], |r| Ok((r.get::<_, JobState>(0)?, r.get::<_, u64>(1)?)))?;
             for row in rows {
                 let (state, n) = row?;
-                match JobState::parse(&state) {
-                    JobState::Done => p.done += n,
-                    JobState::Failed => p.failed += n,
-                    JobState::Queued => p.queued += n,
-                    JobState::Running | JobState::Cancelled => {}
+                match state {
+                    Done => p.done += n,
+                    Failed => p.failed += n,
+                    Queued => p.queued += n,
+                    Running | Cancelled => {}
                 }
-                if state != "cancelled" {
+                if state != Cancelled {
                     p.total += n;
                 }
             }
         }
         let mut stmt = conn.prepare(
-            "SELECT m.path FROM jobs j JOIN media m ON m.id = j.media_id WHERE j.state = 'running' ORDER BY j.started_ms",
+            "SELECT m.path FROM jobs j JOIN media m ON m.id = j.media_id WHERE j.state = ?1 ORDER BY j.started_ms",
         )?;
-        p.running = stmt.query_map([], |r| r.get::<_, String>(0))?.filter_map(|r| r.ok()).map(PathBuf::from).collect();
+        p.running =
+            stmt.query_map([Running], |r| r.get::<_, String>(0))?.filter_map(|r| r.ok()).map(PathBuf::from).collect();
         let timing = lock(&self.timing);
         if let Some(avg) = timing.avg_s {
             let left = (p.queued + p.running.len() as u64) as f64;
@@ -181,20 +219,21 @@ impl JobQueue {
     pub fn list(&self, only_failed: bool) -> Result<Vec<JobInfo>> {
         let conn = lock(&self.db);
         let mut stmt = conn.prepare(
-            "SELECT j.id, j.media_id, m.path, j.state, j.priority, j.attempts, j.error
+            "SELECT j.id, j.media_id, m.path, j.state, j.priority, j.attempts, j.error, j.error_kind
              FROM jobs j JOIN media m ON m.id = j.media_id
-             WHERE m.presence != 'deleted' AND (?1 = 0 OR j.state = 'failed')
+             WHERE m.presence != ?2 AND (?1 = 0 OR j.state = ?3)
              ORDER BY j.priority DESC, m.taken_at DESC",
         )?;
-        let rows = stmt.query_map([only_failed as i64], |r| {
+        let rows = stmt.query_map(params![only_failed as i64, Presence::Deleted, Failed], |r| {
             Ok(JobInfo {
                 id: r.get(0)?,
                 media_id: r.get(1)?,
                 path: PathBuf::from(r.get::<_, String>(2)?),
-                state: JobState::parse(&r.get::<_, String>(3)?),
+                state: r.get(3)?,
                 priority: r.get(4)?,
                 attempts: r.get(5)?,
                 error: r.get(6)?,
+                error_kind: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -205,14 +244,14 @@ impl JobQueue {
     pub fn recover_interrupted(&self) -> Result<u64> {
         let conn = lock(&self.db);
         let running: Vec<(i64, Option<i64>)> = {
-            let mut stmt = conn.prepare("SELECT id, owner_pid FROM jobs WHERE state = 'running'")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let mut stmt = conn.prepare("SELECT id, owner_pid FROM jobs WHERE state = ?1")?;
+            let rows = stmt.query_map([Running], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<std::result::Result<_, _>>()?
         };
         let mut n = 0;
         for (id, pid) in running {
             if !pid.is_some_and(process_alive) {
-                n += conn.execute("UPDATE jobs SET state = 'queued', owner_pid = NULL WHERE id = ?1", [id])?;
+                n += conn.execute("UPDATE jobs SET state = ?2, owner_pid = NULL WHERE id = ?1", params![id, Queued])?;
             }
         }
         if n > 0 {
@@ -229,9 +268,9 @@ impl JobQueue {
             .query_row(
                 "SELECT j.id, j.media_id, m.path, j.attempts
                  FROM jobs j JOIN media m ON m.id = j.media_id
-                 WHERE j.state = 'queued' AND j.not_before_ms <= ?1 AND m.presence = 'present'
+                 WHERE j.state = ?2 AND j.not_before_ms <= ?1 AND m.presence = ?3
                  ORDER BY j.priority DESC, m.taken_at DESC, m.id DESC LIMIT 1",
-                [now_ms()],
+                params![now_ms(), Queued, Presence::Present],
                 |r| {
                     Ok(ClaimedJob {
                         job_id: r.get(0)?,
@@ -244,8 +283,8 @@ impl JobQueue {
             .optional()?;
         if let Some(job) = &job {
             tx.execute(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, owner_pid = ?2, started_ms = ?3 WHERE id = ?1",
-                params![job.job_id, std::process::id(), now_ms()],
+                "UPDATE jobs SET state = ?4, attempts = attempts + 1, owner_pid = ?2, started_ms = ?3 WHERE id = ?1",
+                params![job.job_id, std::process::id(), now_ms(), Running],
             )?;
         }
         tx.commit()?;
@@ -259,19 +298,21 @@ impl JobQueue {
     pub(crate) fn has_work(&self) -> Result<bool> {
         let n: i64 = lock(&self.db).query_row(
             "SELECT COUNT(*) FROM jobs j JOIN media m ON m.id = j.media_id
-             WHERE j.state IN ('queued', 'running') AND m.presence = 'present'",
-            [],
+             WHERE j.state IN (?1, ?2) AND m.presence = ?3",
+            params![Queued, Running, Presence::Present],
             |r| r.get(0),
         )?;
         Ok(n > 0)
     }
 
-    /// Records a failed attempt: queued again after a back-off, or failed for good
-    /// (with the reason on the media) once `max_attempts` is reached.
+    /// Records a failed attempt, with its reason and kind: queued again after a
+    /// back-off, or failed for good (with the reason on the media) once `max_attempts`
+    /// is reached.
     pub(crate) fn fail_attempt(
         &self,
         job: &ClaimedJob,
         reason: &str,
+        kind: FailureKind,
         max_attempts: u32,
         backoff_ms: i64,
     ) -> Result<bool> {
@@ -279,15 +320,15 @@ impl JobQueue {
         let final_failure = job.attempts >= max_attempts;
         if final_failure {
             conn.execute(
-                "UPDATE jobs SET state = 'failed', error = ?2, owner_pid = NULL, finished_ms = ?3 WHERE id = ?1",
-                params![job.job_id, reason, now_ms()],
+                "UPDATE jobs SET state = ?4, error = ?2, error_kind = ?5, owner_pid = NULL, finished_ms = ?3 WHERE id = ?1",
+                params![job.job_id, reason, now_ms(), Failed, kind],
             )?;
             conn.execute("UPDATE media SET state = 'failed', error = ?2 WHERE id = ?1", params![job.media_id, reason])?;
         } else {
             let delay = backoff_ms.saturating_mul(1 << (job.attempts.saturating_sub(1)).min(10));
             conn.execute(
-                "UPDATE jobs SET state = 'queued', error = ?2, owner_pid = NULL, not_before_ms = ?3 WHERE id = ?1",
-                params![job.job_id, reason, now_ms() + delay],
+                "UPDATE jobs SET state = ?4, error = ?2, error_kind = ?5, owner_pid = NULL, not_before_ms = ?3 WHERE id = ?1",
+                params![job.job_id, reason, now_ms() + delay, Queued, kind],
             )?;
         }
         Ok(final_failure)
@@ -335,7 +376,7 @@ mod tests {
         let plan: Vec<String> = {
             let conn = lock(&db);
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {PROGRESS_COUNTS}")).unwrap();
-            let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+            let rows = stmt.query_map([Presence::Present], |r| r.get::<_, String>(3)).unwrap();
             rows.map(|r| r.unwrap()).collect()
         };
         assert!(plan[0].starts_with("SCAN j"), "jobs must be the outer loop: {plan:?}");

@@ -82,4 +82,4 @@ pub use slideshow::MAX_SLIDESHOW_ITEMS;
 pub use storage::Storage;
 pub use util::lower_thread_priority;
 pub use watch::{Watcher, WatcherConfig};
-pub use worker_process::WORKER_ENV;
+pub use worker_process::{OutOfMemory, WorkerFailure, WORKER_ENV};

@@ -1010,8 +1010,9 @@ impl Library {
                 )?;
             }
             tx.execute(
-                "UPDATE jobs SET state = 'done', error = NULL, owner_pid = NULL, finished_ms = ?2 WHERE id = ?1",
-                params![job_id, now_ms()],
+                "UPDATE jobs SET state = ?3, error = NULL, error_kind = NULL, owner_pid = NULL, finished_ms = ?2
+                 WHERE id = ?1",
+                params![job_id, now_ms(), JobState::Done],
             )?;
             tx.commit()?;
         }

@@ -289,14 +289,137 @@ pub enum JobState {
 }
 
 impl JobState {
-    pub(crate) fn parse(s: &str) -> JobState {
-        match s {
-            "running" => JobState::Running,
-            "done" => JobState::Done,
-            "failed" => JobState::Failed,
-            "cancelled" => JobState::Cancelled,
-            _ => JobState::Queued,
+    /// Every state, with its name in the index and in JSON.
+    pub const ALL: [(JobState, &'static str); 5] = [
+        (JobState::Queued, "queued"),
+        (JobState::Running, "running"),
+        (JobState::Done, "done"),
+        (JobState::Failed, "failed"),
+        (JobState::Cancelled, "cancelled"),
+    ];
+
+    /// The state's name in the `jobs` table (and in JSON).
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(s, _)| *s == self).map_or("queued", |(_, n)| n)
+    }
+
+    /// The state named `s`; `None` for a name this Keepsake does not know (read from
+    /// the index, that is an error, never a guess: see `crate::jobs`).
+    pub fn parse(s: &str) -> Option<JobState> {
+        Self::ALL.iter().find(|(_, n)| *n == s).map(|(st, _)| *st)
+    }
+}
+
+/// What kind of failure ended a job, for a caller that acts on it rather than only
+/// showing the message (the page can say "this file is damaged" or "the analysis ran out
+/// of memory; it will be retried"). Stored in `jobs.error_kind` and sent with
+/// [`LibraryEvent::JobFinished`].
+///
+/// The first kinds are the engine's own (`EngineError::kind()` in keepsake-engine): the
+/// worker refused the file and says why with one of them, over the worker protocol
+/// ([`crate::protocol::WorkerResponse::error_kind`]). The rest say what happened to the
+/// worker process ([`crate::WorkerFailure`]) or on the library's side.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The file is not there (moved or deleted since it was indexed).
+    NotFound,
+    /// A zero-byte file.
+    Empty,
+    /// Not a video or photo the engine can read.
+    NotMedia,
+    /// A container without a video stream (audio only).
+    NoVideoStream,
+    /// Opened, but not one frame decoded.
+    Undecodable,
+    /// Recognised but not shown, rather than shown wrong (Dolby Vision profile 5).
+    Unsupported,
+    /// Larger than the engine's pixel limit.
+    TooLarge,
+    /// The worker could not read the input or write an output.
+    Io,
+    /// FFmpeg failed in a way not covered above.
+    Ffmpeg,
+    /// An output image could not be encoded.
+    Encode,
+    /// The worker was asked something it cannot do.
+    InvalidRequest,
+    /// The worker refused without a kind this Keepsake knows (an older or newer worker).
+    Refused,
+    /// The worker process could not be started.
+    WorkerStart,
+    /// The worker process ended without answering (a signal, an exit).
+    WorkerCrashed,
+    /// The worker ran out of its memory limit.
+    OutOfMemory,
+    /// The worker gave no answer in time and was stopped.
+    WorkerHung,
+    /// The worker broke the protocol (a reply too long or without its result, a pick
+    /// outside the job's folder, its output closed while it went on running).
+    WorkerProtocol,
+    /// The video left its album before it was analysed.
+    Gone,
+    /// The library could not prepare the job or store its result.
+    Internal,
+}
+
+impl FailureKind {
+    /// Every kind, with its name in the index and in JSON.
+    pub const ALL: [(FailureKind, &'static str); 19] = [
+        (FailureKind::NotFound, "not_found"),
+        (FailureKind::Empty, "empty"),
+        (FailureKind::NotMedia, "not_media"),
+        (FailureKind::NoVideoStream, "no_video_stream"),
+        (FailureKind::Undecodable, "undecodable"),
+        (FailureKind::Unsupported, "unsupported"),
+        (FailureKind::TooLarge, "too_large"),
+        (FailureKind::Io, "io"),
+        (FailureKind::Ffmpeg, "ffmpeg"),
+        (FailureKind::Encode, "encode"),
+        (FailureKind::InvalidRequest, "invalid_request"),
+        (FailureKind::Refused, "refused"),
+        (FailureKind::WorkerStart, "worker_start"),
+        (FailureKind::WorkerCrashed, "worker_crashed"),
+        (FailureKind::OutOfMemory, "out_of_memory"),
+        (FailureKind::WorkerHung, "worker_hung"),
+        (FailureKind::WorkerProtocol, "worker_protocol"),
+        (FailureKind::Gone, "gone"),
+        (FailureKind::Internal, "internal"),
+    ];
+
+    /// The kind's name in the `jobs` table (and in JSON).
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(k, _)| *k == self).map_or("refused", |(_, n)| n)
+    }
+
+    /// The kind named `s`; `None` for a name this Keepsake does not know.
+    pub fn parse(s: &str) -> Option<FailureKind> {
+        Self::ALL.iter().find(|(_, n)| *n == s).map(|(k, _)| *k)
+    }
+
+    /// The kind for an engine's `EngineError::kind()` name as a worker sent it: that
+    /// kind, or [`FailureKind::Refused`] for a name that is not one of the engine's.
+    pub fn from_engine(name: &str) -> FailureKind {
+        match FailureKind::parse(name) {
+            Some(k) if k.is_engine_kind() => k,
+            _ => FailureKind::Refused,
         }
+    }
+
+    /// Whether this is one of the engine's kinds (the worker refused the file), so the
+    /// file itself is at fault and another attempt would fail the same way.
+    pub fn is_engine_kind(self) -> bool {
+        !matches!(
+            self,
+            FailureKind::Refused
+                | FailureKind::WorkerStart
+                | FailureKind::WorkerCrashed
+                | FailureKind::OutOfMemory
+                | FailureKind::WorkerHung
+                | FailureKind::WorkerProtocol
+                | FailureKind::Gone
+                | FailureKind::Internal
+        )
     }
 }
 
@@ -310,18 +433,47 @@ pub struct JobInfo {
     pub priority: i64,
     pub attempts: u32,
     pub error: Option<String>,
+    /// What kind of failure `error` is; `None` while it has none, and for failures
+    /// stored before kinds were (schema v7 and earlier).
+    #[serde(default)]
+    pub error_kind: Option<FailureKind>,
 }
 
 /// What the watcher and the analyzer report, for the app to forward to the UI.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LibraryEvent {
-    MediaAdded { id: MediaId, path: PathBuf },
-    MediaChanged { id: MediaId, path: PathBuf },
-    MediaRemoved { id: MediaId, path: PathBuf },
-    MediaMoved { id: MediaId, from: PathBuf, to: PathBuf },
-    CoverChanged { id: MediaId, version: i64 },
-    JobFinished { id: MediaId, ok: bool, error: Option<String> },
+    MediaAdded {
+        id: MediaId,
+        path: PathBuf,
+    },
+    MediaChanged {
+        id: MediaId,
+        path: PathBuf,
+    },
+    MediaRemoved {
+        id: MediaId,
+        path: PathBuf,
+    },
+    MediaMoved {
+        id: MediaId,
+        from: PathBuf,
+        to: PathBuf,
+    },
+    CoverChanged {
+        id: MediaId,
+        version: i64,
+    },
+    /// A job ended: done, or failed for good with `error` (for a user) and `error_kind`
+    /// (for the page to act on).
+    JobFinished {
+        id: MediaId,
+        ok: bool,
+        error: Option<String>,
+        error_kind: Option<FailureKind>,
+    },
     Progress(QueueProgress),
-    Warning { message: String },
+    Warning {
+        message: String,
+    },
 }

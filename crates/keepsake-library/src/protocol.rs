@@ -71,6 +71,11 @@ pub struct WorkerResponse {
     pub ok: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// With `error`: the engine's kind of failure (`EngineError::kind()`: `not_media`,
+    /// `undecodable`, …), so the supervisor need not read the message to act on it. An
+    /// unknown name (or one that is not the engine's) is [`Refused`](crate::model::FailureKind::Refused).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "engine_kind")]
+    pub error_kind: Option<crate::model::FailureKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeResult>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,10 +88,17 @@ pub struct WorkerResponse {
     pub scores: Option<Vec<PictureScoreResult>>,
 }
 
+/// A refusal's kind as a worker named it: one of the engine's kinds, else `Refused`
+/// (a newer worker's kind must not fail the whole reply, nor may a worker claim a kind
+/// that is the supervisor's to say, such as `worker_hung`).
+fn engine_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<crate::model::FailureKind>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(|name| crate::model::FailureKind::from_engine(&name)))
+}
+
 impl WorkerResponse {
-    /// A failure with a user-readable reason.
-    pub fn failure(reason: impl Into<String>) -> Self {
-        WorkerResponse { ok: false, error: Some(reason.into()), ..Default::default() }
+    /// A failure with a user-readable reason and its kind.
+    pub fn failure(kind: crate::model::FailureKind, reason: impl Into<String>) -> Self {
+        WorkerResponse { ok: false, error: Some(reason.into()), error_kind: Some(kind), ..Default::default() }
     }
 }
 

@@ -107,7 +107,7 @@ pub(crate) fn photo_copy(helper: &HelperWorker, id: MediaId, photo: &Path, dest:
                 "the worker reported {} written, but it is not there",
                 dest.display()
             ))),
-            Err(reason) => Err(LibraryError::Unreadable { id, reason }),
+            Err(failure) => Err(LibraryError::Unreadable { id, reason: failure.to_string() }),
         })
     } else {
         upright_copy(photo, dest, copy.side()).map_err(|e| match e {

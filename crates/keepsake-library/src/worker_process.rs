@@ -22,12 +22,96 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::model::FailureKind;
 use crate::protocol::{WorkerRequest, WorkerResponse};
 use crate::util::lock;
 
-/// Why a request got no answer; the job fails (or retries) with this text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WorkerFailure(pub String);
+/// Why a request to a worker got no usable answer. Everything but [`WorkerFailure::Refused`]
+/// is the worker's fault, not the file's: that worker is dropped and the next request
+/// gets a new one ([`WorkerFailure::replaces_worker`]). The message (`Display`) is one
+/// line for a user; [`WorkerFailure::kind`] is what a caller acts on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WorkerFailure {
+    /// The process could not be started (no executable, no pipes).
+    #[error("cannot start the worker {}: {reason}", exe.display())]
+    Spawn { exe: PathBuf, reason: String },
+    /// The process ended without answering: killed by `signal`, or exited with
+    /// `exit_code`. `out_of_memory`: its memory limit stopped it (the limit in MiB when
+    /// it had one). `last_words`: the last telling line of its stderr.
+    #[error("{}", crash_message(*.signal, *.exit_code, *.out_of_memory, .last_words))]
+    Crashed { signal: Option<i32>, exit_code: Option<i32>, out_of_memory: Option<OutOfMemory>, last_words: String },
+    /// No answer within the request's deadline; the worker was stopped.
+    #[error("worker hung: no answer within {seconds:.0} s; it was stopped")]
+    Hung { seconds: f64 },
+    /// The worker answered, refusing: the engine's `kind` of failure and its message
+    /// (the file's fault, typically; the worker is healthy and kept).
+    #[error("{message}")]
+    Refused { kind: FailureKind, message: String },
+    /// The worker broke the protocol (a reply line too long, an `ok` without its
+    /// result, a pick outside the job's folder, its output closed while it went on
+    /// running); it was stopped.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+/// How a worker's memory limit stopped it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfMemory {
+    /// The limit it ran under, in MiB (`None`: no limit was set; the system's memory ran out).
+    pub limit_mib: Option<u64>,
+}
+
+fn crash_message(signal: Option<i32>, exit_code: Option<i32>, oom: Option<OutOfMemory>, last_words: &str) -> String {
+    let how = match (exit_code, signal) {
+        (_, Some(libc::SIGKILL)) => "was killed (SIGKILL; out of memory?)".to_owned(),
+        (_, Some(libc::SIGABRT)) => "aborted (SIGABRT)".to_owned(),
+        (_, Some(libc::SIGSEGV)) => "crashed (SIGSEGV)".to_owned(),
+        (_, Some(sig)) => format!("was killed by signal {sig}"),
+        (Some(code), _) => format!("exited with status {code}"),
+        _ => "ended".to_owned(),
+    };
+    let mut msg = format!("worker {how}");
+    match oom {
+        Some(OutOfMemory { limit_mib: Some(mib) }) => {
+            msg.push_str(&format!(" — out of memory (a worker may use {mib} MiB)"))
+        }
+        Some(OutOfMemory { limit_mib: None }) => msg.push_str(" — out of memory"),
+        None => {}
+    }
+    if !last_words.is_empty() {
+        msg.push_str(": ");
+        msg.push_str(last_words);
+    }
+    msg
+}
+
+impl WorkerFailure {
+    /// What kind of failure this is, as stored with a failed job.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            WorkerFailure::Spawn { .. } => FailureKind::WorkerStart,
+            WorkerFailure::Crashed { out_of_memory: Some(_), .. } => FailureKind::OutOfMemory,
+            WorkerFailure::Crashed { .. } => FailureKind::WorkerCrashed,
+            WorkerFailure::Hung { .. } => FailureKind::WorkerHung,
+            WorkerFailure::Refused { kind, .. } => *kind,
+            WorkerFailure::Protocol(_) => FailureKind::WorkerProtocol,
+        }
+    }
+
+    /// Whether the worker is to be dropped and replaced: it died, hung or misbehaved.
+    /// A refusal leaves a healthy worker, which serves the next request.
+    pub fn replaces_worker(&self) -> bool {
+        !matches!(self, WorkerFailure::Refused { .. })
+    }
+
+    /// The refusal in a worker's `ok: false` answer.
+    pub(crate) fn refusal(response: &WorkerResponse) -> WorkerFailure {
+        WorkerFailure::Refused {
+            kind: response.error_kind.unwrap_or(FailureKind::Refused),
+            message: response.error.clone().unwrap_or_else(|| "the worker refused without a reason".into()),
+        }
+    }
+}
 
 /// Longest reply line read from a worker. An analysis reply is a few kB (three picks
 /// and a quality curve of at most a few thousand points).
@@ -175,8 +259,10 @@ impl WorkerProcess {
         // The worker enters the sandbox itself, first thing (Landlock needs the paths
         // opened, which must not happen between fork and exec in a threaded parent).
         if std::env::var(SANDBOX_ENV).map_or(true, |v| v.trim() != "off") {
-            let grants = serde_json::to_string(sandbox)
-                .map_err(|e| WorkerFailure(format!("cannot describe the worker's sandbox: {e}")))?;
+            let grants = serde_json::to_string(sandbox).map_err(|e| WorkerFailure::Spawn {
+                exe: exe.to_path_buf(),
+                reason: format!("cannot describe its sandbox: {e}"),
+            })?;
             command.env(SANDBOX_ENV, grants);
         }
         // A worker must not outlive the app or CLI that started it (a crash, a kill -9):
@@ -208,12 +294,12 @@ impl WorkerProcess {
             }
         }
         let mut child =
-            command.spawn().map_err(|e| WorkerFailure(format!("cannot start the worker {}: {e}", exe.display())))?;
+            command.spawn().map_err(|e| WorkerFailure::Spawn { exe: exe.to_path_buf(), reason: e.to_string() })?;
         let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(WorkerFailure("worker started without pipes".into()));
+            return Err(WorkerFailure::Spawn { exe: exe.to_path_buf(), reason: "started without pipes".into() });
         };
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -276,7 +362,8 @@ impl WorkerProcess {
     /// it afterwards.
     pub fn request(&mut self, req: &WorkerRequest, timeout: Duration) -> Result<WorkerResponse, WorkerFailure> {
         let deadline = Instant::now() + timeout;
-        let mut line = serde_json::to_string(req).map_err(|e| WorkerFailure(e.to_string()))?;
+        let mut line = serde_json::to_string(req)
+            .map_err(|e| WorkerFailure::Protocol(format!("cannot write the request: {e}")))?;
         line.push('\n');
         if self.stdin.write_all(line.as_bytes()).and_then(|_| self.stdin.flush()).is_err() {
             return Err(self.crashed());
@@ -291,17 +378,14 @@ impl WorkerProcess {
                 },
                 Ok(Output::TooLong) => {
                     self.kill();
-                    return Err(WorkerFailure(format!(
+                    return Err(WorkerFailure::Protocol(format!(
                         "worker sent a reply line longer than {} MiB; it was stopped",
                         MAX_REPLY_LINE >> 20
                     )));
                 }
                 Err(RecvTimeoutError::Timeout) => {
                     self.kill();
-                    return Err(WorkerFailure(format!(
-                        "worker hung: no answer within {:.0} s; it was stopped",
-                        timeout.as_secs_f64()
-                    )));
+                    return Err(WorkerFailure::Hung { seconds: timeout.as_secs_f64() });
                 }
                 Err(RecvTimeoutError::Disconnected) => return Err(self.crashed()),
             }
@@ -332,7 +416,7 @@ impl WorkerProcess {
             Ok(Some(status)) => Ok(status),
             _ => {
                 self.kill();
-                return WorkerFailure(
+                return WorkerFailure::Protocol(
                     "worker closed its output without answering and did not exit; it was stopped".into(),
                 );
             }
@@ -352,33 +436,20 @@ impl WorkerProcess {
                 .map(|l| l.to_string())
                 .unwrap_or_default()
         };
-        let how = match status {
+        let (signal, exit_code) = match status {
             Ok(s) => {
                 use std::os::unix::process::ExitStatusExt;
-                match (s.code(), s.signal()) {
-                    (_, Some(libc::SIGKILL)) => "was killed (SIGKILL; out of memory?)".to_owned(),
-                    (_, Some(libc::SIGABRT)) => "aborted (SIGABRT)".to_owned(),
-                    (_, Some(libc::SIGSEGV)) => "crashed (SIGSEGV)".to_owned(),
-                    (_, Some(sig)) => format!("was killed by signal {sig}"),
-                    (Some(code), _) => format!("exited with status {code}"),
-                    _ => "ended".to_owned(),
-                }
+                (s.signal(), s.code())
             }
-            Err(e) => format!("ended ({e})"),
+            Err(_) => (None, None),
         };
         let oom = tail.contains("memory allocation") || tail.contains("out of memory");
-        let mut msg = format!("worker {how}");
-        if oom {
-            match self.memory_limit {
-                Some(limit) => msg.push_str(&format!(" — out of memory (a worker may use {} MiB)", limit >> 20)),
-                None => msg.push_str(" — out of memory"),
-            }
+        WorkerFailure::Crashed {
+            signal,
+            exit_code,
+            out_of_memory: oom.then_some(OutOfMemory { limit_mib: self.memory_limit.map(|b| b >> 20) }),
+            last_words: tail,
         }
-        if !tail.is_empty() {
-            msg.push_str(": ");
-            msg.push_str(&tail);
-        }
-        WorkerFailure(msg)
     }
 }
 
@@ -415,9 +486,9 @@ mod tests {
     }
 
     /// Runs one request to the worker in `body` on a thread; fails the test if it is
-    /// not over within `limit` (a regression must fail, not hang). Returns the reason
+    /// not over within `limit` (a regression must fail, not hang). Returns the failure
     /// and how long it took; checks that every process the worker recorded is gone.
-    fn failed_request(body: &str, timeout: Duration, limit: Duration) -> (String, Duration) {
+    fn failed_request(body: &str, timeout: Duration, limit: Duration) -> (WorkerFailure, Duration) {
         let dir = tempfile::tempdir().unwrap();
         let exe = fake_worker(dir.path(), body);
         let (tx, rx) = mpsc::channel();
@@ -428,7 +499,8 @@ mod tests {
             let _ = tx.send((result, started.elapsed()));
         });
         let (result, took) = rx.recv_timeout(limit).expect("the request never ended");
-        let Err(WorkerFailure(reason)) = result else { panic!("the request must fail") };
+        let Err(failure) = result else { panic!("the request must fail") };
+        let reason = failure.to_string();
         assert!(!reason.contains('\n'), "one line: {reason}");
         let mut pids = Vec::new();
         for e in std::fs::read_dir(dir.path()).unwrap().flatten() {
@@ -442,15 +514,17 @@ mod tests {
             std::thread::sleep(Duration::from_millis(50));
         }
         assert!(pids.iter().all(|p| gone(p)), "processes left behind: {pids:?} ({reason})");
-        (reason, took)
+        (failure, took)
     }
 
     /// Chatter on stdout does not restart the clock: one deadline per request.
     #[test]
     fn a_worker_printing_forever_still_times_out() {
-        let (reason, took) =
+        let (failure, took) =
             failed_request("while :; do echo 'not json'; done", Duration::from_secs(1), Duration::from_secs(15));
-        assert!(reason.contains("hung") && took < Duration::from_secs(5), "{reason} after {took:?}");
+        assert_eq!(failure, WorkerFailure::Hung { seconds: 1.0 });
+        assert_eq!(failure.kind(), FailureKind::WorkerHung);
+        assert!(failure.replaces_worker() && took < Duration::from_secs(5), "{failure} after {took:?}");
     }
 
     /// Bytes that are not UTF-8 are chatter too; the worker still hangs, and is killed
@@ -458,16 +532,23 @@ mod tests {
     #[test]
     fn a_worker_printing_invalid_utf8_then_hanging_is_stopped() {
         let body = "printf '\\377\\376 not utf-8\\n'\nsleep 1000 &\necho $! > sleep.pid\nwait";
-        let (reason, took) = failed_request(body, Duration::from_secs(1), Duration::from_secs(15));
-        assert!(reason.contains("hung") && took < Duration::from_secs(5), "{reason} after {took:?}");
+        let (failure, took) = failed_request(body, Duration::from_secs(1), Duration::from_secs(15));
+        assert!(
+            matches!(failure, WorkerFailure::Hung { .. }) && took < Duration::from_secs(5),
+            "{failure:?} after {took:?}"
+        );
     }
 
     /// A worker that closes its output but goes on running is stopped, not waited for.
     #[test]
     fn a_worker_closing_its_output_then_hanging_is_stopped() {
         let body = "exec >&-\nsleep 1000 &\necho $! > sleep.pid\nwait";
-        let (reason, took) = failed_request(body, Duration::from_secs(30), Duration::from_secs(15));
-        assert!(reason.starts_with("worker ") && took < Duration::from_secs(5), "{reason} after {took:?}");
+        let (failure, took) = failed_request(body, Duration::from_secs(30), Duration::from_secs(15));
+        assert_eq!(failure.kind(), FailureKind::WorkerProtocol, "{failure:?}");
+        assert!(
+            failure.to_string().contains("did not exit") && took < Duration::from_secs(5),
+            "{failure} after {took:?}"
+        );
     }
 
     /// A reply line is read up to MAX_REPLY_LINE, never held whole: a 100 MB "reply"
@@ -475,8 +556,12 @@ mod tests {
     #[test]
     fn a_100_mb_reply_line_is_refused() {
         let body = "printf '{\"ok\":true,\"error\":\"'\nhead -c 100000000 /dev/zero | tr '\\0' x\nprintf '\"}\\n'\nsleep 1000 &\necho $! > sleep.pid\nwait";
-        let (reason, took) = failed_request(body, Duration::from_secs(30), Duration::from_secs(30));
-        assert!(reason.contains("longer than") && took < Duration::from_secs(10), "{reason} after {took:?}");
+        let (failure, took) = failed_request(body, Duration::from_secs(30), Duration::from_secs(30));
+        assert_eq!(failure.kind(), FailureKind::WorkerProtocol, "{failure:?}");
+        assert!(
+            failure.to_string().contains("longer than") && took < Duration::from_secs(10),
+            "{failure} after {took:?}"
+        );
     }
 
     /// A request's sandbox names its inputs' folders to read and its outputs' folders
