@@ -208,3 +208,39 @@ fn connect(target: &str) -> std::io::Result<()> {
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address"))?;
     std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).map(|_| ())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// Every kind the engine names is one the library knows by the same name, so none
+    /// crosses the protocol as a bare `refused`.
+    #[test]
+    fn every_engine_kind_crosses_the_protocol_as_itself() {
+        let path = PathBuf::from("a.mp4");
+        let why = || "why".to_owned();
+        let all = [
+            EngineError::NotFound { path: path.clone() },
+            EngineError::Empty { path: path.clone() },
+            EngineError::NotMedia { path: path.clone(), reason: why() },
+            EngineError::NoVideoStream { path: path.clone() },
+            EngineError::Undecodable { path: path.clone(), reason: why() },
+            EngineError::TooLarge { path: path.clone(), width: 1, height: 1, limit: 1 },
+            EngineError::Unsupported { path: path.clone(), reason: why() },
+            EngineError::Io { path: path.clone(), source: std::io::Error::other("disk") },
+            EngineError::Ffmpeg { path: path.clone(), message: why() },
+            EngineError::Encode { path: path.clone(), message: why() },
+            EngineError::InvalidRequest { path: path.clone(), message: why() },
+        ];
+        for e in all {
+            let (name, message) = (e.kind(), e.to_string());
+            let refusal = Refusal::from(e);
+            assert_eq!(refusal.kind.as_str(), name);
+            assert!(refusal.kind.is_engine_kind(), "{name}");
+            let response = WorkerResponse::failure(refusal.kind, refusal.message);
+            let back: WorkerResponse = serde_json::from_str(&serde_json::to_string(&response).unwrap()).unwrap();
+            assert_eq!((back.error_kind, back.error), (Some(refusal.kind), Some(message)));
+        }
+    }
+}

@@ -384,4 +384,47 @@ mod tests {
         let p = JobQueue::new(db).progress().unwrap();
         assert_eq!((p.queued, p.done, p.failed, p.total), (1, 1, 1, 3));
     }
+
+    /// A state this Keepsake does not know (a newer version's, a hand edit) is an error
+    /// where it is read, never taken for `queued`.
+    #[test]
+    fn an_unknown_job_state_is_an_error_not_queued() {
+        let (_dir, db) = album();
+        lock(&db).execute("UPDATE jobs SET state = 'paused' WHERE media_id = 5001", []).unwrap();
+        let queue = JobQueue::new(db.clone());
+        for err in [queue.progress().unwrap_err(), queue.list(false).unwrap_err()] {
+            assert!(err.to_string().contains("unknown job state \"paused\""), "{err}");
+        }
+        lock(&db)
+            .execute("UPDATE jobs SET state = 'failed', error_kind = 'gremlins' WHERE media_id = 5001", [])
+            .unwrap();
+        let err = queue.list(true).unwrap_err();
+        assert!(err.to_string().contains("unknown failure kind \"gremlins\""), "{err}");
+        lock(&db).execute("UPDATE jobs SET error_kind = 'out_of_memory' WHERE media_id = 5001", []).unwrap();
+        let failed = queue.list(true).unwrap();
+        let kinds: Vec<_> = failed.iter().map(|j| (j.media_id, j.state, j.error_kind)).collect();
+        assert_eq!(kinds, [(5001, Failed, Some(FailureKind::OutOfMemory)), (5003, Failed, None)]);
+    }
+
+    /// Every state and kind has one name, the same in SQL and JSON, and reads back.
+    #[test]
+    fn states_and_kinds_read_back_as_written() {
+        let conn = Connection::open_in_memory().unwrap();
+        for (state, name) in JobState::ALL {
+            assert_eq!(serde_json::to_value(state).unwrap(), name);
+            let back: (String, JobState) =
+                conn.query_row("SELECT ?1, ?1", [state], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+            assert_eq!(back, (name.to_owned(), state));
+        }
+        for (kind, name) in FailureKind::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+            let back: FailureKind = conn.query_row("SELECT ?1", [kind], |r| r.get(0)).unwrap();
+            assert_eq!(back, kind);
+        }
+        for p in [Presence::Present, Presence::Missing, Presence::Deleted] {
+            let back: Presence = conn.query_row("SELECT ?1", [p], |r| r.get(0)).unwrap();
+            assert_eq!(back, p);
+        }
+        assert!(conn.query_row("SELECT 'gone'", [], |r| r.get::<_, Presence>(0)).is_err());
+    }
 }

@@ -551,6 +551,67 @@ mod tests {
         );
     }
 
+    /// A worker killed by a signal is `Crashed` with that signal, and replaced.
+    #[test]
+    fn a_worker_killed_by_a_signal_is_crashed_with_the_signal() {
+        let body = "echo 'keepsake worker: about to fall over' >&2\nkill -SEGV $$";
+        let (failure, _) = failed_request(body, Duration::from_secs(10), Duration::from_secs(15));
+        let WorkerFailure::Crashed { signal, exit_code, out_of_memory, ref last_words } = failure else {
+            panic!("{failure:?}")
+        };
+        assert_eq!((signal, exit_code, out_of_memory), (Some(libc::SIGSEGV), None, None));
+        assert_eq!(last_words, "keepsake worker: about to fall over");
+        assert_eq!(failure.kind(), FailureKind::WorkerCrashed);
+        assert!(failure.replaces_worker());
+        assert!(failure.to_string().starts_with("worker crashed (SIGSEGV)"), "{failure}");
+    }
+
+    /// An allocation failure (what RLIMIT_DATA turns a runaway worker's growth into) is
+    /// `Crashed` with `out_of_memory` and the limit it ran under: kind `out_of_memory`.
+    #[test]
+    fn a_worker_out_of_memory_says_so_with_its_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "read line\necho 'memory allocation of 33554432 bytes failed' >&2\nkill -ABRT $$";
+        let exe = fake_worker(dir.path(), body);
+        let mut worker = WorkerProcess::spawn(&exe, Some(512 << 20), &Sandbox::default()).unwrap();
+        let failure = worker.request(&WorkerRequest::InspectRuntime, Duration::from_secs(10)).unwrap_err();
+        let WorkerFailure::Crashed { signal, out_of_memory, .. } = &failure else { panic!("{failure:?}") };
+        assert_eq!((*signal, *out_of_memory), (Some(libc::SIGABRT), Some(OutOfMemory { limit_mib: Some(512) })));
+        assert_eq!(failure.kind(), FailureKind::OutOfMemory);
+        assert!(failure.to_string().contains("out of memory (a worker may use 512 MiB)"), "{failure}");
+    }
+
+    /// A worker that could not be started says which executable, as `Spawn`.
+    #[test]
+    fn a_worker_that_cannot_start_is_spawn() {
+        let Err(failure) = WorkerProcess::spawn(Path::new("/nonexistent/keepsake"), None, &Sandbox::default()) else {
+            panic!("it started")
+        };
+        assert!(matches!(&failure, WorkerFailure::Spawn { exe, .. } if exe == Path::new("/nonexistent/keepsake")));
+        assert_eq!(failure.kind(), FailureKind::WorkerStart);
+    }
+
+    /// A refusal carries the engine's kind as the worker named it; a name that is not
+    /// one of the engine's (or none) is `refused`. The worker stays usable.
+    #[test]
+    fn a_refusal_carries_the_engines_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = r#"read line; echo '{"ok":false,"error":"a.mp4: no frame could be decoded","error_kind":"undecodable"}'
+read line; echo '{"ok":false,"error":"claims a hang","error_kind":"worker_hung"}'
+read line; echo '{"ok":false,"error":"says nothing"}'
+read line; echo '{"ok":true}'
+sleep 5"#;
+        let exe = fake_worker(dir.path(), body);
+        let mut worker = WorkerProcess::spawn(&exe, None, &Sandbox::default()).unwrap();
+        let mut ask = || worker.request(&WorkerRequest::InspectRuntime, Duration::from_secs(10)).unwrap();
+        let refusals: Vec<WorkerFailure> = (0..3).map(|_| WorkerFailure::refusal(&ask())).collect();
+        let kinds: Vec<FailureKind> = refusals.iter().map(WorkerFailure::kind).collect();
+        assert_eq!(kinds, [FailureKind::Undecodable, FailureKind::Refused, FailureKind::Refused]);
+        assert_eq!(refusals[0].to_string(), "a.mp4: no frame could be decoded");
+        assert!(refusals.iter().all(|r| !r.replaces_worker()));
+        assert!(ask().ok, "the same worker answers the next request");
+    }
+
     /// A reply line is read up to MAX_REPLY_LINE, never held whole: a 100 MB "reply"
     /// (well-formed JSON, so it would otherwise be taken) fails the request.
     #[test]
