@@ -82,8 +82,8 @@ impl HelperWorker {
             None
         } else {
             let mut slot = lock(&self.slot);
-            // A kept worker that has died since (it dies with the thread that started it:
-            // an analyzer stopped, a request thread gone) would fail the request unasked.
+            // A kept worker that has died since (killed from outside, crashed while idle)
+            // would fail the request unasked.
             slot.idle.retain_mut(|(w, _)| !w.has_exited());
             let fits = slot.idle.iter().rposition(|(w, _)| w.sandbox().covers(&need));
             fits.map(|i| slot.idle.remove(i).0)
@@ -175,8 +175,8 @@ mod tests {
         assert_ne!(third, first, "a new worker after the idle one ended");
     }
 
-    /// A kept worker can die while idle (it dies with the thread that started it); the
-    /// next request gets a live one instead of failing on the dead one.
+    /// A kept worker can die while idle (killed from outside); the next request gets a
+    /// live one instead of failing on the dead one.
     #[test]
     fn a_kept_worker_that_died_is_replaced_not_handed_the_request() {
         let dir = tempfile::tempdir().unwrap();

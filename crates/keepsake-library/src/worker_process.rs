@@ -272,11 +272,20 @@ impl WorkerProcess {
         #[cfg(target_os = "linux")]
         {
             use std::os::unix::process::CommandExt;
-            // SAFETY: prctl is async-signal-safe and touches only the child being spawned.
+            let parent = libc::pid_t::try_from(std::process::id()).unwrap_or(0);
+            // SAFETY: prctl, getppid, setpriority and setrlimit are async-signal-safe and
+            // touch only the child being spawned.
             unsafe {
                 command.pre_exec(move || {
+                    // The kernel sends this when the *thread* that forked the child ends,
+                    // not the process: hence `spawn_from_lasting_thread` below.
                     if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                         return Err(std::io::Error::last_os_error());
+                    }
+                    // The parent may have died between fork and prctl; the signal is
+                    // then never sent (the child was already re-parented).
+                    if libc::getppid() != parent {
+                        return Err(std::io::Error::other("the process starting the worker has ended"));
                     }
                     // Analysis is background work: it yields the CPU to the window.
                     // (Best effort: a refused nice leaves the worker as it was.)
@@ -293,8 +302,8 @@ impl WorkerProcess {
                 });
             }
         }
-        let mut child =
-            command.spawn().map_err(|e| WorkerFailure::Spawn { exe: exe.to_path_buf(), reason: e.to_string() })?;
+        let mut child = spawn_from_lasting_thread(command)
+            .map_err(|e| WorkerFailure::Spawn { exe: exe.to_path_buf(), reason: e.to_string() })?;
         let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             let _ = child.kill();
@@ -351,8 +360,8 @@ impl WorkerProcess {
         &self.sandbox
     }
 
-    /// Whether the process has ended (crashed, or killed: a worker dies with the thread
-    /// that started it, `PR_SET_PDEATHSIG`), so it must not be handed a request.
+    /// Whether the process has ended (crashed, or killed from outside), so it must not be
+    /// handed a request.
     pub fn has_exited(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(Some(_)))
     }
@@ -451,6 +460,36 @@ impl WorkerProcess {
             last_words: tail,
         }
     }
+}
+
+/// Starts `command` on one thread that lives as long as the process, and waits for it.
+///
+/// `PR_SET_PDEATHSIG` (set in the child, above) kills a worker when the thread that
+/// forked it exits, not when the process does. Workers are started from short-lived
+/// threads (a request thread of the window, an analyzer's scoped worker thread) and
+/// kept after them (the helper keeps idle workers for later requests), so a worker
+/// forked by such a thread died under its keeper as soon as that thread ended. Forking
+/// from one thread that never exits makes the signal mean what it is meant to: the app
+/// (or CLI) process is gone.
+fn spawn_from_lasting_thread(command: Command) -> std::io::Result<Child> {
+    type Order = (Command, mpsc::Sender<std::io::Result<Child>>);
+    static SPAWNER: std::sync::OnceLock<Mutex<Option<mpsc::Sender<Order>>>> = std::sync::OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Order>();
+        let started = std::thread::Builder::new().name("keepsake-worker-spawner".into()).spawn(move || {
+            // Never returns while the process runs: every sender is in SPAWNER, a static.
+            for (mut command, reply) in rx {
+                let _ = reply.send(command.spawn());
+            }
+        });
+        Mutex::new(started.ok().map(|_| tx))
+    });
+    let Some(orders) = lock(spawner).clone() else {
+        return Err(std::io::Error::other("cannot start the thread that starts workers"));
+    };
+    let (reply, answer) = mpsc::channel();
+    orders.send((command, reply)).map_err(|_| std::io::Error::other("the thread that starts workers has ended"))?;
+    answer.recv().map_err(|_| std::io::Error::other("the thread that starts workers has ended"))?
 }
 
 impl Drop for WorkerProcess {
@@ -610,6 +649,59 @@ sleep 5"#;
         assert_eq!(refusals[0].to_string(), "a.mp4: no frame could be decoded");
         assert!(refusals.iter().all(|r| !r.replaces_worker()));
         assert!(ask().ok, "the same worker answers the next request");
+    }
+
+    /// Stands in for the app in [`a_worker_outlives_the_thread_that_started_it_not_the_process`]:
+    /// run as a child process of the test (it does nothing in a normal test run), it
+    /// starts a worker from a thread that then ends, checks the worker still answers,
+    /// prints the worker's pid and waits to be killed.
+    #[test]
+    fn app_process_for_the_death_signal_test() {
+        let Some(dir) = std::env::var_os("KEEPSAKE_TEST_APP_DIR") else { return };
+        let exe = fake_worker(Path::new(&dir), "while read line; do echo '{\"ok\":true}'; done");
+        let mut worker =
+            std::thread::spawn(move || WorkerProcess::spawn(&exe, None, &Sandbox::default()).unwrap()).join().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!worker.has_exited(), "the worker died with the thread that started it");
+        assert!(worker.request(&WorkerRequest::InspectRuntime, Duration::from_secs(10)).unwrap().ok);
+        println!("worker pid {}", worker.child.id());
+        std::thread::sleep(Duration::from_secs(60));
+    }
+
+    /// `PR_SET_PDEATHSIG` fires when the thread that forked the worker ends; workers are
+    /// forked by a thread that lasts, so one started from a short-lived thread lives on
+    /// (and answers), and still dies when the process that started it is killed.
+    #[test]
+    fn a_worker_outlives_the_thread_that_started_it_not_the_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = Command::new(std::env::current_exe().unwrap())
+            .args(["worker_process::tests::app_process_for_the_death_signal_test", "--exact", "--nocapture"])
+            .env("KEEPSAKE_TEST_APP_DIR", dir.path())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(app.stdout.take().unwrap());
+        let mut pid = None;
+        let mut line = String::new();
+        while out.read_line(&mut line).unwrap_or(0) > 0 {
+            if let Some(p) = line.trim().strip_prefix("worker pid ") {
+                pid = Some(p.to_owned());
+                break;
+            }
+            line.clear();
+        }
+        let Some(pid) = pid else {
+            let _ = app.kill();
+            panic!("the app process never reported its worker (its worker died or failed): {:?}", app.wait());
+        };
+        assert!(!gone(&pid), "the worker is alive after its thread ended");
+        app.kill().unwrap();
+        app.wait().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !gone(&pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(gone(&pid), "the worker {pid} outlived the process that started it");
     }
 
     /// A reply line is read up to MAX_REPLY_LINE, never held whole: a 100 MB "reply"
