@@ -6,7 +6,7 @@ export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/debug
 RELEASE := $(CARGO_TARGET_DIR)/release
 
-.PHONY: run test setup build ui lint test-rust test-ui test-e2e test-corpus corpus eval bench doctor screenshot screenshots \
+.PHONY: run test setup build ui lint types test-rust test-ui test-e2e test-corpus corpus eval bench doctor screenshot screenshots \
 	deb clean
 
 ## Launch the app (HEADLESS=1: under Xvfb, for machines without a display).
@@ -23,11 +23,18 @@ test:
 	$(MAKE) --no-print-directory test-rust test-ui test-e2e test-corpus
 
 ## Formatting (rustfmt.toml), Rust lints as errors (the workspace's [workspace.lints] and
-## clippy's defaults), and the UI's types (svelte-check).
+## clippy's defaults), the page's generated types up to date with the Rust ones, and the
+## UI's types (svelte-check).
 lint:
 	cargo fmt --all --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cargo test --locked -p keepsake-app --lib contract:: -q
 	npm --prefix ui run --silent check
+
+## Regenerates the page's TypeScript types (ui/src/lib/types.gen.ts) from the Rust types
+## that cross to it (src-tauri/src/commands/contract.rs); commit the result.
+types:
+	KEEPSAKE_WRITE_TYPES=1 cargo test --locked -p keepsake-app --lib contract:: -q
 
 setup:
 	@scripts/setup.sh run

@@ -9,7 +9,7 @@ use tauri::{AppHandle, Emitter};
 pub const LIBRARY_EVENT: &str = "library";
 
 /// Events the shell adds to the library's own.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ShellEvent {
     /// Albums were added or removed (e.g. the demo album appeared).

@@ -8,6 +8,7 @@ use keepsake_engine::{AnalyzeOptions, Engine, EngineConfig, VideoInfo};
 use keepsake_library::protocol::{
     AnalysisResult, ExportResult, FrameResult, PictureScoreResult, ProbeResult, RuntimeResult, SlideshowFormat,
 };
+use keepsake_library::{CurvePoint, Reasons, RejectReason};
 use keepsake_slideshow::{OutputFormat, SlideshowOptions};
 
 use crate::worker::Refusal;
@@ -31,6 +32,37 @@ fn probe_result(info: &VideoInfo) -> ProbeResult {
         created_at: info.created_at.as_deref().and_then(keepsake_library::taken::parse_datetime),
         picture: info.picture.notes((info.coded_width, info.coded_height)),
     }
+}
+
+/// A pick's reasons as the library stores them and the page shows them.
+fn reasons(r: &keepsake_engine::Reasons) -> Reasons {
+    Reasons {
+        sharpness: Some(r.sharpness),
+        exposure: Some(r.exposure),
+        faces: Some(r.faces),
+        scene: Some(r.scene),
+        aesthetics: Some(r.aesthetics),
+        scene_weight: Some(r.scene_weight),
+        scenes: Some(r.scenes),
+        summary: Some(r.summary.clone()),
+    }
+}
+
+/// One point of the quality curve. A quality that is not a number (which JSON cannot
+/// carry) is drawn as 0 rather than losing the whole analysis.
+fn curve_point(p: &keepsake_engine::CurvePoint) -> CurvePoint {
+    use keepsake_engine::RejectReason as E;
+    let rejected = p.rejected.map(|r| match r {
+        E::Black => RejectReason::Black,
+        E::UnderExposed => RejectReason::UnderExposed,
+        E::OverExposed => RejectReason::OverExposed,
+        E::Flat => RejectReason::Flat,
+        E::Defocus => RejectReason::Defocus,
+        E::MotionBlur => RejectReason::MotionBlur,
+        E::Transition => RejectReason::Transition,
+        E::Cut => RejectReason::Cut,
+    });
+    CurvePoint { time: p.time, quality: if p.quality.is_finite() { p.quality } else { 0.0 }, rejected }
 }
 
 impl WorkerEngine {
@@ -62,10 +94,10 @@ impl WorkerEngine {
                     path: p.path.clone(),
                     width: p.width,
                     height: p.height,
-                    reasons: serde_json::to_value(&p.reasons).unwrap_or_default(),
+                    reasons: reasons(&p.reasons),
                 })
                 .collect(),
-            curve: serde_json::to_value(&sel.curve).unwrap_or_default(),
+            curve: sel.curve.iter().map(curve_point).collect(),
         })
     }
 

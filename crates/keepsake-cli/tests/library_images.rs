@@ -238,6 +238,12 @@ fn the_engine_setup_comes_from_a_worker() {
     assert!(setup.complete, "{:#}", setup.report);
     assert_eq!(setup.report["onnxruntime_version"], "1.31.1");
     assert!(setup.report["ffmpeg"]["avcodec"].as_str().is_some_and(|v| v.starts_with("59.")), "{:#}", setup.report);
+    // What the app's about panel gets of it: the engine's report read as the page's type.
+    let page: RuntimeReport = serde_json::from_value(setup.report.clone()).expect("the page's RuntimeReport");
+    assert_eq!(page.onnxruntime_version.as_deref(), Some("1.31.1"));
+    assert_eq!(page.ffmpeg.avcodec, setup.report["ffmpeg"]["avcodec"].as_str().unwrap_or_default());
+    assert!(page.onnxruntime.is_some() && !page.assets.is_empty(), "{page:?}");
+    assert!(page.assets.iter().all(|a| a.status == protocol::AssetStatus::Ok), "complete: {page:?}");
 
     let missing =
         Library::open_with_worker(&tmp.path().join("data2"), Some(tmp.path().join("no-such-keepsake"))).unwrap();

@@ -165,9 +165,14 @@ fn videos_take_their_best_picks_score_and_faces() {
     let best = detail.frames.iter().min_by_key(|f| f.rank).unwrap();
     let stored = scores(&lib, "portrait.mp4");
     assert_eq!(stored.0, Some(best.score), "the best pick's score");
-    let pick_faces = best.reasons["faces"].as_i64().expect("the engine reports faces per pick");
+    let pick_faces = i64::from(best.reasons.faces.expect("the engine reports faces per pick"));
     assert_eq!(stored.1, Some(pick_faces));
     assert!(pick_faces >= 1, "the best pick shows the astronaut: {:?}", best.reasons);
+    assert!(best.reasons.summary.as_deref().is_some_and(|s| !s.is_empty()), "{:?}", best.reasons);
+    // The quality curve comes back typed: one point per candidate, in time order, 0..1.
+    assert!(detail.curve.len() >= 3, "{:?}", detail.curve);
+    assert!(detail.curve.windows(2).all(|w| w[0].time <= w[1].time), "{:?}", detail.curve);
+    assert!(detail.curve.iter().all(|p| (0.0..=1.0).contains(&p.quality)), "{:?}", detail.curve);
     assert_eq!(stored.2, Some(dhash(&best.path).unwrap()), "the best pick's difference hash");
 
     // As if analysed before scores existed: the background pass fills them from the picks.

@@ -88,7 +88,7 @@ impl LibraryError {
 
 /// The kinds of [`LibraryError`] a caller can act on, named as they cross to the page
 /// (`snake_case`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The index could not be read or written (or is from a newer Keepsake).

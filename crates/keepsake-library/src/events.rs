@@ -37,6 +37,7 @@ use std::collections::HashMap;
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{LibraryError, Result};
 use crate::library::Library;
@@ -47,7 +48,7 @@ use crate::model::{MediaItem, MediaQuery, RootId, SortOrder};
 pub type EventId = i64;
 
 /// One timeline header, in the grid's order.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, TS)]
 pub struct DateSection {
     /// `2019-07` (month) or `2019-07-14` (day), in local time.
     pub key: String,
@@ -55,7 +56,7 @@ pub struct DateSection {
 }
 
 /// How finely the timeline's headers divide the grid.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum SectionSize {
     #[default]
@@ -64,7 +65,9 @@ pub enum SectionSize {
 }
 
 /// A run of photos and videos taken without a long pause: an afternoon, a party, a trip.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// `AlbumEvent` on the page, where `Event` is the DOM's.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
+#[ts(rename = "AlbumEvent")]
 pub struct Event {
     pub id: EventId,
     /// The user's name, else its dates: "12–14 Aug 2021", "3 Aug 2021".

@@ -70,11 +70,11 @@ pub use jobs::JobQueue;
 pub use library::{Library, MAX_MOTION_BYTES};
 pub use memories::{Memory, MemoryKind, MAX_MEMORY_ITEMS};
 pub use model::{
-    Cover, CoverChoice, CoverKind, Frame, ImageKey, JobInfo, JobState, LibraryEvent, MediaDetail, MediaId, MediaItem,
-    MediaKind, MediaQuery, MediaState, MotionKind, QueueProgress, Root, RootId, ScanProgress, ScanReport, SortOrder,
-    SMALL_TILE_SIDE,
+    Cover, CoverChoice, CoverKind, CurvePoint, Frame, ImageKey, JobInfo, JobState, LibraryEvent, MediaDetail, MediaId,
+    MediaItem, MediaKind, MediaQuery, MediaState, MotionKind, QueueProgress, Reasons, RejectReason, Root, RootId,
+    ScanProgress, ScanReport, SortOrder, SMALL_TILE_SIDE,
 };
-pub use protocol::{ExportResult, RuntimeResult, SlideshowFormat};
+pub use protocol::{ExportResult, RuntimeReport, RuntimeResult, SlideshowFormat};
 pub use render::photo_needs_worker;
 pub use scan::{is_ignored_name, media_kind};
 pub use scoring::{dhash, dhash_distance, dhash_of, ScoringPass};

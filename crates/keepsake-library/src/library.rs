@@ -983,6 +983,11 @@ impl Library {
         let best = crate::scoring::best_pick_scores(&a.frames);
         let best_hash = best.and_then(|(_, _, image)| self.pick_dhash(image));
         let data_dir = &self.inner.data_dir;
+        // Plain data; serialising it cannot fail, but a failure must not go unnoticed.
+        let as_json = |what: &str, json: serde_json::Result<String>| {
+            json.map_err(|e| LibraryError::Worker(format!("cannot store the analysis's {what}: {e}")))
+        };
+        let curve = as_json("curve", serde_json::to_string(&a.curve))?;
         {
             let mut conn = self.conn();
             let tx = conn.transaction()?;
@@ -991,13 +996,10 @@ impl Library {
                 let rel = f.path.strip_prefix(data_dir).unwrap_or(&f.path).to_string_lossy().into_owned();
                 tx.execute(
                     "INSERT INTO picks (media_id, rank, time, score, image, width, height, reasons) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![id, f.rank, f.time, f.score, rel, f.width, f.height, f.reasons.to_string()],
+                    params![id, f.rank, f.time, f.score, rel, f.width, f.height, as_json("reasons", serde_json::to_string(&f.reasons))?],
                 )?;
             }
-            tx.execute(
-                "INSERT OR REPLACE INTO curves (media_id, points) VALUES (?1, ?2)",
-                params![id, a.curve.to_string()],
-            )?;
+            tx.execute("INSERT OR REPLACE INTO curves (media_id, points) VALUES (?1, ?2)", params![id, curve])?;
             tx.execute(
                 "UPDATE media SET state = 'ready', error = NULL, cover_version = cover_version + 1 WHERE id = ?1",
                 [id],

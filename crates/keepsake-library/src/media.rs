@@ -141,7 +141,8 @@ pub(crate) fn frames(conn: &Connection, data_dir: &std::path::Path, id: MediaId)
             path: data_dir.join(r.get::<_, String>(3)?),
             width: r.get(4)?,
             height: r.get(5)?,
-            reasons: serde_json::from_str(&reasons).unwrap_or(serde_json::Value::Null),
+            // `{}` (the column's default) or reasons from an older engine: what is there.
+            reasons: serde_json::from_str(&reasons).unwrap_or_default(),
         })
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -221,7 +222,7 @@ pub(crate) fn detail(conn: &Connection, data_dir: &std::path::Path, id: MediaId)
         motion_note,
         motion_path: motion_path.map(PathBuf::from),
         frames,
-        curve: curve.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or(serde_json::Value::Null),
+        curve: curve.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
         cover,
     })
 }

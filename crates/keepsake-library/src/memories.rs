@@ -25,6 +25,7 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::Result;
 use crate::events::{self, date_range_name, EventId, MONTHS};
@@ -50,7 +51,7 @@ pub const BURST_SECONDS_UNHASHED: i64 = 2;
 const FACES_BONUS: f64 = 0.3;
 
 /// What kind of memory.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MemoryKind {
     OnThisDay,
@@ -59,7 +60,7 @@ pub enum MemoryKind {
 }
 
 /// A collection to play: its pictures in time order.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
 pub struct Memory {
     /// Stable id: "on-this-day-2023-11-30", "years-ago-3-2026-w48", "best-of-2021".
     pub key: String,

@@ -1,9 +1,15 @@
 //! The library's public data types: what the CLI prints and the app sends to the UI.
-//! All serde, with lowercase enum names, so JSON is stable and readable.
+//! All serde, with lowercase enum names, so JSON is stable and readable. The ones that
+//! cross to the window's page also derive [`TS`]: the page's TypeScript types are
+//! generated from them (`make types`), so the two cannot drift apart.
+//!
+//! A field with `#[serde(default)]` that older writers leave out is optional on the page
+//! too (`#[ts(optional = nullable)]`): the page must cope with it missing.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Row id of an album root; stable for the life of the root.
 pub type RootId = i64;
@@ -11,7 +17,7 @@ pub type RootId = i64;
 pub type MediaId = i64;
 
 /// A registered album folder. `online` is false while its disk is unplugged.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
 pub struct Root {
     pub id: RootId,
     pub path: PathBuf,
@@ -22,17 +28,20 @@ pub struct Root {
     /// On this computer's disks, or on a network share / FUSE mount whose changes made
     /// elsewhere inotify never reports (see [`crate::storage`]).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub storage: crate::storage::Storage,
     /// Its filesystem's name (`ext4`, `nfs`, `cifs`, `fuse.sshfs`); empty when unknown.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub filesystem: String,
     /// How often the watcher rescans it, in seconds; None when it is only watched live.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub rescan_every_s: Option<u64>,
 }
 
 /// Photo or video, decided by file extension at scan time.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum MediaKind {
     Photo,
@@ -57,7 +66,7 @@ impl MediaKind {
 
 /// What a tile shows: waiting for analysis, ready, failed (see `error`), or its file
 /// is on a disk that is not plugged in right now.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum MediaState {
     Pending,
@@ -68,7 +77,7 @@ pub enum MediaState {
 
 /// Where the cover a tile shows comes from: the engine's first pick, another pick,
 /// a moment the user chose, or an image the user supplied.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum CoverKind {
     Auto,
@@ -78,7 +87,7 @@ pub enum CoverKind {
 }
 
 /// Grid order.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SortOrder {
     #[default]
@@ -88,14 +97,18 @@ pub enum SortOrder {
 }
 
 /// A page of the grid: filters plus offset/limit so 100k items never load at once.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct MediaQuery {
+    #[ts(optional = nullable)]
     pub root: Option<RootId>,
+    #[ts(optional = nullable)]
     pub kind: Option<MediaKind>,
     /// Case-insensitive substring of the file name or path.
+    #[ts(optional = nullable)]
     pub search: Option<String>,
     /// Items of one event ([`crate::Event`]).
+    #[ts(optional = nullable)]
     pub event: Option<crate::events::EventId>,
     pub sort: SortOrder,
     pub offset: u64,
@@ -104,7 +117,7 @@ pub struct MediaQuery {
 }
 
 /// One grid tile: everything the UI needs without another query.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
 pub struct MediaItem {
     pub id: MediaId,
     pub root_id: RootId,
@@ -127,11 +140,12 @@ pub struct MediaItem {
     /// A still that moves: a Live Photo (its movie is hidden from the grid) or a motion
     /// photo (an MP4 inside the JPEG); served as `keepsake://…/motion/<id>`.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub motion: Option<MotionKind>,
 }
 
 /// How a still moves (see [`crate::motion`]).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum MotionKind {
     /// A Live Photo: the still and a movie file beside it.
@@ -141,7 +155,7 @@ pub enum MotionKind {
 }
 
 /// One of the engine's picks, as stored: its time, score and the reasons it was chosen.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
 pub struct Frame {
     pub rank: u32,
     pub time: f64,
@@ -151,11 +165,86 @@ pub struct Frame {
     pub width: u32,
     pub height: u32,
     #[serde(default)]
-    pub reasons: serde_json::Value,
+    pub reasons: Reasons,
+}
+
+/// Why a pick won, in numbers the detail panel shows as badges: the engine's
+/// `keepsake_engine::Reasons`, as the worker reports it. Every field is optional because
+/// picks stored by older versions lack some (or all: `{}`); a missing one is not shown,
+/// and is left out of the JSON rather than sent as 0.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, TS)]
+#[serde(default)]
+pub struct Reasons {
+    /// 0..1, relative to the sharpest frames of this video.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub sharpness: Option<f32>,
+    /// 0..1, 1 = well exposed (mid luma, no clipping).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub exposure: Option<f32>,
+    /// Faces in the written frame (0 when detection is unavailable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub faces: Option<u32>,
+    /// Scene number (1-based, in time order) the pick comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub scene: Option<u32>,
+    /// 0..1, colour and contrast.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub aesthetics: Option<f32>,
+    /// 0..1, share of the video's length the scene covers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub scene_weight: Option<f32>,
+    /// Number of scenes found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub scenes: Option<u32>,
+    /// One-line human explanation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub summary: Option<String>,
+}
+
+/// One point of the engine's per-candidate quality curve, drawn along the detail
+/// panel's timeline (`keepsake_engine::CurvePoint`, as the worker reports it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CurvePoint {
+    /// Seconds into the video.
+    pub time: f64,
+    /// 0..1; 0 for rejected candidates.
+    pub quality: f32,
+    pub rejected: Option<RejectReason>,
+}
+
+/// Why a candidate frame was refused as a cover (`keepsake_engine::RejectReason`); the
+/// timeline shades these stretches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// Nearly all pixels near black.
+    Black,
+    /// Too dark to show anything, relative to the video and absolutely.
+    UnderExposed,
+    /// Washed out: large share of clipped highlights / very bright.
+    OverExposed,
+    /// A uniform frame: title card, solid colour, blank wall.
+    Flat,
+    /// Out of focus: far less detail than the video's typical frame, evenly soft.
+    Defocus,
+    /// Smeared by motion: directional loss of detail.
+    MotionBlur,
+    /// A fade or cross-dissolve: a frame blended between neighbours.
+    Transition,
+    /// Sitting on a shot boundary (decoded frame straddles a cut).
+    Cut,
 }
 
 /// The cover in effect for a media item.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
 pub struct Cover {
     pub kind: CoverKind,
     /// Rank of the pick in use (auto = 1, pick = the chosen rank).
@@ -168,7 +257,7 @@ pub struct Cover {
 }
 
 /// What the user asks for as a cover.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum CoverChoice {
     /// One of the engine's picks, by rank (1-based).
@@ -180,7 +269,7 @@ pub enum CoverChoice {
 }
 
 /// Everything the detail panel shows about one item.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
 pub struct MediaDetail {
     #[serde(flatten)]
     pub item: MediaItem,
@@ -191,13 +280,16 @@ pub struct MediaDetail {
     pub picture: Vec<String>,
     /// Why a motion photo's video could not be used (it shows as a plain photo).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub motion_note: Option<String>,
     /// A Live Photo's movie file.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub motion_path: Option<PathBuf>,
     pub frames: Vec<Frame>,
-    /// The engine's per-candidate quality curve, as it returned it (for the timeline).
-    pub curve: serde_json::Value,
+    /// The engine's per-candidate quality curve, in time order (for the timeline); empty
+    /// for photos and for videos not analysed yet.
+    pub curve: Vec<CurvePoint>,
     pub cover: Cover,
 }
 
@@ -266,7 +358,7 @@ impl ScanReport {
 }
 
 /// Queue progress for a progress bar: counts, what runs now, and an ETA.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, TS)]
 pub struct QueueProgress {
     pub done: u64,
     pub total: u64,
@@ -319,7 +411,7 @@ impl JobState {
 /// worker refused the file and says why with one of them, over the worker protocol
 /// ([`crate::protocol::WorkerResponse::error_kind`]). The rest say what happened to the
 /// worker process ([`crate::WorkerFailure`]) or on the library's side.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// The file is not there (moved or deleted since it was indexed).
@@ -440,7 +532,7 @@ pub struct JobInfo {
 }
 
 /// What the watcher and the analyzer report, for the app to forward to the UI.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LibraryEvent {
     MediaAdded {

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use ts_rs::TS;
+
 /// What the supervisor asks a worker to do.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -36,9 +38,10 @@ pub enum WorkerRequest {
     ScorePictures { pictures: Vec<PathBuf> },
 }
 
-/// The file types a slideshow can be exported as.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+/// The file types a slideshow can be exported as (`ExportFormat` on the page).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "ExportFormat")]
 pub enum SlideshowFormat {
     /// H.264 in MP4: plays everywhere, TVs included.
     Mp4,
@@ -131,7 +134,7 @@ pub struct AnalysisResult {
     pub info: ProbeResult,
     pub frames: Vec<FrameResult>,
     #[serde(default)]
-    pub curve: serde_json::Value,
+    pub curve: Vec<crate::model::CurvePoint>,
 }
 
 /// A written slideshow, and the images it had to leave out.
@@ -150,6 +153,53 @@ pub struct ExportResult {
 pub struct RuntimeResult {
     pub complete: bool,
     pub report: serde_json::Value,
+}
+
+/// The part of a [`RuntimeResult::report`] the app's about panel shows: the shape of
+/// `keepsake_engine::runtime::RuntimeReport`, which the library does not link. The
+/// worker's report carries more (its sandbox, test probes); the page gets only this.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
+pub struct RuntimeReport {
+    pub ffmpeg: FfmpegVersions,
+    /// Where ONNX Runtime was found, if anywhere.
+    pub onnxruntime: Option<PathBuf>,
+    /// Why ONNX Runtime is unusable, when it is.
+    pub onnxruntime_problem: Option<String>,
+    /// The version ONNX Runtime reported once actually loaded (e.g. "1.31.1").
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub onnxruntime_version: Option<String>,
+    /// The model manifest the assets were checked against.
+    pub manifest: PathBuf,
+    pub assets: Vec<AssetReport>,
+}
+
+/// FFmpeg library versions, as linked by the worker.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
+pub struct FfmpegVersions {
+    pub avformat: String,
+    pub avcodec: String,
+    pub avutil: String,
+    pub swscale: String,
+}
+
+/// One file of the model manifest as found on disk.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
+pub struct AssetReport {
+    pub name: String,
+    /// `models` or `runtime`.
+    pub group: String,
+    pub path: PathBuf,
+    pub status: AssetStatus,
+}
+
+/// Whether one manifest file is present and intact.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetStatus {
+    Ok,
+    Missing,
+    ChecksumMismatch,
 }
 
 /// One picture of a [`WorkerRequest::ScorePictures`]: its score and faces, or why it

@@ -28,7 +28,7 @@ use rusqlite::params;
 
 use crate::error::{LibraryError, Result};
 use crate::library::Library;
-use crate::model::{Frame, ImageKey, MediaId};
+use crate::model::{Frame, ImageKey, MediaId, Reasons};
 use crate::protocol::{PictureScoreResult, WorkerRequest};
 
 /// Photos scored per worker request (about 20-60 ms each in the worker, so a batch is
@@ -89,12 +89,7 @@ pub fn dhash_distance(a: i64, b: i64) -> u32 {
 /// when the reasons do not say, as in results from before faces were reported).
 pub(crate) fn best_pick_scores(frames: &[Frame]) -> Option<(f64, Option<u32>, &Path)> {
     let best = frames.iter().min_by_key(|f| f.rank)?;
-    Some((best.score, pick_faces(&best.reasons), &best.path))
-}
-
-/// The faces a pick's `reasons` say the engine saw.
-fn pick_faces(reasons: &serde_json::Value) -> Option<u32> {
-    reasons.get("faces").and_then(serde_json::Value::as_u64).and_then(|n| u32::try_from(n).ok())
+    Some((best.score, best.reasons.faces, &best.path))
 }
 
 /// Where the background pass stands between batches: the last photo id looked at, and
@@ -247,7 +242,7 @@ impl Library {
             rows.collect::<std::result::Result<_, _>>()?
         };
         for (id, score, reasons, image) in &rows {
-            let faces = serde_json::from_str(reasons).ok().as_ref().and_then(pick_faces);
+            let faces = serde_json::from_str::<Reasons>(reasons).ok().and_then(|r| r.faces);
             let hash = self.pick_dhash(&self.data_dir().join(image));
             // A score that is not a number must still leave the query (0: the worst).
             let score = if score.is_finite() { *score } else { 0.0 };
@@ -344,12 +339,12 @@ mod tests {
             path: PathBuf::from(format!("/d/{rank}.jpg")),
             width: 1,
             height: 1,
-            reasons: serde_json::json!({ "faces": faces, "sharpness": 0.9 }),
+            reasons: Reasons { faces: Some(faces), sharpness: Some(0.9), ..Reasons::default() },
         };
         let frames = [frame(2, 0.9, 0), frame(1, 0.7, 2), frame(3, 0.5, 0)];
         let (score, faces, path) = best_pick_scores(&frames).unwrap();
         assert_eq!((score, faces, path), (0.7, Some(2), Path::new("/d/1.jpg")));
-        let old = Frame { reasons: serde_json::Value::Null, ..frame(1, 0.4, 0) };
+        let old = Frame { reasons: Reasons::default(), ..frame(1, 0.4, 0) };
         assert_eq!(best_pick_scores(&[old]).map(|s| s.1), Some(None));
         assert!(best_pick_scores(&[]).is_none());
     }

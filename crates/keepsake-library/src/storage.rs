@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// Local disk, or a network share / FUSE mount that other computers may change.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Storage {
     #[default]

@@ -5,13 +5,14 @@ use keepsake_library::{ErrorCode, Root};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
+use ts_rs::TS;
 
 use super::{blocking, valid_id, CommandError};
 use crate::events::{emit_shell, ShellEvent};
 use crate::state::AppState;
 
 /// A root as the sidebar shows it, flagged when it is the generated demo album.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 pub struct Album {
     #[serde(flatten)]
     pub root: Root,

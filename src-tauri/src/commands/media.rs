@@ -3,6 +3,7 @@
 use keepsake_library::{MediaDetail, MediaItem, MediaQuery};
 use serde::Serialize;
 use tauri::State;
+use ts_rs::TS;
 
 use super::{valid_id, CommandError};
 use crate::state::AppState;
@@ -12,7 +13,7 @@ use crate::video_server;
 const MAX_PAGE: u64 = 2000;
 
 /// One page of the grid plus the total for the scroll bar.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 pub struct MediaPage {
     pub items: Vec<MediaItem>,
     pub total: u64,

@@ -14,13 +14,16 @@ pub mod queue;
 pub mod slideshow;
 pub mod system;
 
+#[cfg(test)]
+mod contract;
+
 use keepsake_library::ErrorCode;
 
 /// An error as the page sees it: `{"code": "not_found", "message": "no media with id 7"}`.
 /// The message is one readable line for the user; the code (the library's
 /// [`ErrorCode`]) is what the page acts on (an item gone from the library closes its
 /// panel, for one).
-#[derive(Debug, thiserror::Error, serde::Serialize)]
+#[derive(Debug, thiserror::Error, serde::Serialize, ts_rs::TS)]
 #[error("{message}")]
 pub struct CommandError {
     pub code: ErrorCode,

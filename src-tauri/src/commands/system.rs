@@ -1,18 +1,21 @@
 //! The app's own facts: version, engine set-up, data directory.
 
+use keepsake_library::{ErrorCode, RuntimeReport};
 use serde::Serialize;
 use tauri::{AppHandle, State};
+use ts_rs::TS;
 
 use super::CommandError;
 use crate::state::AppState;
 
 /// What the about panel and the status line show.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 pub struct AppInfo {
     pub version: &'static str,
     pub data_dir: String,
-    /// `keepsake doctor --json`'s report, from a worker (the app never loads the engine).
-    pub runtime: serde_json::Value,
+    /// `keepsake doctor --json`'s report, from a worker (the app never loads the engine),
+    /// the part the page shows.
+    pub runtime: RuntimeReport,
     pub complete: bool,
 }
 
@@ -20,11 +23,14 @@ pub struct AppInfo {
 #[tauri::command(async)]
 pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
     let setup = state.library.engine_setup()?;
+    let runtime = serde_json::from_value(setup.report).map_err(|e| {
+        CommandError::new(ErrorCode::Worker, format!("the worker's runtime report is not understood: {e}"))
+    })?;
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         data_dir: state.data_dir.to_string_lossy().into_owned(),
         complete: setup.complete,
-        runtime: setup.report,
+        runtime,
     })
 }
 

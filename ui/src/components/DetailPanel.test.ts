@@ -36,7 +36,7 @@ beforeEach(() => {
     if (cmd === "set_cover") {
       const c = a.choice!;
       if ("image" in c) throw "an image cover is chosen in the dialog";
-      current = { ...current, cover_version: current.cover_version + 1, cover_kind: "pick" in c ? "pick" : "time", cover: "pick" in c ? { kind: "pick", rank: c.pick, time: null, version: 2 } : { kind: "time", rank: null, time: c.time, version: 2 } };
+      current = { ...current, cover_version: current.cover_version + 1, cover_kind: "pick" in c ? "pick" : "time", cover: "pick" in c ? { kind: "pick", rank: c.pick, time: null, path: null, version: 2 } : { kind: "time", rank: null, time: c.time, path: null, version: 2 } };
       return current;
     }
     if (cmd === "reset_cover") {
@@ -176,7 +176,7 @@ describe("DetailPanel", () => {
 
 describe("a photo that moves", () => {
   const stillOf = (over: Partial<MediaDetail>): MediaDetail =>
-    detail(42, { kind: "photo", name: "IMG_0042.HEIC", path: "/albums/IMG_0042.HEIC", duration: null, frame_ranks: [], frames: [], curve: null, ...over });
+    detail(42, { kind: "photo", name: "IMG_0042.HEIC", path: "/albums/IMG_0042.HEIC", duration: null, frame_ranks: [], frames: [], curve: [], ...over });
 
   async function shown() {
     render(DetailPanel, { id: 42 });

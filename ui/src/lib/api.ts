@@ -3,6 +3,30 @@
 // the IPC boundary, and nowhere else.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import {
+  SMALL_TILE_SIDE,
+  type Album,
+  type AlbumEvent,
+  type AppInfo,
+  type CommandError,
+  type CoverChoice,
+  type DateSection,
+  type ErrorCode,
+  type ExportFormat,
+  type LibraryEvent,
+  type MediaDetail,
+  type MediaPage,
+  type MediaQuery,
+  type Memory,
+  type QueueProgress,
+  type SectionSize,
+  type ShellEvent,
+  type SortOrder,
+} from "./types.gen";
+
+// The types that cross from the app (and back) are generated from the Rust ones: see
+// types.gen.ts (`make types`). Everything below is the page's own.
+export * from "./types.gen";
 
 /** How many items the grid asks for at a time. */
 export const GRID_PAGE = 120;
@@ -19,11 +43,6 @@ function callKey(cmd: string, args?: Record<string, unknown>): string {
   return `${cmd} ${JSON.stringify(args ?? {}, sorted)}`;
 }
 
-/** What kind of failure a command met (the library's `ErrorCode`, as it crosses). */
-export type ErrorCode =
-  | "database" | "io" | "not_a_folder" | "not_in_library" | "nested_album" | "data_directory"
-  | "not_found" | "invalid" | "unreadable" | "worker" | "watch" | "internal";
-
 /**
  * A failed command: `code` to act on, `message` (one line) to show. Its name is empty, so
  * `String(e)` and `${e}` are the message alone, as with the plain strings of before.
@@ -38,7 +57,7 @@ export class AppError extends Error {
 /** The app's `{code, message}` rejection as an `AppError`; anything else as it came. */
 function asAppError(e: unknown): unknown {
   if (e && typeof e === "object" && "code" in e && "message" in e) {
-    const { code, message } = e as { code: ErrorCode; message: unknown };
+    const { code, message } = e as CommandError;
     return new AppError(code, String(message));
   }
   return e;
@@ -78,52 +97,6 @@ export function warmStart(sort: SortOrder) {
   }
 }
 
-export type AssetStatus = "ok" | "missing" | "checksum_mismatch";
-
-export interface RuntimeReport {
-  ffmpeg: { avformat: string; avcodec: string; avutil: string; swscale: string };
-  onnxruntime: string | null;
-  onnxruntime_problem: string | null;
-  manifest: string;
-  assets: { name: string; group: string; path: string; status: AssetStatus }[];
-}
-
-export interface AppInfo {
-  version: string;
-  data_dir: string;
-  runtime: RuntimeReport;
-  complete: boolean;
-}
-
-/** An album: a watched folder (or the generated demo album) with its counts. */
-export interface Album {
-  id: number;
-  path: string;
-  name: string;
-  online: boolean;
-  photos: number;
-  videos: number;
-  /** The generated first-launch demo album, which lives in the data directory. */
-  demo: boolean;
-  /**
-   * On this computer's disks, or on a network share / FUSE mount (NFS, SMB, sshfs) whose
-   * changes made on other computers are only found by a periodic rescan. The app always
-   * sends these three; they are optional so an album written without them means local.
-   */
-  storage?: Storage;
-  /** The filesystem's name ("ext4", "nfs", "cifs", "fuse.sshfs"); empty when unknown. */
-  filesystem?: string;
-  /** How often the album is rescanned, in seconds; null when it is only watched live. */
-  rescan_every_s?: number | null;
-}
-
-export type Storage = "local" | "network";
-
-export type MediaKind = "photo" | "video";
-export type MediaState = "pending" | "ready" | "failed" | "missing";
-export type CoverKind = "auto" | "pick" | "time" | "image";
-export type SortOrder = "taken_desc" | "taken_asc" | "name";
-
 const SORT_KEY = "keepsake.sort";
 
 /** The grid order the user chose last time. */
@@ -136,122 +109,6 @@ export function storedSort(): SortOrder {
 export function storeSort(sort: SortOrder) {
   localStorage.setItem(SORT_KEY, sort);
 }
-
-export interface MediaQuery {
-  root?: number | null;
-  kind?: MediaKind | null;
-  search?: string | null;
-  /** Items of one event (`AlbumEvent.id`). */
-  event?: number | null;
-  sort: SortOrder;
-  offset: number;
-  limit: number;
-}
-
-/** One grid tile, as the library lists it. */
-export interface MediaItem {
-  id: number;
-  root_id: number;
-  path: string;
-  name: string;
-  kind: MediaKind;
-  state: MediaState;
-  error: string | null;
-  size: number;
-  duration: number | null;
-  width: number | null;
-  height: number | null;
-  taken_at: number;
-  frame_ranks: number[];
-  cover_kind: CoverKind;
-  cover_version: number;
-  /** A still that moves: a Live Photo (with its movie) or a motion photo (an MP4 inside
-   * the JPEG); its motion is `motionClip(id)`. Absent or null for everything else. */
-  motion?: MotionKind | null;
-}
-
-/** How a still moves (mirrors the library's `MotionKind`). */
-export type MotionKind = "live" | "embedded";
-
-export interface MediaPage {
-  items: MediaItem[];
-  total: number;
-}
-
-export interface Reasons {
-  sharpness?: number;
-  exposure?: number;
-  faces?: number;
-  scene?: number;
-  aesthetics?: number;
-  scene_weight?: number;
-  scenes?: number;
-  summary?: string;
-  [key: string]: unknown;
-}
-
-export interface Frame {
-  rank: number;
-  time: number;
-  score: number;
-  width: number;
-  height: number;
-  reasons: Reasons;
-}
-
-export interface CurvePoint {
-  time: number;
-  quality: number;
-  rejected: string | null;
-}
-
-export interface Cover {
-  kind: CoverKind;
-  rank: number | null;
-  time: number | null;
-  version: number;
-}
-
-export interface MediaDetail extends MediaItem {
-  rotation: number | null;
-  codec: string | null;
-  /** How the engine had to read the pictures (HDR tone-mapped, deinterlaced, ...). */
-  picture: string[];
-  /** Why a motion photo's video could not be used (it shows as a plain photo). */
-  motion_note?: string | null;
-  /** A Live Photo's movie file. */
-  motion_path?: string | null;
-  frames: Frame[];
-  curve: CurvePoint[] | unknown;
-  cover: Cover;
-}
-
-/** What the user asks for as a cover (mirrors the library's `CoverChoice`). */
-export type CoverChoice = { pick: number } | { time: number } | { image: string };
-
-export interface QueueProgress {
-  done: number;
-  total: number;
-  failed: number;
-  queued: number;
-  running: string[];
-  eta_s: number | null;
-  paused: boolean;
-}
-
-/** What the watcher and the engine report, forwarded by the app as the `library` event. */
-export type LibraryEvent =
-  | { type: "media_added"; id: number; path: string }
-  | { type: "media_changed"; id: number; path: string }
-  | { type: "media_removed"; id: number; path: string }
-  | { type: "media_moved"; id: number; from: string; to: string }
-  | { type: "cover_changed"; id: number; version: number }
-  | { type: "job_finished"; id: number; ok: boolean; error: string | null }
-  | { type: "progress"; done: number; total: number; failed: number; queued: number; running: string[]; eta_s: number | null; paused: boolean }
-  | { type: "warning"; message: string }
-  | { type: "albums_changed" };
-
-export type ExportFormat = "mp4" | "webp";
 
 /** Engine set-up and data directory, as `keepsake doctor` reports them. */
 export function appInfo(): Promise<AppInfo> {
@@ -280,47 +137,6 @@ export function removeAlbum(id: number): Promise<void> {
 /** One page of the grid. */
 export function queryMedia(query: MediaQuery): Promise<MediaPage> {
   return call<MediaPage>("query_media", { query });
-}
-
-/** One timeline header: a month (`2019-07`) or day (`2019-07-14`) in local time. */
-export interface DateSection {
-  key: string;
-  count: number;
-}
-
-export type SectionSize = "month" | "day";
-
-/** An event: photos and videos taken without a long pause (`Event` in Rust; named so
- * it does not clash with the DOM's `Event`). */
-export interface AlbumEvent {
-  id: number;
-  /** The user's name, else its dates ("12–14 Aug 2021"). */
-  name: string;
-  /** Whether the user named it. */
-  named: boolean;
-  /** Unix seconds of its first and last shot. */
-  start_at: number;
-  end_at: number;
-  count: number;
-  photos: number;
-  videos: number;
-  /** Its best picture. */
-  cover: MediaItem | null;
-}
-
-export type MemoryKind = "on_this_day" | "years_ago" | "best_of_year";
-
-/** A memory to play as a loop: its pictures in time order. */
-export interface Memory {
-  /** Stable id, e.g. "on-this-day-2023-11-30", "years-ago-3-2026-w48", "best-of-2021". */
-  key: string;
-  kind: MemoryKind;
-  /** "On this day", "3 years ago this week", "Best of 2021". */
-  title: string;
-  /** "30 Nov 2023 · 14 photos & videos" or a date range. */
-  subtitle: string;
-  cover: MediaItem;
-  items: MediaItem[];
 }
 
 /** The timeline's headers for `query`, in its order (none when sorted by name); the
@@ -395,8 +211,8 @@ export function exportSlideshow(ids: number[], format: ExportFormat, title: stri
 }
 
 /** Subscribes to library events; returns the unsubscribe function. */
-export function onLibraryEvent(handler: (event: LibraryEvent) => void): Promise<UnlistenFn> {
-  return listen<LibraryEvent>("library", (e) => handler(e.payload));
+export function onLibraryEvent(handler: (event: LibraryEvent | ShellEvent) => void): Promise<UnlistenFn> {
+  return listen<LibraryEvent | ShellEvent>("library", (e) => handler(e.payload));
 }
 
 // ---- keepsake:// image URLs (served by id from the data directory, never by path) ----
@@ -416,9 +232,6 @@ export function coverUrl(id: number, version: number): string {
 export function frameUrl(id: number, rank: number, version = 0): string {
   return `${protocolBase()}/frame/${id}/${rank}?v=${version}`;
 }
-
-/** Short side of the small grid copies (`small/…` URLs); larger tiles get 512-px ones. */
-export const SMALL_TILE_SIDE = 256;
 
 /** Whether a tile this wide (CSS px) is sharp with the small copies on this screen. */
 export function smallTiles(tileWidth: number): boolean {

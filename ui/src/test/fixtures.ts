@@ -33,9 +33,9 @@ export function detail(id: number, over: Partial<MediaDetail> = {}): MediaDetail
     codec: "h264",
     picture: [],
     frames: [
-      { rank: 1, time: 7.2, score: 0.87, width: 1280, height: 720, reasons: { sharpness: 0.9, exposure: 0.8, faces: 2, scene: 3, scenes: 4, summary: "Two faces, sharp, well exposed" } },
-      { rank: 2, time: 2.5, score: 0.74, width: 1280, height: 720, reasons: { sharpness: 0.7, exposure: 0.9, faces: 0, scene: 1, scenes: 4, summary: "Wide shot of the beach" } },
-      { rank: 3, time: 10.1, score: 0.61, width: 1280, height: 720, reasons: { sharpness: 0.6, exposure: 0.7, faces: 0, scene: 4, scenes: 4, summary: "Sunset" } },
+      { rank: 1, path: `/data/frames/${id}/1.jpg`, time: 7.2, score: 0.87, width: 1280, height: 720, reasons: { sharpness: 0.9, exposure: 0.8, faces: 2, scene: 3, scenes: 4, summary: "Two faces, sharp, well exposed" } },
+      { rank: 2, path: `/data/frames/${id}/2.jpg`, time: 2.5, score: 0.74, width: 1280, height: 720, reasons: { sharpness: 0.7, exposure: 0.9, faces: 0, scene: 1, scenes: 4, summary: "Wide shot of the beach" } },
+      { rank: 3, path: `/data/frames/${id}/3.jpg`, time: 10.1, score: 0.61, width: 1280, height: 720, reasons: { sharpness: 0.6, exposure: 0.7, faces: 0, scene: 4, scenes: 4, summary: "Sunset" } },
     ],
     curve: [
       { time: 0, quality: 0, rejected: "black" },
@@ -46,7 +46,7 @@ export function detail(id: number, over: Partial<MediaDetail> = {}): MediaDetail
       { time: 10.1, quality: 0.61, rejected: null },
       { time: 12, quality: 0.3, rejected: null },
     ],
-    cover: { kind: "auto", rank: 1, time: 7.2, version: 1 },
+    cover: { kind: "auto", rank: 1, time: 7.2, path: `/data/covers/${id}.jpg`, version: 1 },
     ...over,
   };
 }
