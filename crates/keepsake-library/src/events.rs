@@ -26,7 +26,7 @@
 //! remembering to say "events changed", every connection the library opens gets
 //! temporary triggers on `media` that mark the events dirty (a `settings` row) when a
 //! row arrives or goes, or its date, presence, Live Photo link or place changes.
-//! [`Library::refresh_events`] recomputes in one write transaction when marked: every
+//! `Library::refresh_events` (in `crate::library`, which uses this module) recomputes in one write transaction when marked: every
 //! read of events does first, and the analyzer's background pass does every few
 //! seconds. A recomputation reads `(id, taken_at, place, event)` of every present item
 //! and writes only rows whose event changed; clusters keep the id of the old event they
@@ -35,17 +35,15 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, params_from_iter, Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::error::{LibraryError, Result};
-use crate::library::Library;
+use crate::error::Result;
 use crate::media;
 use crate::model::{MediaItem, MediaQuery, RootId, SortOrder};
 
-/// Row id of an event; kept across recomputations while the event keeps most members.
-pub type EventId = i64;
+pub use crate::model::EventId;
 
 /// One timeline header, in the grid's order.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, TS)]
@@ -513,62 +511,6 @@ pub(crate) fn list(conn: &Connection, root: Option<RootId>, only: Option<EventId
         e.cover = covers.get(&e.id).and_then(|id| items.remove(id));
     }
     Ok(events)
-}
-
-impl Library {
-    /// One header per month or day of the grid's items, in the grid's order (none when
-    /// sorted by name): the same filter as [`Library::media`], so the counts add up to
-    /// [`Library::media_count`]. Local time, as the page formats dates.
-    pub fn date_sections(&self, q: &MediaQuery, by: SectionSize) -> Result<Vec<DateSection>> {
-        date_sections(&self.conn(), q, by)
-    }
-
-    /// Regroups events if anything changed since they were last grouped. Cheap when
-    /// nothing did (one indexed lookup); the analyzer calls it in the background.
-    pub fn refresh_events(&self) -> Result<Option<Recomputed>> {
-        refresh(&mut self.conn())
-    }
-
-    /// Events, newest first; with `root`, those with items in that album.
-    pub fn events(&self, root: Option<RootId>) -> Result<Vec<Event>> {
-        let mut conn = self.conn();
-        refresh(&mut conn)?;
-        list(&conn, root, None)
-    }
-
-    /// Names event `id` (None or blank: back to its dates).
-    pub fn rename_event(&self, id: EventId, name: Option<&str>) -> Result<Event> {
-        let name = name.map(str::trim).filter(|n| !n.is_empty());
-        if let Some(n) = name {
-            if n.chars().count() > MAX_EVENT_NAME {
-                return Err(LibraryError::InvalidName(format!(
-                    "an event's name may be at most {MAX_EVENT_NAME} characters"
-                )));
-            }
-            if n.chars().any(char::is_control) {
-                return Err(LibraryError::InvalidName(
-                    "an event's name may not hold line breaks or control characters".into(),
-                ));
-            }
-        }
-        let mut conn = self.conn();
-        refresh(&mut conn)?;
-        let n = conn.execute("UPDATE events SET name = ?2 WHERE id = ?1", params![id, name])?;
-        if n == 0 {
-            return Err(LibraryError::NoSuchEvent(id));
-        }
-        list(&conn, None, Some(id))?.pop().ok_or(LibraryError::NoSuchEvent(id))
-    }
-
-    /// The event media item `id` belongs to, if grouped.
-    pub fn event_of(&self, id: crate::model::MediaId) -> Result<Option<EventId>> {
-        let mut conn = self.conn();
-        refresh(&mut conn)?;
-        Ok(conn
-            .query_row("SELECT event_id FROM media WHERE id = ?1", [id], |r| r.get::<_, Option<EventId>>(0))
-            .optional()?
-            .flatten())
-    }
 }
 
 #[cfg(test)]

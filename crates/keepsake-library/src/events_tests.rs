@@ -2,6 +2,8 @@
 //! truth, and the index's events and sections on real SQLite libraries.
 
 use super::*;
+use crate::error::LibraryError;
+use crate::library::Library;
 use crate::model::{MediaKind, MediaQuery, SortOrder};
 
 // ---- a generated family life ----------------------------------------------------------

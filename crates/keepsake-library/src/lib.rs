@@ -45,6 +45,7 @@ mod memories;
 pub mod model;
 pub mod motion;
 pub mod paths;
+mod picture;
 pub mod protocol;
 mod render;
 mod scan;

@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::covers::import_cover_image;
 use crate::db;
 use crate::error::{LibraryError, Result};
+use crate::events::{self, DateSection, Event, Recomputed, SectionSize, MAX_EVENT_NAME};
 use crate::helper::HelperWorker;
 use crate::jobs::JobQueue;
 use crate::media;
@@ -66,7 +67,7 @@ impl Library {
         std::fs::create_dir_all(data_dir).map_err(|e| LibraryError::io(data_dir, e))?;
         let data_dir_real = std::fs::canonicalize(data_dir).map_err(|e| LibraryError::io(data_dir, e))?;
         let conn = db::open(&data_dir.join(db::DB_FILE))?;
-        crate::events::install(&conn)?;
+        events::install(&conn)?;
         let db = Arc::new(Mutex::new(conn));
         let queue = JobQueue::new(db.clone());
         let helper = HelperWorker::new(worker);
@@ -557,7 +558,7 @@ impl Library {
     pub fn media(&self, q: &MediaQuery) -> Result<Vec<MediaItem>> {
         let mut conn = self.conn();
         if q.event.is_some() {
-            crate::events::refresh(&mut conn)?;
+            events::refresh(&mut conn)?;
         }
         media::list(&conn, q)
     }
@@ -566,7 +567,7 @@ impl Library {
     pub fn media_count(&self, q: &MediaQuery) -> Result<u64> {
         let mut conn = self.conn();
         if q.event.is_some() {
-            crate::events::refresh(&mut conn)?;
+            events::refresh(&mut conn)?;
         }
         media::count(&conn, q)
     }
@@ -976,11 +977,19 @@ impl Library {
         Ok(())
     }
 
+    /// The difference hash of a pick's image, which must be inside the data directory.
+    pub(crate) fn pick_dhash(&self, path: &Path) -> Option<i64> {
+        if !path.starts_with(self.data_dir()) {
+            return None;
+        }
+        crate::picture::dhash(path).map_err(|e| tracing::debug!("{}: no difference hash: {e}", path.display())).ok()
+    }
+
     /// Stores a finished analysis in one transaction: picks, curve, facts, state, job
     /// done. Images are already in `frames/<id>/`; older image folders are removed.
     pub(crate) fn store_analysis(&self, job_id: i64, id: MediaId, a: &AnalysisResult) -> Result<()> {
         self.store_probe(id, &a.info)?;
-        let best = crate::scoring::best_pick_scores(&a.frames);
+        let best = crate::picture::best_pick_scores(&a.frames);
         let best_hash = best.and_then(|(_, _, image)| self.pick_dhash(image));
         let data_dir = &self.inner.data_dir;
         // Plain data; serialising it cannot fail, but a failure must not go unnoticed.
@@ -1004,7 +1013,7 @@ impl Library {
                 "UPDATE media SET state = 'ready', error = NULL, cover_version = cover_version + 1 WHERE id = ?1",
                 [id],
             )?;
-            // Events and memories judge a video by its best pick (crate::scoring).
+            // Events and memories judge a video by its best pick (crate::picture).
             if let Some((score, faces, _)) = best {
                 tx.execute(
                     "UPDATE media SET score = ?2, faces = ?3, dhash = ?4 WHERE id = ?1",
@@ -1137,6 +1146,64 @@ impl Drop for ScanCache<'_> {
         }
         drop(conn);
         crate::util::release_free_memory();
+    }
+}
+
+// ---- browsing by time (crate::events) --------------------------------------------
+
+impl Library {
+    /// One header per month or day of the grid's items, in the grid's order (none when
+    /// sorted by name): the same filter as [`Library::media`], so the counts add up to
+    /// [`Library::media_count`]. Local time, as the page formats dates.
+    pub fn date_sections(&self, q: &MediaQuery, by: SectionSize) -> Result<Vec<DateSection>> {
+        events::date_sections(&self.conn(), q, by)
+    }
+
+    /// Regroups events if anything changed since they were last grouped. Cheap when
+    /// nothing did (one indexed lookup); the analyzer calls it in the background.
+    pub fn refresh_events(&self) -> Result<Option<Recomputed>> {
+        events::refresh(&mut self.conn())
+    }
+
+    /// Events, newest first; with `root`, those with items in that album.
+    pub fn events(&self, root: Option<RootId>) -> Result<Vec<Event>> {
+        let mut conn = self.conn();
+        events::refresh(&mut conn)?;
+        events::list(&conn, root, None)
+    }
+
+    /// Names event `id` (None or blank: back to its dates).
+    pub fn rename_event(&self, id: EventId, name: Option<&str>) -> Result<Event> {
+        let name = name.map(str::trim).filter(|n| !n.is_empty());
+        if let Some(n) = name {
+            if n.chars().count() > MAX_EVENT_NAME {
+                return Err(LibraryError::InvalidName(format!(
+                    "an event's name may be at most {MAX_EVENT_NAME} characters"
+                )));
+            }
+            if n.chars().any(char::is_control) {
+                return Err(LibraryError::InvalidName(
+                    "an event's name may not hold line breaks or control characters".into(),
+                ));
+            }
+        }
+        let mut conn = self.conn();
+        events::refresh(&mut conn)?;
+        let n = conn.execute("UPDATE events SET name = ?2 WHERE id = ?1", params![id, name])?;
+        if n == 0 {
+            return Err(LibraryError::NoSuchEvent(id));
+        }
+        events::list(&conn, None, Some(id))?.pop().ok_or(LibraryError::NoSuchEvent(id))
+    }
+
+    /// The event media item `id` belongs to, if grouped.
+    pub fn event_of(&self, id: MediaId) -> Result<Option<EventId>> {
+        let mut conn = self.conn();
+        events::refresh(&mut conn)?;
+        Ok(conn
+            .query_row("SELECT event_id FROM media WHERE id = ?1", [id], |r| r.get::<_, Option<EventId>>(0))
+            .optional()?
+            .flatten())
     }
 }
 

@@ -15,6 +15,9 @@ use ts_rs::TS;
 pub type RootId = i64;
 /// Row id of a media item; stable across renames, moves and re-analysis.
 pub type MediaId = i64;
+/// Row id of an event ([`crate::Event`]); kept across recomputations while the event
+/// keeps most members.
+pub type EventId = i64;
 
 /// A registered album folder. `online` is false while its disk is unplugged.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
@@ -109,7 +112,7 @@ pub struct MediaQuery {
     pub search: Option<String>,
     /// Items of one event ([`crate::Event`]).
     #[ts(optional = nullable)]
-    pub event: Option<crate::events::EventId>,
+    pub event: Option<EventId>,
     pub sort: SortOrder,
     pub offset: u64,
     /// 0 means no limit.

@@ -9,9 +9,9 @@
 //!   batch, and the helper keeps its worker between batches, so the face model loads
 //!   once, not once a photo. The worker's sandbox is the grid copies' folder, read only.
 //! - **Videos** take their best pick's: its score and the faces the engine saw in it,
-//!   stored with the analysis ([`best_pick_scores`]); videos analysed before scores
+//!   stored with the analysis (`crate::picture::best_pick_scores`); videos analysed before scores
 //!   existed are filled from their stored picks by the same pass.
-//! - **Difference hashes** are computed here, in-process, with the `image` crate (the
+//! - **Difference hashes** are computed in-process (`crate::picture`), with the `image` crate (the
 //!   library never links FFmpeg or ONNX Runtime): the grid copy, or the best pick's
 //!   image, shrunk to 9×8 grey, one bit per horizontal neighbour pair. Near-identical
 //!   shots differ in a few bits, unrelated ones in about half of the 64.
@@ -20,16 +20,17 @@
 //! notice the change (the `UPDATE`s that mark it `pending`), so it is scored again.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use image::imageops::FilterType;
 use rusqlite::params;
 
 use crate::error::{LibraryError, Result};
 use crate::library::Library;
-use crate::model::{Frame, ImageKey, MediaId, Reasons};
+use crate::model::{ImageKey, MediaId, Reasons};
 use crate::protocol::{PictureScoreResult, WorkerRequest};
+
+pub use crate::picture::{dhash, dhash_distance, dhash_of};
 
 /// Photos scored per worker request (about 20-60 ms each in the worker, so a batch is
 /// a second or so of background work; the batch is cut short when the window shows
@@ -39,59 +40,6 @@ pub(crate) const SCORE_BATCH: usize = 16;
 const SCORE_TIMEOUT_BASE: Duration = Duration::from_secs(30);
 /// Extra deadline per picture in a batch.
 const SCORE_TIMEOUT_PER_PICTURE: Duration = Duration::from_secs(5);
-/// Largest image [`dhash`] decodes, in bytes of decoded pixels: a pick of an 8K video is
-/// 100 MB as RGB; a worker's reply naming something larger is refused.
-const DHASH_MAX_ALLOC: u64 = 256 << 20;
-
-/// The 64-bit difference hash of an image file (a grid copy or a pick): the picture
-/// shrunk to 9×8 grey; bit `8·row + column` is set where a pixel is brighter than its
-/// right-hand neighbour. Stored as `i64` (the same bits).
-pub fn dhash(path: &Path) -> Result<i64> {
-    let fail = |reason: String| LibraryError::NoImage(format!("difference hash of {}: {reason}", path.display()));
-    let mut reader = image::ImageReader::open(path)
-        .map_err(|e| LibraryError::io(path, e))?
-        .with_guessed_format()
-        .map_err(|e| LibraryError::io(path, e))?;
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(DHASH_MAX_ALLOC);
-    reader.limits(limits);
-    let img = reader.decode().map_err(|e| fail(e.to_string()))?;
-    Ok(dhash_of(&img.to_luma8()))
-}
-
-/// [`dhash`] of pixels already decoded.
-pub fn dhash_of(grey: &image::GrayImage) -> i64 {
-    if grey.width() == 0 || grey.height() == 0 {
-        return 0;
-    }
-    // Triangle resampling widens with the scale, so each of the 72 cells is an average
-    // of its area, not one sampled pixel.
-    let small = image::imageops::resize(grey, 9, 8, FilterType::Triangle);
-    let mut bits = 0u64;
-    for y in 0..8 {
-        for x in 0..8 {
-            if small.get_pixel(x, y).0[0] > small.get_pixel(x + 1, y).0[0] {
-                bits |= 1 << (8 * y + x);
-            }
-        }
-    }
-    bits as i64
-}
-
-/// How many of the 64 bits two difference hashes differ in: at most a handful for the
-/// same shot taken twice, around 32 for unrelated pictures.
-pub fn dhash_distance(a: i64, b: i64) -> u32 {
-    (a ^ b).count_ones()
-}
-
-/// A video's score and faces from its best pick: the pick's score (the engine's rank
-/// score, 0..1) and the faces the engine saw in that frame (`reasons.faces`; `None`
-/// when the reasons do not say, as in results from before faces were reported).
-pub(crate) fn best_pick_scores(frames: &[Frame]) -> Option<(f64, Option<u32>, &Path)> {
-    let best = frames.iter().min_by_key(|f| f.rank)?;
-    Some((best.score, best.reasons.faces, &best.path))
-}
-
 /// Where the background pass stands between batches: the last photo id looked at, and
 /// photos that could not be scored this session (their grid copy unreadable, a worker
 /// that failed on them), so they are not sent again and again.
@@ -253,20 +201,15 @@ impl Library {
         }
         Ok(rows.len())
     }
-
-    /// The difference hash of a pick's image, which must be inside the data directory.
-    pub(crate) fn pick_dhash(&self, path: &Path) -> Option<i64> {
-        if !path.starts_with(self.data_dir()) {
-            return None;
-        }
-        dhash(path).map_err(|e| tracing::debug!("{}: no difference hash: {e}", path.display())).ok()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Frame;
+    use crate::picture::best_pick_scores;
     use image::{GrayImage, Luma};
+    use std::path::Path;
 
     fn scene(seed: u32, shift: u32, gain: f32) -> GrayImage {
         GrayImage::from_fn(512, 384, |x, y| {
