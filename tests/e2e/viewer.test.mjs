@@ -161,9 +161,20 @@ test("viewer, events and memories", async (t) => {
       assert.equal(v.id, ids["2"]);
       await press(app, KEY.left);
       await until(async () => (await viewerState(app))?.index === "1", { what: "← to the previous item" });
+      // On to the clip: it plays in the window, with sound, from its start.
+      for (let k = 0; k < TOTAL && (await app.exec(`return document.querySelector('[data-testid=viewer]').dataset.kind`)) !== "video"; k++) {
+        const at = await app.exec(`return document.querySelector('[data-testid=viewer]').dataset.index`);
+        await press(app, KEY.right);
+        await until(async () => (await viewerState(app))?.index !== at, { what: "a step" });
+      }
+      const clipTime = () => app.exec(`const v = document.querySelector('[data-testid=viewer-video]');
+        return v && !v.error && v.readyState >= 2 ? { t: v.currentTime, muted: v.muted, controls: v.controls } : null`);
+      const first = await until(clipTime, { timeoutMs: 20000, what: "the clip to load in the viewer" });
+      assert.deepEqual([first.muted, first.controls], [false, true], "sound on, with its scrubber");
+      await until(async () => (await clipTime())?.t > first.t + 0.3, { timeoutMs: 15000, what: "the clip to play" });
       await app.click(await app.waitFor("[data-testid=viewer-close]"));
       await until(async () => (await viewerState(app)) === null, { what: "the viewer to close by its button" });
-      await until(() => app.exec(`return document.activeElement?.dataset?.index === "1"`), { what: "focus back on the grid" });
+      await until(() => app.exec(`const f = document.activeElement; return f?.dataset?.testid === "tile" && f.dataset.focused != null`), { what: "focus back on the grid" });
     });
 
     await t.test("a memory plays in the slideshow, advancing by itself and looping", async () => {
