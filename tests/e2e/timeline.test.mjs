@@ -234,7 +234,6 @@ test("timeline: the keyboard walks the grid, Enter opens the viewer, i the detai
     for (let i = 0; i < at; i++) await app.keys(KEY.right);
     await until(async () => (await focusedTile(app)).active === at, { what: `back at ${at}` });
     const id = await app.exec(`return document.querySelector('[data-testid=tile][data-index="${at}"]').dataset.mediaId`);
-    await app.screenshot("timeline.png");
 
     // Enter: the full-window viewer, on this item; Esc: back to the same tile.
     await app.keys(KEY.enter);
@@ -254,6 +253,13 @@ test("timeline: the keyboard walks the grid, Enter opens the viewer, i the detai
     await until(async () => (await app.findAll('[data-testid="detail"]')).length === 0, { what: "the panel to close" });
     await until(async () => (await focusedTile(app)).active === at, { what: "focus back on the tile after the panel" });
     assert.deepEqual((await focusedTile(app)).focused, [at]);
+
+    // The picture for the README, last: WebKitWebDriver's screenshot sometimes never
+    // answers in these runs (after pointer or key input; not understood yet), so it is
+    // given 30 s and its absence is reported rather than failing what was checked above.
+    await sleep(500); // the focus ring's 160 ms fade
+    const shot = await Promise.race([app.screenshot("timeline.png").then(() => true), sleep(30000).then(() => false)]);
+    if (!shot) console.warn("timeline.png: WebKitWebDriver's screenshot did not answer in 30 s");
   } finally {
     await app.quit();
   }
