@@ -243,7 +243,7 @@ fn print_event(lib: &Library, ev: &LibraryEvent) {
             format!("failed {}: {}", name(*id), error.clone().unwrap_or_default())
         }
         LibraryEvent::Warning { message } => format!("warning: {message}"),
-        LibraryEvent::CoverChanged { .. } | LibraryEvent::Progress(_) => return,
+        LibraryEvent::CoverChanged { .. } | LibraryEvent::Progress(_) | LibraryEvent::DatesRead { .. } => return,
     };
     println!("{line}");
     let _ = std::io::stdout().flush();

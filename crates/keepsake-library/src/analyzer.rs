@@ -21,6 +21,8 @@ use crate::worker_process::{
 
 /// How long after the window last asked for something background passes wait.
 const VIEWING_HOLD_OFF: Duration = Duration::from_millis(500);
+/// How often, at most, the window is told photo dates were read while a big import's are.
+const DATES_EVERY: Duration = Duration::from_secs(3);
 /// How often the photo-facts pass looks again when nothing was left to fill (one indexed
 /// query, cheap; new photos get their date and size within this long).
 const PHOTO_FACTS_IDLE: Duration = Duration::from_secs(2);
@@ -122,6 +124,8 @@ impl Analyzer {
                 let mut failing = false;
                 crate::util::lower_thread_priority();
                 let mut events_at: Option<Instant> = None;
+                // Photos whose dates were read since the window was last told, and when.
+                let (mut dates_unsaid, mut dates_said_at) = (0u64, Instant::now());
                 while !stop.load(Ordering::Relaxed) {
                     if self.library.viewed_within(VIEWING_HOLD_OFF) {
                         std::thread::sleep(VIEWING_HOLD_OFF / 2);
@@ -139,6 +143,13 @@ impl Analyzer {
                     let dates = self.library.fill_photo_dates(500);
                     if let Ok(report) = &dates {
                         failing = false;
+                        dates_unsaid += report.checked as u64;
+                        // The window reorders its grid and headers when told; a big import
+                        // tells it every DATES_EVERY, the last batch at once.
+                        if dates_unsaid > 0 && (report.checked == 0 || dates_said_at.elapsed() >= DATES_EVERY) {
+                            on_event(LibraryEvent::DatesRead { photos: dates_unsaid });
+                            (dates_unsaid, dates_said_at) = (0, Instant::now());
+                        }
                         if let Some((_, path, why)) = report.unreadable.first() {
                             let more = match report.unreadable.len() - 1 {
                                 0 => String::new(),

@@ -571,4 +571,10 @@ pub enum LibraryEvent {
     Warning {
         message: String,
     },
+    /// The background pass read the dates of `photos` photos from their files: the grid's
+    /// order, its date headers and the events may have moved (sent at most every few
+    /// seconds while a big import is read).
+    DatesRead {
+        photos: u64,
+    },
 }

@@ -144,6 +144,7 @@ fn photo_dates_wait_while_the_window_is_showing_things() {
 
     // The window keeps asking for images (a scroll) for a second.
     let scrolling = std::sync::atomic::AtomicBool::new(true);
+    let told = std::sync::Mutex::new(Vec::new());
     let while_scrolling = std::thread::scope(|s| {
         s.spawn(|| {
             while scrolling.load(std::sync::atomic::Ordering::Relaxed) {
@@ -154,7 +155,11 @@ fn photo_dates_wait_while_the_window_is_showing_things() {
         std::thread::sleep(std::time::Duration::from_millis(100));
         let analyzer = s.spawn(|| {
             Analyzer::new(lib.clone(), AnalyzerConfig { workers: 1, ..AnalyzerConfig::from_env() })
-                .run_until_empty(&|_| {})
+                .run_until_empty(&|ev| {
+                    if let keepsake_library::LibraryEvent::DatesRead { photos } = ev {
+                        told.lock().unwrap().push(photos);
+                    }
+                })
         });
         std::thread::sleep(std::time::Duration::from_millis(900));
         let while_scrolling = unchecked();
@@ -164,6 +169,8 @@ fn photo_dates_wait_while_the_window_is_showing_things() {
     });
     assert_eq!(while_scrolling, 2, "no photo read while the window was busy");
     assert_eq!(unchecked(), 0, "all read once the window went quiet");
+    // The window is told, so its grid and date headers take the new dates.
+    assert_eq!(told.into_inner().unwrap(), vec![2], "one DatesRead for both photos");
 }
 
 /// Keepsake's own data directory, a folder inside it or one holding it is never an

@@ -314,7 +314,7 @@ export type FailureKind = "not_found" | "empty" | "not_media" | "no_video_stream
 /**
  * What the watcher and the analyzer report, for the app to forward to the UI.
  */
-export type LibraryEvent = { "type": "media_added", id: number, path: string, } | { "type": "media_changed", id: number, path: string, } | { "type": "media_removed", id: number, path: string, } | { "type": "media_moved", id: number, from: string, to: string, } | { "type": "cover_changed", id: number, version: number, } | { "type": "job_finished", id: number, ok: boolean, error: string | null, error_kind: FailureKind | null, } | { "type": "progress" } & QueueProgress | { "type": "warning", message: string, };
+export type LibraryEvent = { "type": "media_added", id: number, path: string, } | { "type": "media_changed", id: number, path: string, } | { "type": "media_removed", id: number, path: string, } | { "type": "media_moved", id: number, from: string, to: string, } | { "type": "cover_changed", id: number, version: number, } | { "type": "job_finished", id: number, ok: boolean, error: string | null, error_kind: FailureKind | null, } | { "type": "progress" } & QueueProgress | { "type": "warning", message: string, } | { "type": "dates_read", photos: number, };
 
 /**
  * Events the shell adds to the library's own.
