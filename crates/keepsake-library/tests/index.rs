@@ -154,12 +154,13 @@ fn photo_dates_wait_while_the_window_is_showing_things() {
         });
         std::thread::sleep(std::time::Duration::from_millis(100));
         let analyzer = s.spawn(|| {
-            Analyzer::new(lib.clone(), AnalyzerConfig { workers: 1, ..AnalyzerConfig::from_env() })
-                .run_until_empty(&|ev| {
+            Analyzer::new(lib.clone(), AnalyzerConfig { workers: 1, ..AnalyzerConfig::from_env() }).run_until_empty(
+                &|ev| {
                     if let keepsake_library::LibraryEvent::DatesRead { photos } = ev {
                         told.lock().unwrap().push(photos);
                     }
-                })
+                },
+            )
         });
         std::thread::sleep(std::time::Duration::from_millis(900));
         let while_scrolling = unchecked();
