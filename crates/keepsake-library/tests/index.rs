@@ -156,7 +156,7 @@ fn photo_dates_wait_while_the_window_is_showing_things() {
         let analyzer = s.spawn(|| {
             Analyzer::new(lib.clone(), AnalyzerConfig { workers: 1, ..AnalyzerConfig::from_env() }).run_until_empty(
                 &|ev| {
-                    if let keepsake_library::LibraryEvent::DatesRead { photos } = ev {
+                    if let LibraryEvent::DatesRead { photos } = ev {
                         told.lock().unwrap().push(photos);
                     }
                 },
