@@ -248,6 +248,23 @@ async function plays(app, selector, what) {
   await until(async () => (await time()) > first + 0.3, { timeoutMs: 15000, what: `${what} to play` });
 }
 
+/** The tile of item `id`, scrolled into view: the grid builds only the rows in view, and
+ * once the photos' dates are read (a few seconds after launch) the timeline regroups them
+ * under their months, so a tile seen at first may have moved out of view. */
+async function revealTile(app, id) {
+  const selector = `[data-testid=tile][data-media-id="${id}"]`;
+  await until(
+    () =>
+      app.exec(`const t = document.querySelector(${JSON.stringify(selector)});
+        if (t) { t.scrollIntoView({ block: "center" }); return true; }
+        const g = document.querySelector("[data-testid=grid]");
+        g.scrollTop = g.scrollTop + g.clientHeight * 0.8 >= g.scrollHeight - g.clientHeight ? 0 : g.scrollTop + g.clientHeight * 0.8;
+        return false;`),
+    { timeoutMs: 20000, what: `tile ${id} in view` },
+  );
+  return app.waitFor(selector);
+}
+
 test("photos: a Live Photo is one tile that moves; a motion photo plays; one whose video is past its end is a still that says why", async () => {
   const app = await launchApp({ env: { KEEPSAKE_DATA_DIR: dataDir }, args: [album] });
   try {
@@ -263,18 +280,19 @@ test("photos: a Live Photo is one tile that moves; a motion photo plays; one who
 
     // The Live tile plays its movie over the still while it has focus (as on hover).
     const live = `[data-testid=tile][data-media-id="${t["IMG_0042.HEIC"].id}"]`;
+    await revealTile(app, t["IMG_0042.HEIC"].id);
     await app.exec(`document.querySelector(${JSON.stringify(live)}).focus()`);
     await plays(app, `${live} video[data-testid=motion]`, "the Live tile's motion");
     await app.screenshot("photos-live.png");
 
     // The motion photo plays in its detail panel, from the MP4 inside the JPEG.
-    await app.click(await app.waitFor(`[data-testid=tile][data-media-id="${t["PXL_20240101_MP.jpg"].id}"]`));
+    await app.click(await revealTile(app, t["PXL_20240101_MP.jpg"].id));
     await plays(app, "[data-testid=motion-player]", "the motion photo in the detail panel");
     assert.equal(await app.exec("return document.querySelector('[data-testid=motion-kind]').textContent"), "Motion photo");
     await app.screenshot("photos-motion.png");
 
     // The broken one is a still whose detail panel says why.
-    await app.click(await app.waitFor(`[data-testid=tile][data-media-id="${t["PXL_20240102_MP.jpg"].id}"]`));
+    await app.click(await revealTile(app, t["PXL_20240102_MP.jpg"].id));
     const note = await app.text(await app.waitFor("[data-testid=motion-note]"));
     assert.match(note, /past|offset|end/i, note);
     assert.equal((await app.findAll("[data-testid=motion-player]")).length, 0);
