@@ -1,5 +1,5 @@
 // The timeline, end to end against the real app: an album of photos taken over ten years
-// (JPEGs made by FFmpeg, dated by their EXIF DateTimeOriginal written with exiftool, the
+// (JPEGs made by FFmpeg from registry photos, dated by their EXIF DateTimeOriginal written with exiftool, the
 // way cameras date them, and given a wrong mtime so a date read from the file's clock
 // would be caught), grouped under month headers in date order with the right counts; a
 // drag on the scrubber lands on the year dropped on; the keyboard walks the grid, opens
@@ -29,13 +29,17 @@ before(() => {
   album = join(work, "album");
   dataDir = join(work, "data");
   mkdirSync(album);
-  // Six looks, so the grid is not one picture 100 times over.
+  // Ten looks, so the grid is not one picture 100 times over: the registry photos in
+  // tests/media (scripts/setup.sh fetches them), each as it is and mirrored, at 4:3.
   const seeds = [];
-  const looks = ["testsrc2", "smptebars", "mandelbrot", "rgbtestsrc", "cellauto", "life"];
-  for (const [k, src] of looks.entries()) {
-    const f = join(work, `seed${k}.jpg`);
-    run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", `${src}=s=640x480`, "-frames:v", "1", f]);
-    seeds.push(f);
+  const media = new URL("../media/", import.meta.url).pathname;
+  for (const name of ["astronaut.png", "chelsea.png", "coffee.png", "motorcycle.png", "rocket.jpg"]) {
+    for (const flip of ["", ",hflip"]) {
+      const f = join(work, `seed${seeds.length}.jpg`);
+      const fill = `scale=640:480:force_original_aspect_ratio=increase,crop=640:480${flip}`;
+      run("ffmpeg", ["-v", "error", "-y", "-i", join(media, name), "-vf", fill, "-frames:v", "1", "-q:v", "3", f]);
+      seeds.push(f);
+    }
   }
   // One exiftool run dates them all (-execute between files), from the middle of the month
   // at noon local time, so no time zone moves a photo across a month.

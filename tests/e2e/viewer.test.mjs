@@ -1,5 +1,6 @@
 // The full-window viewer, events and memories (#17), end to end against the real app.
-// The album is made here: 3000x2000 JPEGs (FFmpeg) and a clip whose dates (EXIF and
+// The album is made here: 3000x2000 JPEGs (FFmpeg, from the registry photos in
+// tests/media) and a clip whose dates (EXIF and
 // file times, the clip's creation_time) put them in three events, two of them on
 // today's month and day in earlier years, so "On this day" memories exist. The app runs
 // in UTC (TZ) so the dates computed here are the ones it groups by.
@@ -45,16 +46,24 @@ const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { maxBuffer: 64 <<
 const pad = (n) => String(n).padStart(2, "0");
 const exifDate = (d) => `${d.getUTCFullYear()}:${pad(d.getUTCMonth() + 1)}:${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:00`;
 
-/** A 3000x2000 photo (its own hue, so no two look alike) taken at `when`. */
-function photo(path, when, hue) {
-  run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=size=3000x2000:rate=1`, "-vf", `hue=h=${hue}`, "-frames:v", "1", "-q:v", "5", path]);
+/** The registry photos in tests/media (scripts/setup.sh fetches them). */
+const MEDIA = new URL("../media/", import.meta.url).pathname;
+const PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "motorcycle.png", "rocket.jpg"];
+
+/** A 3000x2000 photo taken at `when`: registry photo number `look`, mirrored every other
+ * round, so no two of the first ten look alike. */
+function photo(path, when, look) {
+  const flip = Math.floor(look / PHOTOS.length) % 2 === 1 ? ",hflip" : "";
+  const fill = `scale=3000:2000:force_original_aspect_ratio=increase:flags=lanczos,crop=3000:2000${flip}`;
+  run("ffmpeg", ["-v", "error", "-y", "-i", join(MEDIA, PHOTOS[look % PHOTOS.length]), "-vf", fill, "-frames:v", "1", "-q:v", "3", path]);
   run("exiftool", ["-q", "-overwrite_original", `-DateTimeOriginal=${exifDate(when)}`, path]);
   utimesSync(path, when, when);
 }
 
-/** A 2-second clip recorded at `when`. */
+/** A 2-second clip with sound recorded at `when` (from the registry's Big Buck Bunny). */
 function clip(path, when) {
-  run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=15", "-t", "2", "-pix_fmt", "yuv420p",
+  run("ffmpeg", ["-v", "error", "-y", "-i", join(MEDIA, "bigbuckbunny_5s.mp4"), "-t", "2", "-vf", "scale=640:360",
+    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac",
     "-metadata", `creation_time=${when.toISOString()}`, path]);
   utimesSync(path, when, when);
 }
@@ -64,13 +73,13 @@ before(() => {
   album = join(work, "Family");
   dataDir = join(work, "data");
   mkdirSync(album);
-  let hue = 0;
+  let look = 0;
   for (const e of EVENTS) {
     const [y, m, d, h] = e.at;
     e.files.forEach((name, k) => {
       const when = new Date(Date.UTC(y, m, d, h, 10 * k));
       if (name.endsWith(".mp4")) clip(join(album, name), when);
-      else photo(join(album, name), when, (hue += 33));
+      else photo(join(album, name), when, look++);
     });
   }
 });
@@ -238,7 +247,7 @@ test("viewer, events and memories", async (t) => {
 test("a renamed event keeps its name after a rescan and a relaunch", async () => {
   // One more photo from that day, found by a rescan from the command line.
   const [y, m, d] = EVENTS[2].at;
-  photo(join(album, "c5.jpg"), new Date(Date.UTC(y, m, d, 10, 30)), 300);
+  photo(join(album, "c5.jpg"), new Date(Date.UTC(y, m, d, 10, 30)), 7);
   run(cli(), ["scan"], { env: { ...process.env, ...ENV, KEEPSAKE_DATA_DIR: dataDir } });
   const app = await launchApp({ env: { ...ENV, KEEPSAKE_DATA_DIR: dataDir }, args: [album] });
   try {

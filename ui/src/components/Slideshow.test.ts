@@ -11,11 +11,11 @@ const mockedInvoke = vi.mocked(invoke);
 // Taken in this order: photo 1, video 2 (three picks), photo 3.
 const items = [photo(3, { taken_at: 300 }), video(2, { taken_at: 200 }), photo(1, { taken_at: 100 })];
 const order = [
-  "keepsake://localhost/photo/1?v=1",
+  "keepsake://localhost/view/1?v=1",
   "keepsake://localhost/frame/2/1?v=1",
   "keepsake://localhost/frame/2/2?v=1",
   "keepsake://localhost/frame/2/3?v=1",
-  "keepsake://localhost/photo/3?v=1",
+  "keepsake://localhost/view/3?v=1",
 ];
 const slide = () => screen.getByTestId("slide").getAttribute("src");
 
@@ -110,7 +110,7 @@ describe("photos that move", () => {
     let s = screen.getByTestId("slide") as HTMLVideoElement;
     expect(s.tagName).toBe("VIDEO");
     await vi.waitFor(() => expect(s.getAttribute("src")).toBe(motionBlobUrl(1)));
-    expect(s.getAttribute("poster")).toBe("keepsake://localhost/photo/1?v=1");
+    expect(s.getAttribute("poster")).toBe("keepsake://localhost/view/1?v=1");
     expect([s.muted, s.loop]).toEqual([true, true]);
     // The video's picks are still pictures.
     await act(() => vi.advanceTimersByTime(4000));
@@ -125,7 +125,7 @@ describe("photos that move", () => {
     render(Slideshow, { items: moving, interval: 4000 });
     await fireEvent(screen.getByTestId("slide"), new Event("error"));
     expect(screen.getByTestId("slide").tagName).toBe("IMG");
-    expect(slide()).toBe("keepsake://localhost/photo/1?v=1");
+    expect(slide()).toBe("keepsake://localhost/view/1?v=1");
   });
 
   it("shows the still when the motion can't be fetched", async () => {
@@ -135,13 +135,13 @@ describe("photos that move", () => {
     // (Item 9: motions already fetched are kept for the session.)
     render(Slideshow, { items: [photo(9, { taken_at: 100, motion: "live" }), photo(4, { taken_at: 400 })], interval: 4000 });
     await vi.waitFor(() => expect(screen.getByTestId("slide").tagName).toBe("IMG"));
-    expect(slide()).toBe("keepsake://localhost/photo/9?v=1");
+    expect(slide()).toBe("keepsake://localhost/view/9?v=1");
   });
 
   it("shows stills under reduced motion", () => {
     vi.stubGlobal("matchMedia", (q: string) => ({ matches: q.includes("reduce"), media: q, addEventListener() {}, removeEventListener() {} }));
     render(Slideshow, { items: moving, interval: 4000 });
     expect(screen.getByTestId("slide").tagName).toBe("IMG");
-    expect(slide()).toBe("keepsake://localhost/photo/1?v=1");
+    expect(slide()).toBe("keepsake://localhost/view/1?v=1");
   });
 });

@@ -1,7 +1,8 @@
-// Turns album items into slides: by date taken, each photo once, each video by its cover
-// and then its other best picks. A photo that moves (Live Photo, motion photo) carries
+// Turns album items into slides: by date taken, each photo once (its screen-size copy,
+// up to 2560 px long, as the full-window viewer shows it: the 512-px grid copy looks soft
+// on a TV), each video by its cover and then its other best picks. A photo that moves (Live Photo, motion photo) carries
 // its motion, which the slideshow plays instead of the still.
-import { coverUrl, frameUrl, photoUrl, type MediaItem } from "./api";
+import { coverUrl, frameUrl, viewUrl, type MediaItem } from "./api";
 
 export interface Slide {
   key: string;
@@ -18,7 +19,7 @@ export function buildSlides(items: MediaItem[], picksPerVideo = 3): Slide[] {
   for (const item of sorted) {
     if (item.kind === "photo") {
       if (item.state === "failed" || item.state === "missing") continue;
-      const slide: Slide = { key: `p${item.id}`, src: photoUrl(item.id, item.cover_version), item };
+      const slide: Slide = { key: `p${item.id}`, src: viewUrl(item.id, item.cover_version), item };
       if (item.motion) slide.motion = item.id;
       slides.push(slide);
       continue;
