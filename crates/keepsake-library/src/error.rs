@@ -29,6 +29,10 @@ pub enum LibraryError {
     /// an album: its own thumbnails would be indexed, and theirs, and so on.
     #[error("{folder} holds Keepsake's own data ({data_dir}); choose a folder of photos and videos")]
     DataDirectory { folder: PathBuf, data_dir: PathBuf },
+    /// A path Keepsake cannot index as given: its name is not valid UTF-8 (the index
+    /// stores paths as text). Renaming it is the way out.
+    #[error("{} has a name that is not valid UTF-8; rename it to use it in Keepsake", .0.display())]
+    NotUtf8Path(PathBuf),
     #[error("no media with id {0}")]
     NoSuchMedia(i64),
     #[error("no album folder with id {0}")]
@@ -78,7 +82,7 @@ impl LibraryError {
             E::NestedRoot(..) => ErrorCode::NestedAlbum,
             E::DataDirectory { .. } => ErrorCode::DataDirectory,
             E::NoSuchMedia(_) | E::NoSuchRoot(_) | E::NoSuchEvent(_) | E::NoImage(_) => ErrorCode::NotFound,
-            E::InvalidCover(_) | E::InvalidSlideshow(_) | E::InvalidName(_) => ErrorCode::Invalid,
+            E::InvalidCover(_) | E::InvalidSlideshow(_) | E::InvalidName(_) | E::NotUtf8Path(_) => ErrorCode::Invalid,
             E::Image(_) | E::Unreadable { .. } => ErrorCode::Unreadable,
             E::Demo(_) | E::Worker(_) => ErrorCode::Worker,
             E::Watch(_) => ErrorCode::Watch,

@@ -51,7 +51,7 @@ impl std::fmt::Debug for Library {
 }
 
 fn path_str(path: &Path) -> Result<&str> {
-    path.to_str().ok_or_else(|| LibraryError::Watch(format!("{} is not valid UTF-8", path.display())))
+    path.to_str().ok_or_else(|| LibraryError::NotUtf8Path(path.to_path_buf()))
 }
 
 impl Library {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use keepsake_library::{Library, LibraryEvent, MediaQuery, Watcher, WatcherConfig};
+use keepsake_library::{ErrorCode, Library, LibraryError, LibraryEvent, MediaQuery, Watcher, WatcherConfig};
 
 const ODD: &[&str] = &[
     "<img src=x onerror=alert(1)>.jpg",
@@ -185,4 +185,23 @@ fn names_that_are_not_utf8_are_skipped_once_with_a_reason() {
     let report = library.scan_all(&|_| {}).unwrap();
     assert_eq!((report.added, report.removed, report.unchanged), (0, 0, 2), "{report:?}");
     assert_eq!(report.unreadable.len(), 3, "bad file, bad folder, broken: {:?}", report.unreadable);
+}
+
+/// An album folder whose own name is not UTF-8 is refused as one, with a typed error the
+/// window can act on (`invalid`: rename it), not reported as a watcher failure.
+#[test]
+fn an_album_folder_named_in_bytes_that_are_not_utf8_is_refused_saying_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join(OsStr::from_bytes(b"Holiday \xff 2019"));
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("a.jpg"), b"a").unwrap();
+    let library = Library::open(&tmp.path().join("data")).unwrap();
+    let err = library.add_root(&folder, &|_| {}).unwrap_err();
+    assert!(
+        matches!(&err, LibraryError::NotUtf8Path(p) if p.ends_with(OsStr::from_bytes(b"Holiday \xff 2019"))),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), ErrorCode::Invalid);
+    assert!(err.to_string().contains("not valid UTF-8"), "{err}");
+    assert!(library.roots().unwrap().is_empty(), "nothing was added");
 }
