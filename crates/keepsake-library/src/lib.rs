@@ -71,9 +71,9 @@ pub use jobs::JobQueue;
 pub use library::{Library, MAX_MOTION_BYTES};
 pub use memories::{Memory, MemoryKind, MAX_MEMORY_ITEMS};
 pub use model::{
-    Cover, CoverChoice, CoverKind, CurvePoint, Frame, ImageKey, JobInfo, JobState, LibraryEvent, MediaDetail, MediaId,
-    MediaItem, MediaKind, MediaQuery, MediaState, MotionKind, QueueProgress, Reasons, RejectReason, Root, RootId,
-    ScanProgress, ScanReport, SortOrder, SMALL_TILE_SIDE,
+    Cover, CoverChoice, CoverKind, CurvePoint, DateSource, Frame, ImageKey, JobInfo, JobState, LibraryEvent,
+    MediaDetail, MediaId, MediaItem, MediaKind, MediaQuery, MediaState, MotionKind, QueueProgress, Reasons,
+    RejectReason, Root, RootId, ScanProgress, ScanReport, SortOrder, SMALL_TILE_SIDE,
 };
 pub use protocol::{ExportResult, RuntimeReport, RuntimeResult, SlideshowFormat};
 pub use render::photo_needs_worker;

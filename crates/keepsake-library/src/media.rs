@@ -6,7 +6,8 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 
 use crate::error::{LibraryError, Result};
 use crate::model::{
-    Cover, CoverKind, Frame, MediaDetail, MediaId, MediaItem, MediaKind, MediaQuery, MediaState, MotionKind, SortOrder,
+    Cover, CoverKind, DateSource, Frame, MediaDetail, MediaId, MediaItem, MediaKind, MediaQuery, MediaState,
+    MotionKind, SortOrder,
 };
 
 const ITEM_COLUMNS: &str = "m.id, m.root_id, m.path, m.name, m.kind, m.state, m.presence, m.error, m.size,
@@ -189,11 +190,12 @@ pub(crate) fn cover(
 }
 
 pub(crate) fn detail(conn: &Connection, data_dir: &std::path::Path, id: MediaId) -> Result<MediaDetail> {
-    let (item, rotation, codec, picture, motion_note, motion_path) = conn
+    let (item, rotation, codec, picture, motion_note, motion_path, taken_source) = conn
         .query_row(
             &format!(
                 "SELECT {ITEM_COLUMNS}, m.picture, m.motion_note,
-                   (SELECT l.path FROM media l WHERE l.live_of = m.id AND l.presence != 'deleted' ORDER BY l.id LIMIT 1)
+                   (SELECT l.path FROM media l WHERE l.live_of = m.id AND l.presence != 'deleted' ORDER BY l.id LIMIT 1),
+                   m.taken_source
                  FROM media m WHERE m.id = ?1 AND m.presence != 'deleted'"
             ),
             [id],
@@ -205,6 +207,7 @@ pub(crate) fn detail(conn: &Connection, data_dir: &std::path::Path, id: MediaId)
                     r.get::<_, Option<String>>(ITEM_COLUMN_COUNT)?,
                     r.get::<_, Option<String>>(ITEM_COLUMN_COUNT + 1)?,
                     r.get::<_, Option<String>>(ITEM_COLUMN_COUNT + 2)?,
+                    r.get::<_, String>(ITEM_COLUMN_COUNT + 3)?,
                 ))
             },
         )
@@ -218,6 +221,7 @@ pub(crate) fn detail(conn: &Connection, data_dir: &std::path::Path, id: MediaId)
         item,
         rotation,
         codec,
+        taken_source: DateSource::from_stored(&taken_source),
         picture: picture.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default(),
         motion_note,
         motion_path: motion_path.map(PathBuf::from),

@@ -289,11 +289,41 @@ pub struct MediaDetail {
     #[serde(default)]
     #[ts(optional = nullable)]
     pub motion_path: Option<PathBuf>,
+    /// Where `taken_at` came from, so the page can say when it is only the file's time.
+    pub taken_source: DateSource,
     pub frames: Vec<Frame>,
     /// The engine's per-candidate quality curve, in time order (for the timeline); empty
     /// for photos and for videos not analysed yet.
     pub curve: Vec<CurvePoint>,
     pub cover: Cover,
+}
+
+/// Where an item's date taken comes from (`media.taken_source`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DateSource {
+    /// The photo's own EXIF date.
+    Exif,
+    /// The video's own creation time (its container's metadata).
+    Container,
+    /// No date of its own: the file's modification time, which copying can change.
+    FileTime,
+    /// Not read yet: the background pass reads photos' dates after a big scan; the
+    /// file's time stands in until then.
+    NotReadYet,
+}
+
+impl DateSource {
+    /// The stored name → source; a name this build does not know reads as the file's
+    /// time (what `taken_at` is when no better date was found).
+    pub(crate) fn from_stored(name: &str) -> DateSource {
+        match name {
+            "exif" => DateSource::Exif,
+            "container" => DateSource::Container,
+            crate::scan::UNCHECKED => DateSource::NotReadYet,
+            _ => DateSource::FileTime,
+        }
+    }
 }
 
 /// Names an image the app may serve. Resolved to a file inside the data dir only, so

@@ -115,8 +115,12 @@ fn photo_dates_come_from_exif_in_the_background_else_mtime() {
     );
     let lib = Library::open(&tmp.path().join("data")).unwrap();
     lib.add_root(&album, &no_progress).unwrap();
+    let source = |name: &str| lib.media_by_path(&album.join(name)).unwrap().taken_source;
+    assert_eq!(source("dated.jpg"), DateSource::NotReadYet, "the detail panel says the date isn't read yet");
     assert_eq!(lib.fill_photo_dates(100).unwrap().checked, 2);
     assert_eq!(lib.fill_photo_dates(100).unwrap().checked, 0, "each photo is read once");
+    assert_eq!(source("dated.jpg"), DateSource::Exif);
+    assert_eq!(source("undated.jpg"), DateSource::FileTime, "the detail panel says it is the file's time");
     let items = lib.media(&MediaQuery { sort: SortOrder::TakenAsc, ..Default::default() }).unwrap();
     assert_eq!(items[0].name, "dated.jpg");
     // A naive EXIF time is wall time in this machine's zone (crate::taken).

@@ -18,9 +18,9 @@ use std::path::PathBuf;
 use keepsake_library::model::FailureKind;
 use keepsake_library::protocol::{AssetReport, AssetStatus, FfmpegVersions, RuntimeReport, SlideshowFormat};
 use keepsake_library::{
-    Cover, CoverChoice, CoverKind, CurvePoint, DateSection, ErrorCode, Event, Frame, LibraryEvent, MediaDetail,
-    MediaItem, MediaKind, MediaQuery, MediaState, Memory, MemoryKind, MotionKind, QueueProgress, Reasons, RejectReason,
-    SectionSize, SortOrder, Storage, MAX_EVENT_NAME, SMALL_TILE_SIDE,
+    Cover, CoverChoice, CoverKind, CurvePoint, DateSection, DateSource, ErrorCode, Event, Frame, LibraryEvent,
+    MediaDetail, MediaItem, MediaKind, MediaQuery, MediaState, Memory, MemoryKind, MotionKind, QueueProgress, Reasons,
+    RejectReason, SectionSize, SortOrder, Storage, MAX_EVENT_NAME, SMALL_TILE_SIDE,
 };
 use ts_rs::{Config, TS};
 
@@ -66,6 +66,7 @@ fn generate() -> String {
     file.add::<RejectReason>();
     file.add::<CurvePoint>();
     file.add::<Cover>();
+    file.add::<DateSource>();
     file.add::<MediaDetail>();
     file.add::<CoverChoice>();
     file.add::<QueueProgress>();

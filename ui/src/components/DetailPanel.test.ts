@@ -72,6 +72,23 @@ describe("when the item cannot be shown", () => {
   });
 });
 
+describe("where the date comes from", () => {
+  it("says nothing when the file has a date of its own", async () => {
+    await ready();
+    expect(screen.queryByTestId("date-note")).toBeNull();
+  });
+
+  it("says when the date is only the file's time, and when it hasn't been read yet", async () => {
+    current = detail(42, { taken_source: "file_time" });
+    await ready();
+    expect(screen.getByTestId("date-note").textContent).toContain("has no date of its own");
+    current = detail(43, { taken_source: "not_read_yet", kind: "photo" });
+    render(DetailPanel, { id: 43 });
+    await waitFor(() => expect(screen.getAllByTestId("date-note")).toHaveLength(2));
+    expect(screen.getAllByTestId("date-note")[1].textContent).toContain("hasn't been read yet");
+  });
+});
+
 describe("how the video is shown", () => {
   it("lists what the engine did to the pictures (HDR, fields, pixel shape)", async () => {
     current = detail(42, { picture: ["HDR (HLG), tone-mapped to SDR", "interlaced, deinterlaced"] });

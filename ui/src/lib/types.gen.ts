@@ -249,6 +249,11 @@ time: number | null,
 path: string | null, version: number, };
 
 /**
+ * Where an item's date taken comes from (`media.taken_source`).
+ */
+export type DateSource = "exif" | "container" | "file_time" | "not_read_yet";
+
+/**
  * Everything the detail panel shows about one item.
  */
 export type MediaDetail = { rotation: number | null, codec: string | null, 
@@ -264,7 +269,11 @@ motion_note?: string | null,
 /**
  * A Live Photo's movie file.
  */
-motion_path?: string | null, frames: Array<Frame>, 
+motion_path?: string | null, 
+/**
+ * Where `taken_at` came from, so the page can say when it is only the file's time.
+ */
+taken_source: DateSource, frames: Array<Frame>, 
 /**
  * The engine's per-candidate quality curve, in time order (for the timeline); empty
  * for photos and for videos not analysed yet.

@@ -32,6 +32,7 @@ export function detail(id: number, over: Partial<MediaDetail> = {}): MediaDetail
     rotation: 0,
     codec: "h264",
     picture: [],
+    taken_source: "container",
     frames: [
       { rank: 1, path: `/data/frames/${id}/1.jpg`, time: 7.2, score: 0.87, width: 1280, height: 720, reasons: { sharpness: 0.9, exposure: 0.8, faces: 2, scene: 3, scenes: 4, summary: "Two faces, sharp, well exposed" } },
       { rank: 2, path: `/data/frames/${id}/2.jpg`, time: 2.5, score: 0.74, width: 1280, height: 720, reasons: { sharpness: 0.7, exposure: 0.9, faces: 0, scene: 1, scenes: 4, summary: "Wide shot of the beach" } },
