@@ -903,8 +903,13 @@ impl Library {
         }
         // The same pass stores each photo's upright size (header only, every format).
         /// A photo's id, date taken, and upright width and height (each if readable).
-        type PhotoFacts =
-            (i64, std::result::Result<Option<crate::taken::Taken>, crate::taken::DateError>, Option<u32>, Option<u32>);
+        type PhotoFacts = (
+            i64,
+            std::result::Result<Option<crate::taken::Taken>, crate::taken::DateError>,
+            Option<u32>,
+            Option<u32>,
+            Option<(f64, f64)>,
+        );
         // Naive EXIF dates are wall time in this machine's zone, read once per batch.
         let zone = jiff::tz::TimeZone::system();
         let dates: Vec<PhotoFacts> = todo
@@ -912,16 +917,18 @@ impl Library {
             .map(|(id, path)| {
                 let size = keepsake_imaging::photo_info(Path::new(path)).ok();
                 let taken = crate::taken::exif_taken_in(Path::new(path), &zone);
-                (*id, taken, size.map(|s| s.width), size.map(|s| s.height))
+                let place = crate::taken::exif_place(Path::new(path));
+                (*id, taken, size.map(|s| s.width), size.map(|s| s.height), place)
             })
             .collect();
         let mut report = crate::taken::PhotoDates { checked: dates.len(), unreadable: Vec::new() };
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for ((id, date, w, h), (_, path)) in dates.into_iter().zip(&todo) {
+        for ((id, date, w, h, place), (_, path)) in dates.into_iter().zip(&todo) {
             tx.execute(
-                "UPDATE media SET width = COALESCE(?2, width), height = COALESCE(?3, height) WHERE id = ?1",
-                params![id, w, h],
+                "UPDATE media SET width = COALESCE(?2, width), height = COALESCE(?3, height),
+                   latitude = ?4, longitude = ?5 WHERE id = ?1",
+                params![id, w, h, place.map(|p| p.0), place.map(|p| p.1)],
             )?;
             match date {
                 Ok(Some(t)) => tx.execute(

@@ -533,6 +533,10 @@ pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, rea
             let size = params![id, info.width, info.height];
             conn.execute("UPDATE media SET width = ?2, height = ?3 WHERE id = ?1", size)?;
         }
+        // And where it was taken (EXIF GPS), which can split an event.
+        let place = crate::taken::exif_place(Path::new(&f.path));
+        let place = params![id, place.map(|p| p.0), place.map(|p| p.1)];
+        conn.execute("UPDATE media SET latitude = ?2, longitude = ?3 WHERE id = ?1", place)?;
     }
     Ok(id)
 }

@@ -86,6 +86,50 @@ pub fn exif_taken_at(path: &Path) -> Result<Option<Taken>, DateError> {
     exif_taken_in(path, &TimeZone::system())
 }
 
+/// Where a JPEG, PNG or TIFF photo was taken, from its EXIF GPS tags: (latitude,
+/// longitude) in degrees, north and east positive. Events split on a change of place
+/// (crate::events); nothing is looked up anywhere. `None` when the file has no position,
+/// or one that cannot be a place on Earth (a zero denominator, degrees out of range, the
+/// 0°, 0° some cameras write when they had no fix). RAW and HEIF photos are not read
+/// here (their EXIF is reached through keepsake-imaging, which reads dates only).
+pub fn exif_place(path: &Path) -> Option<(f64, f64)> {
+    let format = keepsake_imaging::sniff(path).ok()?;
+    if format == keepsake_imaging::PhotoFormat::Raw || format.needs_worker() {
+        return None;
+    }
+    let file = crate::util::open_regular(path, false).ok()?;
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
+    let exif = exif::Reader::new().read_from_container(&mut reader).ok()?;
+    let reference = |tag: exif::Tag| match exif.get_field(tag, exif::In::PRIMARY).map(|f| &f.value) {
+        Some(exif::Value::Ascii(v)) => v.first().and_then(|b| b.first().copied()),
+        _ => None,
+    };
+    let degrees = |tag: exif::Tag, limit: f64| -> Option<f64> {
+        let exif::Value::Rational(parts) = &exif.get_field(tag, exif::In::PRIMARY)?.value else { return None };
+        let [d, m, s] = parts.get(..3)? else { return None };
+        if [d, m, s].iter().any(|r| r.denom == 0) {
+            return None;
+        }
+        let value = d.to_f64() + m.to_f64() / 60.0 + s.to_f64() / 3600.0;
+        // Minutes and seconds are not checked against 60: writers round into "53' 60''"
+        // (exiftool writes 48.9° so), which is still a place.
+        (value.is_finite() && value <= limit).then_some(value)
+    };
+    let mut lat = degrees(exif::Tag::GPSLatitude, 90.0)?;
+    let mut lon = degrees(exif::Tag::GPSLongitude, 180.0)?;
+    match reference(exif::Tag::GPSLatitudeRef) {
+        Some(b'S' | b's') => lat = -lat,
+        Some(b'N' | b'n') => {}
+        _ => return None,
+    }
+    match reference(exif::Tag::GPSLongitudeRef) {
+        Some(b'W' | b'w') => lon = -lon,
+        Some(b'E' | b'e') => {}
+        _ => return None,
+    }
+    (lat != 0.0 || lon != 0.0).then_some((lat, lon))
+}
+
 /// [`exif_taken_at`], with naive dates read in `zone`.
 pub fn exif_taken_in(path: &Path, zone: &TimeZone) -> Result<Option<Taken>, DateError> {
     let unreadable = |e: &dyn std::fmt::Display| DateError::Unreadable(e.to_string());
@@ -261,6 +305,35 @@ mod tests {
 
     /// Real files, dated by exiftool, through both readers: kamadak-exif (JPEG) and
     /// keepsake-imaging's container parsers (HEIC, a TIFF-based RAW).
+    #[test]
+    fn places_from_exiftool_written_gps_with_their_signs_and_nonsense_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let jpeg = dir.path().join("photo.jpg");
+        image::RgbImage::from_pixel(64, 48, image::Rgb([200, 100, 50])).save(&jpeg).unwrap();
+        assert_eq!(exif_place(&jpeg), None, "no GPS, no place");
+        // Sydney Opera House: south and east.
+        exiftool(&jpeg, &["-GPSLatitude=33.8568", "-GPSLatitudeRef=S", "-GPSLongitude=151.2153", "-GPSLongitudeRef=E"]);
+        let (lat, lon) = exif_place(&jpeg).unwrap();
+        assert!((lat + 33.8568).abs() < 1e-4 && (lon - 151.2153).abs() < 1e-4, "{lat}, {lon}");
+        // Greenwich, west of the meridian: north and west.
+        exiftool(&jpeg, &["-GPSLatitude=51.4779", "-GPSLatitudeRef=N", "-GPSLongitude=0.0015", "-GPSLongitudeRef=W"]);
+        let (lat, lon) = exif_place(&jpeg).unwrap();
+        assert!((lat - 51.4779).abs() < 1e-4 && (lon + 0.0015).abs() < 1e-4, "{lat}, {lon}");
+        // No reference: which hemisphere is unknown, so no place.
+        exiftool(&jpeg, &["-GPSLatitudeRef="]);
+        assert_eq!(exif_place(&jpeg), None);
+        // 0°, 0°: a camera without a fix.
+        exiftool(&jpeg, &["-GPSLatitude=0", "-GPSLatitudeRef=N", "-GPSLongitude=0", "-GPSLongitudeRef=E"]);
+        assert_eq!(exif_place(&jpeg), None);
+        // On the equator is a place, though (only both zero is "no fix").
+        exiftool(&jpeg, &["-GPSLongitude=10", "-GPSLongitudeRef=E"]);
+        assert_eq!(exif_place(&jpeg), Some((0.0, 10.0)));
+        // A file that is not a picture at all.
+        let text = dir.path().join("notes.jpg");
+        std::fs::write(&text, b"not a photo").unwrap();
+        assert_eq!(exif_place(&text), None);
+    }
+
     #[test]
     fn files_dated_by_exiftool_with_and_without_offset_time_original() {
         let dir = tempfile::tempdir().unwrap();

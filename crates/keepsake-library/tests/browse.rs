@@ -116,3 +116,54 @@ fn events_follow_files_through_scans_the_watcher_and_album_removal() {
     assert!(lib.events(None).unwrap().is_empty());
     assert!(lib.memories(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64).unwrap().is_empty());
 }
+
+/// Where a photo was taken, from its EXIF GPS, splits a day: two visits two hours apart
+/// and 100 km apart are two events once the background pass has read the photos (real
+/// JPEGs, positions written by exiftool); the same shots without positions are one.
+#[test]
+fn another_place_from_exif_gps_splits_a_day_through_the_photo_pass() {
+    let exiftool = |path: &Path, args: &[String]| {
+        let ok = std::process::Command::new("exiftool")
+            .args(["-q", "-overwrite_original"])
+            .args(args)
+            .arg(path)
+            .status()
+            .expect("exiftool (scripts/setup.sh installs libimage-exiftool-perl)");
+        assert!(ok.success());
+    };
+    for with_gps in [true, false] {
+        let tmp = tempfile::tempdir().unwrap();
+        let album = tmp.path().join("album");
+        std::fs::create_dir_all(&album).unwrap();
+        // 10:00 and 10:30 at one place, 12:30 and 13:00 about 100 km north.
+        for (k, (hour, minute, lat)) in
+            [(10, 0, 48.0), (10, 30, 48.0), (12, 30, 48.9), (13, 0, 48.9)].iter().enumerate()
+        {
+            let path = album.join(format!("IMG_{k}.jpg"));
+            image::RgbImage::from_pixel(64, 48, image::Rgb([60 * k as u8, 100, 50])).save(&path).unwrap();
+            let mut args = vec![format!("-DateTimeOriginal=2021:08:03 {hour:02}:{minute:02}:00")];
+            if with_gps {
+                args.extend([
+                    format!("-GPSLatitude={lat}"),
+                    "-GPSLatitudeRef=N".into(),
+                    "-GPSLongitude=2.35".into(),
+                    "-GPSLongitudeRef=E".into(),
+                ]);
+            }
+            exiftool(&path, &args);
+        }
+        let lib = Library::open(&tmp.path().join("data")).unwrap();
+        lib.add_root(&album, &no_progress).unwrap();
+        while lib.fill_photo_dates(100).unwrap().checked > 0 {}
+        let db = rusqlite::Connection::open(tmp.path().join("data").join(db::DB_FILE)).unwrap();
+        let placed: i64 =
+            db.query_row("SELECT COUNT(*) FROM media WHERE latitude IS NOT NULL", [], |r| r.get(0)).unwrap();
+        assert_eq!(placed, if with_gps { 4 } else { 0 }, "positions stored by the pass");
+        let sizes: Vec<u64> = lib.events(None).unwrap().iter().map(|e| e.count).collect();
+        if with_gps {
+            assert_eq!(sizes, [2, 2], "two places the same day are two events");
+        } else {
+            assert_eq!(sizes, [4], "without positions, two hours apart is one outing");
+        }
+    }
+}
