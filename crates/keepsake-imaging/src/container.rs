@@ -261,6 +261,56 @@ pub(crate) fn exif_date(src: &mut dyn ReadAt, tiff: &Tiff) -> Result<Option<Stri
     }))
 }
 
+/// The GPS IFD pointer in IFD0.
+pub(crate) const TAG_GPS_IFD: u16 = 0x8825;
+const TAG_GPS_LATITUDE_REF: u16 = 0x0001;
+const TAG_GPS_LATITUDE: u16 = 0x0002;
+const TAG_GPS_LONGITUDE_REF: u16 = 0x0003;
+const TAG_GPS_LONGITUDE: u16 = 0x0004;
+/// GPSStatus: `A` a measurement, `V` void (the receiver had no fix).
+const TAG_GPS_STATUS: u16 = 0x0009;
+
+/// Where a TIFF-structured EXIF block (IFD0 with its GPS IFD pointer) says the photo
+/// was taken. None for a block without GPS and for GPS that cannot be trusted: an
+/// unreadable or lying GPS IFD, coordinates that are not 1-3 RATIONALs, a zero
+/// denominator, a hemisphere reference other than N/S and E/W, a value out of range,
+/// GPSStatus void, or exactly 0°, 0° (what receivers without a fix write). A place is
+/// a hint that can split an event, so anything doubtful is left out rather than guessed.
+pub(crate) fn gps_place(src: &mut dyn ReadAt, tiff: &Tiff) -> Option<crate::Place> {
+    let (ifd0, _) = tiff.ifd(src, tiff.ifd0).ok()?;
+    let at = ifd0.iter().find(|e| e.tag == TAG_GPS_IFD).and_then(|e| tiff.uint(src, e))?;
+    gps_ifd_place(src, tiff, tiff.base + u64::from(at))
+}
+
+/// The place in the GPS IFD at absolute position `at` (CR3's CMT4 box is one, stored
+/// as its TIFF's IFD0). See [`gps_place`] for what is refused.
+pub(crate) fn gps_ifd_place(src: &mut dyn ReadAt, tiff: &Tiff, at: u64) -> Option<crate::Place> {
+    let (gps, _) = tiff.ifd(src, at).ok()?;
+    let get = |tag: u16| gps.iter().find(|e| e.tag == tag);
+    if let Some(status) = get(TAG_GPS_STATUS).and_then(|e| tiff.ascii(src, e)) {
+        if status.eq_ignore_ascii_case("V") {
+            return None;
+        }
+    }
+    let mut text = |tag: u16| get(tag).and_then(|e| tiff.ascii(src, e));
+    let (lat_ref, lon_ref) = (text(TAG_GPS_LATITUDE_REF)?, text(TAG_GPS_LONGITUDE_REF)?);
+    let lat = rationals(src, tiff, get(TAG_GPS_LATITUDE)?)?;
+    let lon = rationals(src, tiff, get(TAG_GPS_LONGITUDE)?)?;
+    crate::Place::from_gps(&lat_ref, &lat, &lon_ref, &lon)
+}
+
+/// A GPS coordinate's 1 to 3 unsigned RATIONALs (numerator, denominator). None for
+/// another type or count: at 8 bytes a value they are never inline, and a count over 3
+/// is refused before anything is read, so a lying count costs nothing.
+fn rationals(src: &mut dyn ReadAt, tiff: &Tiff, e: &Entry) -> Option<Vec<(u32, u32)>> {
+    if e.typ != 5 || !(1..=3).contains(&e.count) {
+        return None;
+    }
+    let at = tiff.base.checked_add(u64::from(tiff.u32(&e.field)))?;
+    let data = src.read_at(at, 8 * e.count as usize).ok()?;
+    Some(data.chunks_exact(8).map(|c| (tiff.u32(&c[0..4]), tiff.u32(&c[4..8]))).collect())
+}
+
 /// `±HH:MM`, as EXIF 2.31's offset tags are written.
 fn is_utc_offset(s: &str) -> bool {
     let b = s.as_bytes();

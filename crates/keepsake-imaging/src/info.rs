@@ -1,6 +1,6 @@
 //! What a photo is and how big it looks, from its header: [`sniff`] (the format, by
-//! content), [`photo_info`] (upright display size) and [`exif_date`] (the date in RAW and
-//! HEIF/AVIF containers).
+//! content), [`photo_info`] (upright display size) and [`exif_facts`] (the date and GPS
+//! place in JPEG, RAW and HEIF/AVIF EXIF).
 //!
 //! Why header-only: the index records every photo's size and date in a background pass
 //! over the whole album; decoding pixels for that would cost seconds per RAW. Each format
@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::container::{self, FileSource, ReadAt, Tiff};
 use crate::raw::{self, RawKind};
-use crate::ImagingError;
+use crate::{ImagingError, Place};
 
 /// A photo's format, by its content (the extension is only a hint for TIFF-based RAWs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,24 +197,54 @@ pub(crate) fn no_preview(path: &Path, scan: &raw::RawScan) -> ImagingError {
     ImagingError::NoPreview { path: path.to_owned(), reason }
 }
 
-/// EXIF DateTimeOriginal (else DateTime) as written (`YYYY:MM:DD HH:MM:SS`), followed by
-/// its UTC offset where the file has one (OffsetTimeOriginal, else OffsetTime:
-/// `2021:07:08 09:10:11+02:00`), of a RAW or HEIF/AVIF photo, whose EXIF sits where
-/// general EXIF readers do not look (RAF: inside the preview JPEG; CR3: `CMT1`/`CMT2`
-/// boxes; HEIF: the `Exif` item) or where they would read the whole file (TIFF-based
-/// RAWs). `Ok(None)` for other formats (read their
-/// EXIF with an EXIF library) and for files without a date.
-pub fn exif_date(path: &Path) -> Result<Option<String>, ImagingError> {
+/// What a photo's EXIF says about when and where it was taken, from one read of its
+/// header ([`exif_facts`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExifFacts {
+    /// EXIF DateTimeOriginal (else DateTime) as written (`YYYY:MM:DD HH:MM:SS`),
+    /// followed by its UTC offset where the file has one (OffsetTimeOriginal, else
+    /// OffsetTime: `2021:07:08 09:10:11+02:00`).
+    pub date: Option<String>,
+    /// The GPS IFD's coordinates, when present and believable (see [`Place`]).
+    pub place: Option<Place>,
+}
+
+/// The date and place in a JPEG's, RAW's or HEIF/AVIF photo's EXIF, read in one pass
+/// over its header: a JPEG's APP1 segment; a RAW's own IFDs (RAF: inside the preview
+/// JPEG; CR3: the `CMT1`/`CMT2` boxes for the date, `CMT4` for GPS), where general EXIF
+/// readers do not look or would read the whole 20-60 MB file; HEIF's `Exif` item.
+/// Empty facts for other formats (PNG, WebP, TIFF: read their EXIF with an EXIF library
+/// and [`Place::from_gps`]) and for files without either.
+///
+/// A damaged EXIF block (IFD0 unreadable, no TIFF header) is an error; a damaged GPS IFD
+/// only costs the place, never the date.
+pub fn exif_facts(path: &Path) -> Result<ExifFacts, ImagingError> {
     let mut src = open(path)?;
     let bad = |reason: String| ImagingError::Undecodable { path: path.to_owned(), reason };
-    match detect(path, &mut src) {
-        (PhotoFormat::Raw, Some(kind)) => Ok(raw_scan(path, &mut src, kind)?.date),
-        (PhotoFormat::Heif | PhotoFormat::Avif, _) => {
-            let Some(block) = crate::heif::exif(&mut src).map_err(bad)? else { return Ok(None) };
-            let mut bytes = container::Bytes(&block);
-            let tiff = Tiff::at(&mut bytes, 0).map_err(bad)?;
-            container::exif_date(&mut bytes, &tiff).map_err(bad)
+    let block = match detect(path, &mut src) {
+        (PhotoFormat::Raw, Some(kind)) => {
+            let scan = raw_scan(path, &mut src, kind)?;
+            return Ok(ExifFacts { date: scan.date, place: scan.place });
         }
-        _ => Ok(None),
-    }
+        (PhotoFormat::Heif | PhotoFormat::Avif, _) => crate::heif::exif(&mut src).map_err(bad)?,
+        (PhotoFormat::Jpeg, _) => {
+            let len = src.size();
+            match container::jpeg_head(&mut src, 0, len).map_err(bad)?.exif {
+                // An APP1 segment is at most 64 KiB.
+                Some((off, len)) => Some(src.read_at(off, len.min(1 << 16) as usize).map_err(bad)?),
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    let Some(block) = block else { return Ok(ExifFacts::default()) };
+    let mut bytes = container::Bytes(&block);
+    let tiff = Tiff::at(&mut bytes, 0).map_err(bad)?;
+    let date = container::exif_date(&mut bytes, &tiff).map_err(bad)?;
+    Ok(ExifFacts { date, place: container::gps_place(&mut bytes, &tiff) })
+}
+
+/// [`exif_facts`]'s date alone.
+pub fn exif_date(path: &Path) -> Result<Option<String>, ImagingError> {
+    Ok(exif_facts(path)?.date)
 }

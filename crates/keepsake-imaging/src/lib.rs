@@ -19,9 +19,14 @@
 //!   [`PhotoFormat::needs_worker`] says which go to the worker.
 //! - [`photo_info`] → [`PhotoInfo`]: upright display width and height from the header
 //!   only, for every format above and HEIF/AVIF (parsed here, in pure Rust).
-//! - [`exif_date`]: EXIF DateTimeOriginal text (with OffsetTimeOriginal's `±HH:MM` where
-//!   present) of RAW and HEIF/AVIF files, whose EXIF general EXIF readers do not find
-//!   (or would read the whole file for).
+//! - [`exif_facts`] → [`ExifFacts`]: EXIF DateTimeOriginal text (with
+//!   OffsetTimeOriginal's `±HH:MM` where present) and GPS [`Place`] of JPEG, RAW and
+//!   HEIF/AVIF files in one read of the header (RAW and HEIF EXIF sits where general EXIF
+//!   readers do not look, or would read the whole file for); [`exif_date`]: the date
+//!   alone.
+//! - [`Place`]: decimal degrees, and the one rule for which GPS tags make a place
+//!   ([`Place::from_gps`]: zero denominators, bad hemispheres, out-of-range values and
+//!   0°, 0° are none), also used by the library for the formats it reads itself.
 //! - [`write_thumbnail`]: the last step of every photo thumbnail (shrink, write the
 //!   grid's JPEG), also used by the worker for the pixels libheif decodes.
 //! - [`write_image`]: RGB pixels to a JPEG (or PNG/WebP by extension), written under a
@@ -34,12 +39,14 @@ mod container;
 mod error;
 mod heif;
 mod info;
+mod place;
 mod raw;
 mod thumbnail;
 mod write;
 
 pub use budget::PIXELS_IN_FLIGHT;
 pub use error::ImagingError;
-pub use info::{check_photo_file, exif_date, photo_info, sniff, PhotoFormat, PhotoInfo};
+pub use info::{check_photo_file, exif_date, exif_facts, photo_info, sniff, ExifFacts, PhotoFormat, PhotoInfo};
+pub use place::Place;
 pub use thumbnail::{thumbnail, write_thumbnail, Thumbnail, DEFAULT_MAX_PIXELS};
 pub use write::write_image;

@@ -14,9 +14,10 @@
 //!   Lossless JPEGs (the sensor data of CR2 and many DNGs) are not previews and are
 //!   skipped. The orientation is IFD0's Orientation tag (the preview has none).
 //! - RAF: a JPEG whose offset and length are big-endian u32s at bytes 84 and 88; its own
-//!   EXIF carries the orientation and the date.
+//!   EXIF carries the orientation, the date and GPS.
 //! - CR3 (ISO BMFF): the `PRVW` box inside a top-level `uuid` box (and the small `THMB`
-//!   in `moov`); `moov/uuid/CMT1` is IFD0 (orientation), `CMT2` the EXIF IFD (date).
+//!   in `moov`); `moov/uuid/CMT1` is IFD0 (orientation), `CMT2` the EXIF IFD (date),
+//!   `CMT4` the GPS IFD.
 //!
 //! Only headers and the chosen preview are read (never the whole file); see
 //! [`crate::container`] for the limits.
@@ -55,6 +56,8 @@ pub(crate) struct RawScan {
     pub(crate) raw_size: Option<(u32, u32)>,
     /// DateTimeOriginal (else DateTime) as written.
     pub(crate) date: Option<String>,
+    /// The GPS IFD's place (CR3: the CMT4 box; RAF: the preview's EXIF).
+    pub(crate) place: Option<crate::Place>,
 }
 
 /// IFDs one file may have (a DNG: 3-6) before it is called hostile.
@@ -113,6 +116,7 @@ fn scan_tiff(src: &mut dyn ReadAt) -> Result<RawScan, String> {
         if at == tiff.ifd0 {
             scan.orientation = container::orientation(src, &tiff)?;
             scan.date = container::exif_date(src, &tiff).unwrap_or(None);
+            scan.place = container::gps_place(src, &tiff);
             if let Some(exif) = uint(src, container::TAG_EXIF_IFD) {
                 todo.push((tiff.base + u64::from(exif), MAX_DEPTH));
             }
@@ -154,13 +158,17 @@ fn scan_tiff(src: &mut dyn ReadAt) -> Result<RawScan, String> {
     Ok(scan)
 }
 
-/// The EXIF of a JPEG (a RAF's preview): orientation and date.
-fn jpeg_exif(src: &mut dyn ReadAt, head: &JpegHead) -> (Option<u8>, Option<String>) {
-    let Some((off, len)) = head.exif else { return (None, None) };
-    let Ok(block) = src.read_at(off, len.min(1 << 20) as usize) else { return (None, None) };
+/// The EXIF of a JPEG (a RAF's preview): orientation, date and place.
+fn jpeg_exif(src: &mut dyn ReadAt, head: &JpegHead) -> (Option<u8>, Option<String>, Option<crate::Place>) {
+    let Some((off, len)) = head.exif else { return (None, None, None) };
+    let Ok(block) = src.read_at(off, len.min(1 << 20) as usize) else { return (None, None, None) };
     let mut bytes = Bytes(&block);
-    let Ok(tiff) = Tiff::at(&mut bytes, 0) else { return (None, None) };
-    (container::orientation(&mut bytes, &tiff).unwrap_or(None), container::exif_date(&mut bytes, &tiff).unwrap_or(None))
+    let Ok(tiff) = Tiff::at(&mut bytes, 0) else { return (None, None, None) };
+    (
+        container::orientation(&mut bytes, &tiff).unwrap_or(None),
+        container::exif_date(&mut bytes, &tiff).unwrap_or(None),
+        container::gps_place(&mut bytes, &tiff),
+    )
 }
 
 fn scan_raf(src: &mut dyn ReadAt) -> Result<RawScan, String> {
@@ -173,7 +181,7 @@ fn scan_raf(src: &mut dyn ReadAt) -> Result<RawScan, String> {
     let mut scan = RawScan::default();
     offer(src, &mut scan, off, len, "RAF preview");
     if let Some(p) = scan.previews.first().copied() {
-        (scan.orientation, scan.date) = jpeg_exif(src, &p.head);
+        (scan.orientation, scan.date, scan.place) = jpeg_exif(src, &p.head);
     }
     Ok(scan)
 }
@@ -242,6 +250,15 @@ fn scan_cr3(src: &mut dyn ReadAt) -> Result<RawScan, String> {
                                     if let Ok(Some(d)) = container::exif_date(&mut bytes, &tiff) {
                                         scan.date = Some(d);
                                     }
+                                }
+                            }
+                        }
+                        // CMT4 is the GPS IFD, stored as its TIFF's IFD0.
+                        b"CMT4" => {
+                            if let Some(block) = cmt(src) {
+                                let mut bytes = Bytes(&block);
+                                if let Ok(tiff) = Tiff::at(&mut bytes, 0) {
+                                    scan.place = container::gps_ifd_place(&mut bytes, &tiff, tiff.ifd0);
                                 }
                             }
                         }

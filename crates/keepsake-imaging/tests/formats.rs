@@ -7,7 +7,9 @@ use std::process::Command;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, RgbImage};
-use keepsake_imaging::{exif_date, photo_info, sniff, thumbnail, ImagingError, PhotoFormat, DEFAULT_MAX_PIXELS};
+use keepsake_imaging::{
+    exif_date, exif_facts, photo_info, sniff, thumbnail, ImagingError, PhotoFormat, Place, DEFAULT_MAX_PIXELS,
+};
 
 /// Red, green / blue, yellow quadrants with a white stripe at the top: a wrong CMYK
 /// inversion turns red cyan, swapped channels turn it blue, a wrong turn moves them.
@@ -219,6 +221,7 @@ enum Val {
     Long(Vec<u32>),
     Byte(Vec<u8>),
     Ascii(&'static str),
+    Rational(Vec<(u32, u32)>),
 }
 
 /// Appends a little-endian IFD at an even offset; returns its offset and where its
@@ -238,6 +241,9 @@ fn write_ifd(buf: &mut Vec<u8>, entries: &mut [(u16, Val)]) -> (u32, usize) {
             Val::Long(v) => (4, v.len(), v.iter().flat_map(|x| x.to_le_bytes()).collect()),
             Val::Byte(v) => (1, v.len(), v.clone()),
             Val::Ascii(s) => (2, s.len() + 1, [s.as_bytes(), &[0]].concat()),
+            Val::Rational(v) => {
+                (5, v.len(), v.iter().flat_map(|(n, d)| [n.to_le_bytes(), d.to_le_bytes()]).flatten().collect())
+            }
         };
         buf.extend_from_slice(&tag.to_le_bytes());
         buf.extend_from_slice(&typ.to_le_bytes());
@@ -598,4 +604,180 @@ fn orf_and_rw2_headers_and_rw2_jpg_from_raw_are_read() {
     std::fs::write(f.path("photo.rw2"), &rw2).unwrap();
     assert_eq!(sniff(&f.path("photo.rw2")).unwrap(), PhotoFormat::Raw);
     f.check("photo.rw2", Orientation::NoTransforms, 16.0);
+}
+
+// ---- GPS ---------------------------------------------------------------------------
+
+/// The place `path`'s EXIF gives, checked to within about 10 m of `(lat, lon)`.
+fn assert_place(path: &Path, lat: f64, lon: f64) {
+    let place = exif_facts(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).place;
+    let Some(Place { latitude, longitude }) = place else { panic!("{}: no place", path.display()) };
+    assert!(
+        (latitude - lat).abs() < 1e-4 && (longitude - lon).abs() < 1e-4,
+        "{}: {latitude}, {longitude} is not {lat}, {lon}",
+        path.display()
+    );
+}
+
+fn gps_args(lat: f64, lon: f64) -> Vec<String> {
+    vec![
+        format!("-GPSLatitude={}", lat.abs()),
+        format!("-GPSLatitudeRef={}", if lat < 0.0 { "S" } else { "N" }),
+        format!("-GPSLongitude={}", lon.abs()),
+        format!("-GPSLongitudeRef={}", if lon < 0.0 { "W" } else { "E" }),
+    ]
+}
+
+fn exiftool_on(path: &Path, args: &[String]) {
+    let mut all = vec!["-overwrite_original".to_string()];
+    all.extend_from_slice(args);
+    all.push(path.to_string_lossy().into_owned());
+    exiftool(&all.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+/// A real camera JPEG (tests/media/rocket.jpg, which has no EXIF of its own) copied to
+/// `dest`, tagged by exiftool with a date and `args`.
+fn tagged_jpeg(dest: &Path, args: &[String]) {
+    let rocket = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/rocket.jpg");
+    assert!(rocket.is_file(), "missing {} (scripts/fetch_assets.py tests/media/manifest.toml)", rocket.display());
+    std::fs::copy(&rocket, dest).unwrap();
+    let mut all = vec!["-DateTimeOriginal=2021:07:08 09:10:11".to_string()];
+    all.extend_from_slice(args);
+    exiftool_on(dest, &all);
+}
+
+/// GPS written by exiftool into every container this crate reads EXIF from, in all
+/// four hemispheres: a sign lost on the way would put a photo on another continent.
+#[test]
+fn gps_places_are_read_from_jpeg_heic_raw_and_raf_with_their_hemispheres() {
+    let f = Fixture::new();
+    // London (N, W): a JPEG's APP1.
+    let jpeg = f.path("london.jpg");
+    tagged_jpeg(&jpeg, &gps_args(51.5074, -0.1278));
+    assert_place(&jpeg, 51.5074, -0.1278);
+    assert_eq!(exif_facts(&jpeg).unwrap().date.as_deref(), Some("2021:07:08 09:10:11"), "the same read has the date");
+    assert_eq!(exif_date(&jpeg).unwrap().as_deref(), Some("2021:07:08 09:10:11"));
+
+    // Sydney (S, E): HEIC's Exif item.
+    run(Command::new("heif-enc").args(["-q", "80", &f.s("src.png"), "-o", &f.s("sydney.heic")]));
+    exiftool_on(&f.path("sydney.heic"), &gps_args(-33.8568, 151.2153));
+    assert_place(&f.path("sydney.heic"), -33.8568, 151.2153);
+
+    // New York (N, W): a TIFF-based RAW's IFD0 → GPS IFD.
+    RgbImage::from_pixel(64, 48, image::Rgb([200, 100, 50]))
+        .save_with_format(f.path("nyc.nef"), image::ImageFormat::Tiff)
+        .unwrap();
+    exiftool_on(&f.path("nyc.nef"), &gps_args(40.6892, -74.0445));
+    assert_place(&f.path("nyc.nef"), 40.6892, -74.0445);
+
+    // Rio (S, W): a RAF, whose EXIF is its preview JPEG's.
+    let mut args = vec!["-DateTimeOriginal=2018:03:04 05:06:07".to_string()];
+    args.extend(gps_args(-22.9068, -43.1729));
+    let preview = preview_jpeg(&f, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut raf = b"FUJIFILMCCD-RAW 0201FF383501".to_vec();
+    raf.resize(160, 0);
+    raf[84..88].copy_from_slice(&160u32.to_be_bytes());
+    raf[88..92].copy_from_slice(&(preview.len() as u32).to_be_bytes());
+    raf.extend_from_slice(&preview);
+    std::fs::write(f.path("rio.raf"), &raf).unwrap();
+    assert_place(&f.path("rio.raf"), -22.9068, -43.1729);
+
+    // No GPS, a void fix, and 0°, 0° are no place; the date stays.
+    let plain = f.path("plain.jpg");
+    tagged_jpeg(&plain, &[]);
+    assert_eq!(exif_facts(&plain).unwrap().place, None);
+    exiftool_on(&jpeg, &["-GPSStatus#=V".to_string()]);
+    assert_eq!(exif_facts(&jpeg).unwrap().place, None, "GPSStatus void");
+    let island = f.path("island.jpg");
+    tagged_jpeg(&island, &gps_args(0.0, 0.0));
+    let facts = exif_facts(&island).unwrap();
+    assert_eq!((facts.place, facts.date.is_some()), (None, true), "null island");
+    // PNG is left to the library's EXIF reader.
+    assert_eq!(exif_facts(&f.path("src.png")).unwrap(), Default::default());
+}
+
+/// Replaces the 4 bytes after the first `pattern` in `bytes` (an IFD entry's tag, type
+/// and, for `at` 8, count: what follows is its value or offset).
+fn patch_after(bytes: &mut [u8], pattern: &[u8], at: usize, value: [u8; 4]) {
+    let i = bytes.windows(pattern.len()).position(|w| w == pattern).expect("entry not found");
+    bytes[i + at..i + at + 4].copy_from_slice(&value);
+}
+
+/// A GPS IFD that lies (a pointer past the end, a coordinate claiming 4 billion values,
+/// its values past the end, a zero denominator) costs the place and nothing else: the
+/// date is still read, and nothing panics or allocates what the file claims.
+#[test]
+fn a_hostile_gps_ifd_is_no_place_and_keeps_the_date() {
+    let f = Fixture::new();
+    let good = f.path("good.jpg");
+    tagged_jpeg(&good, &gps_args(48.8584, 2.2945));
+    assert_place(&good, 48.8584, 2.2945);
+    let bytes = std::fs::read(&good).unwrap();
+    // exiftool writes a new EXIF block big-endian: the entries as they are in the file.
+    assert_eq!(exiftool(&["-ExifByteOrder", "-s3", &f.s("good.jpg")]), "Big-endian (Motorola, MM)");
+    let gps_pointer: &[u8] = &[0x88, 0x25, 0, 4, 0, 0, 0, 1];
+    let latitude: &[u8] = &[0, 2, 0, 5, 0, 0, 0, 3];
+    let cases: [(&str, &[u8], usize, [u8; 4]); 4] = [
+        ("pointer past the end", gps_pointer, 8, 0xFFFF_FF00u32.to_be_bytes()),
+        ("a huge count", &latitude[..4], 4, u32::MAX.to_be_bytes()),
+        ("values past the end", latitude, 8, 0x7FFF_FFF0u32.to_be_bytes()),
+        ("the GPS IFD on the TIFF header", gps_pointer, 8, 0u32.to_be_bytes()),
+    ];
+    for (what, pattern, at, value) in cases {
+        let mut b = bytes.clone();
+        patch_after(&mut b, pattern, at, value);
+        let path = f.path("hostile.jpg");
+        std::fs::write(&path, &b).unwrap();
+        let facts = exif_facts(&path).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(facts.place, None, "{what}");
+        assert_eq!(facts.date.as_deref(), Some("2021:07:08 09:10:11"), "{what}");
+    }
+    // A zero denominator in the latitude's degrees: find its value by the offset field.
+    let mut b = bytes.clone();
+    let i = b.windows(latitude.len()).position(|w| w == latitude).unwrap();
+    let tiff_start = b.windows(6).position(|w| w == b"Exif\0\0").unwrap() + 6;
+    let off = u32::from_be_bytes([b[i + 8], b[i + 9], b[i + 10], b[i + 11]]) as usize;
+    b[tiff_start + off + 4..tiff_start + off + 8].copy_from_slice(&[0; 4]);
+    std::fs::write(f.path("zero.jpg"), &b).unwrap();
+    let facts = exif_facts(&f.path("zero.jpg")).unwrap();
+    assert_eq!((facts.place, facts.date.is_some()), (None, true), "zero denominator");
+}
+
+/// A CR3's GPS is its `CMT4` box, a GPS IFD stored as a TIFF's IFD0; one whose
+/// latitude claims 4 billion values is no place.
+#[test]
+fn a_cr3_s_place_is_its_cmt4_box() {
+    let f = Fixture::new();
+    let jpeg = preview_jpeg(&f, &[]);
+    let canon: [u8; 16] =
+        [0x85, 0xc0, 0xb6, 0x87, 0x82, 0x0f, 0x11, 0xe0, 0x81, 0x11, 0xf4, 0xce, 0x46, 0x2b, 0x6a, 0x48];
+    let cr3 = |cmt4: Vec<u8>| {
+        let mut canon_box = canon.to_vec();
+        canon_box.extend(bx(b"CMT2", &tiff_block(&mut [(0x9003, Val::Ascii("2017:02:03 04:05:06"))])));
+        canon_box.extend(bx(b"CMT4", &cmt4));
+        canon_box.extend(bx(b"THMB", &[[0u8; 16].as_slice(), &jpeg].concat()));
+        let mut file = bx(b"ftyp", b"crx \0\0\0\x01crx isom");
+        file.extend(bx(b"moov", &bx(b"uuid", &canon_box)));
+        file.extend(bx(b"mdat", &[0; 256]));
+        file
+    };
+    // 35°39'31.2"N 139°42'3.6"E (Tokyo).
+    let gps = |count_lie: bool| {
+        let mut block = tiff_block(&mut [
+            (0x0001, Val::Ascii("N")),
+            (0x0002, Val::Rational(vec![(35, 1), (39, 1), (312, 10)])),
+            (0x0003, Val::Ascii("E")),
+            (0x0004, Val::Rational(vec![(139, 1), (42, 1), (36, 10)])),
+        ]);
+        if count_lie {
+            patch_after(&mut block, &[2, 0, 5, 0], 4, u32::MAX.to_le_bytes());
+        }
+        block
+    };
+    std::fs::write(f.path("tokyo.cr3"), cr3(gps(false))).unwrap();
+    assert_place(&f.path("tokyo.cr3"), 35.6587, 139.701);
+    std::fs::write(f.path("lying.cr3"), cr3(gps(true))).unwrap();
+    let facts = exif_facts(&f.path("lying.cr3")).unwrap();
+    assert_eq!(facts.place, None);
+    assert_eq!(facts.date.as_deref(), Some("2017:02:03 04:05:06"));
 }
