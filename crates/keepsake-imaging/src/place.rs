@@ -28,7 +28,8 @@ impl Place {
     /// GPSLongitudeRef (`E`/`W`), GPSLongitude, each coordinate 1 to 3 unsigned
     /// rationals `(numerator, denominator)` of degrees, minutes and seconds. None when a
     /// reference is anything else (a missing one would be a guess at the hemisphere), a
-    /// denominator is 0, minutes or seconds are 60 or more, or [`Place::new`] refuses
+    /// denominator is 0, minutes or seconds are over 60 (exactly 60 is allowed: writers
+    /// round into it, exiftool writes 48.9° as 48° 53' 60''), or [`Place::new`] refuses
     /// the result.
     pub fn from_gps(lat_ref: &str, lat: &[(u32, u32)], lon_ref: &str, lon: &[(u32, u32)]) -> Option<Place> {
         let sign = |r: &str, plus: &str, minus: &str| match r.trim() {
@@ -53,7 +54,7 @@ fn degrees(parts: &[(u32, u32)]) -> Option<f64> {
             return None;
         }
         let value = f64::from(num) / f64::from(den);
-        if i > 0 && value >= 60.0 {
+        if i > 0 && value > 60.0 {
             return None;
         }
         total += value / [1.0, 60.0, 3600.0][i];
@@ -91,7 +92,10 @@ mod tests {
         assert_eq!(Place::from_gps("N", &ok, "N", &ok), None, "a latitude's reference on the longitude");
         assert_eq!(Place::from_gps("N", &[(91, 1)], "E", &ok), None, "past the pole");
         assert_eq!(Place::from_gps("N", &ok, "W", &[(181, 1)]), None);
-        assert_eq!(Place::from_gps("N", &[(10, 1), (60, 1)], "E", &ok), None, "60 minutes");
+        assert_eq!(Place::from_gps("N", &[(10, 1), (61, 1)], "E", &ok), None, "61 minutes");
+        // exiftool's own rounding of 48.9°: 48° 53' 60''.
+        let p = Place::from_gps("N", &[(48, 1), (53, 1), (60, 1)], "E", &ok).unwrap();
+        assert!((p.latitude - 48.9).abs() < 1e-9, "{p:?}");
         assert_eq!(Place::from_gps("N", &[], "E", &ok), None);
         assert_eq!(Place::from_gps("N", &[(1, 1); 4], "E", &ok), None);
         assert_eq!(Place::from_gps("N", &[(0, 1), (0, 1), (0, 1)], "E", &[(0, 1)]), None, "null island");

@@ -86,48 +86,36 @@ pub fn exif_taken_at(path: &Path) -> Result<Option<Taken>, DateError> {
     exif_taken_in(path, &TimeZone::system())
 }
 
-/// Where a JPEG, PNG or TIFF photo was taken, from its EXIF GPS tags: (latitude,
-/// longitude) in degrees, north and east positive. Events split on a change of place
-/// (crate::events); nothing is looked up anywhere. `None` when the file has no position,
-/// or one that cannot be a place on Earth (a zero denominator, degrees out of range, the
-/// 0°, 0° some cameras write when they had no fix). RAW and HEIF photos are not read
-/// here (their EXIF is reached through keepsake-imaging, which reads dates only).
+/// Where a photo was taken, from its EXIF GPS tags: (latitude, longitude) in degrees,
+/// north and east positive. Events split on a change of place (crate::events); nothing is
+/// looked up anywhere. JPEG, PNG and TIFF are read here (kamadak-exif), RAW and HEIF/AVIF
+/// by keepsake-imaging, whose [`keepsake_imaging::Place::from_gps`] is the one rule for
+/// what counts as a place (no hemisphere, a zero denominator, out of range or 0°, 0° is
+/// none). `None` when the file has no position or cannot be read.
 pub fn exif_place(path: &Path) -> Option<(f64, f64)> {
     let format = keepsake_imaging::sniff(path).ok()?;
     if format == keepsake_imaging::PhotoFormat::Raw || format.needs_worker() {
-        return None;
+        let place = keepsake_imaging::exif_facts(path).ok()?.place?;
+        return Some((place.latitude, place.longitude));
     }
     let file = crate::util::open_regular(path, false).ok()?;
     let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
     let exif = exif::Reader::new().read_from_container(&mut reader).ok()?;
     let reference = |tag: exif::Tag| match exif.get_field(tag, exif::In::PRIMARY).map(|f| &f.value) {
-        Some(exif::Value::Ascii(v)) => v.first().and_then(|b| b.first().copied()),
+        Some(exif::Value::Ascii(v)) => v.first().map(|b| String::from_utf8_lossy(b).into_owned()),
         _ => None,
     };
-    let degrees = |tag: exif::Tag, limit: f64| -> Option<f64> {
-        let exif::Value::Rational(parts) = &exif.get_field(tag, exif::In::PRIMARY)?.value else { return None };
-        let [d, m, s] = parts.get(..3)? else { return None };
-        if [d, m, s].iter().any(|r| r.denom == 0) {
-            return None;
-        }
-        let value = d.to_f64() + m.to_f64() / 60.0 + s.to_f64() / 3600.0;
-        // Minutes and seconds are not checked against 60: writers round into "53' 60''"
-        // (exiftool writes 48.9° so), which is still a place.
-        (value.is_finite() && value <= limit).then_some(value)
+    let rationals = |tag: exif::Tag| match exif.get_field(tag, exif::In::PRIMARY).map(|f| &f.value) {
+        Some(exif::Value::Rational(parts)) => Some(parts.iter().map(|r| (r.num, r.denom)).collect::<Vec<_>>()),
+        _ => None,
     };
-    let mut lat = degrees(exif::Tag::GPSLatitude, 90.0)?;
-    let mut lon = degrees(exif::Tag::GPSLongitude, 180.0)?;
-    match reference(exif::Tag::GPSLatitudeRef) {
-        Some(b'S' | b's') => lat = -lat,
-        Some(b'N' | b'n') => {}
-        _ => return None,
-    }
-    match reference(exif::Tag::GPSLongitudeRef) {
-        Some(b'W' | b'w') => lon = -lon,
-        Some(b'E' | b'e') => {}
-        _ => return None,
-    }
-    (lat != 0.0 || lon != 0.0).then_some((lat, lon))
+    let place = keepsake_imaging::Place::from_gps(
+        &reference(exif::Tag::GPSLatitudeRef)?,
+        &rationals(exif::Tag::GPSLatitude)?,
+        &reference(exif::Tag::GPSLongitudeRef)?,
+        &rationals(exif::Tag::GPSLongitude)?,
+    )?;
+    Some((place.latitude, place.longitude))
 }
 
 /// [`exif_taken_at`], with naive dates read in `zone`.
@@ -328,6 +316,14 @@ mod tests {
         // On the equator is a place, though (only both zero is "no fix").
         exiftool(&jpeg, &["-GPSLongitude=10", "-GPSLongitudeRef=E"]);
         assert_eq!(exif_place(&jpeg), Some((0.0, 10.0)));
+        // An iPhone's HEIC, read through keepsake-imaging.
+        let png = dir.path().join("src.png");
+        image::RgbImage::from_pixel(64, 48, image::Rgb([200, 100, 50])).save(&png).unwrap();
+        let heic = dir.path().join("photo.heic");
+        assert!(std::process::Command::new("heif-enc").arg(&png).arg("-o").arg(&heic).status().unwrap().success());
+        exiftool(&heic, &["-GPSLatitude=48.9", "-GPSLatitudeRef=N", "-GPSLongitude=2.35", "-GPSLongitudeRef=W"]);
+        let (lat, lon) = exif_place(&heic).unwrap();
+        assert!((lat - 48.9).abs() < 1e-4 && (lon + 2.35).abs() < 1e-4, "{lat}, {lon}");
         // A file that is not a picture at all.
         let text = dir.path().join("notes.jpg");
         std::fs::write(&text, b"not a photo").unwrap();
