@@ -166,7 +166,8 @@ test("viewer, events and memories", async (t) => {
 
       // A double click opens it too, on the tile clicked.
       await doubleClick(app, await app.waitFor('[data-testid=tile][data-index="2"]'));
-      v = await until(() => viewerState(app), { what: "the viewer, by double click" });
+      // The viewer shows at once and learns its item a moment later: wait for the item.
+      v = await until(async () => { const s = await viewerState(app); return s?.id ? s : null; }, { what: "the viewer, by double click" });
       assert.equal(v.id, ids["2"]);
       await press(app, KEY.left);
       await until(async () => (await viewerState(app))?.index === "1", { what: "← to the previous item" });
