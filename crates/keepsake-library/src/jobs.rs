@@ -60,6 +60,18 @@ pub(crate) fn enqueue_tx(conn: &Connection, media_id: MediaId, priority: i64) ->
     Ok(())
 }
 
+/// Queues the background work a file needs after it was indexed or changed, inside the
+/// caller's transaction: every path that (re)indexes a file (scan, the watcher) calls
+/// this one function, so what a new file gets is decided here only.
+pub(crate) fn enqueue_indexed(conn: &Connection, media_id: MediaId) -> Result<()> {
+    let kind: Option<String> =
+        conn.prepare_cached("SELECT kind FROM media WHERE id = ?1")?.query_row([media_id], |r| r.get(0)).optional()?;
+    if kind.as_deref() == Some("video") {
+        enqueue_tx(conn, media_id, 0)?;
+    }
+    Ok(())
+}
+
 /// A job handed to a worker thread.
 #[derive(Debug, Clone)]
 pub(crate) struct ClaimedJob {

@@ -45,6 +45,7 @@ mod memories;
 pub mod model;
 pub mod motion;
 pub mod paths;
+mod photo_passes;
 mod picture;
 pub mod protocol;
 mod render;

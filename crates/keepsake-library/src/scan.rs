@@ -320,9 +320,7 @@ pub(crate) fn reconcile_root(
                        score = NULL, faces = NULL, dhash = NULL WHERE id = ?1",
                     params![e.id, f.size, f.mtime_ms],
                 )?;
-                if f.kind == MediaKind::Video {
-                    crate::jobs::enqueue_tx(&tx, e.id, 0)?;
-                }
+                crate::jobs::enqueue_indexed(&tx, e.id)?;
                 report.changed += 1;
                 if e.presence != "missing" {
                     changes.push(LibraryEvent::MediaChanged { id: e.id, path: PathBuf::from(&f.path) });
@@ -523,9 +521,7 @@ pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, rea
          RETURNING id",
     )?;
     let id: i64 = stmt.query_row(row.params(&root_id, f), |r| r.get(0))?;
-    if f.kind == MediaKind::Video {
-        crate::jobs::enqueue_tx(conn, id, 0)?;
-    }
+    crate::jobs::enqueue_indexed(conn, id)?;
     if f.kind == MediaKind::Photo && read_exif {
         // Already opened for its date: its upright size too (a bulk scan leaves both to
         // Library::fill_photo_dates).
