@@ -123,13 +123,13 @@ pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> 
     // The window is showing things: background passes hold off (`Library::note_viewing`).
     state.library.note_viewing();
     match resource {
-        Resource::Image(key) => match state.library.image_path(&key) {
+        Resource::Image(key) => match state.library.images().image_path(&key) {
             Ok(path) => file_response(&path, "max-age=31536000, immutable"),
             Err(e) => {
                 if let LibraryError::Unreadable { id, .. } = &e {
                     // Marked failed just now: the grid refreshes the tile, which then
                     // says "Unreadable" and why (and asks for no picture again).
-                    if let Ok(detail) = state.library.media_by_id(*id) {
+                    if let Ok(detail) = state.library.catalog().media_by_id(*id) {
                         crate::events::emit_library(
                             app,
                             &LibraryEvent::MediaChanged { id: *id, path: detail.item.path },
@@ -139,7 +139,7 @@ pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> 
                 text(StatusCode::NOT_FOUND, &e.to_string())
             }
         },
-        Resource::Moment { id, millis } => match state.library.moment_preview(id, millis) {
+        Resource::Moment { id, millis } => match state.library.images().moment_preview(id, millis) {
             Ok(path) => file_response(&path, "max-age=3600"),
             Err(e) => text(StatusCode::NOT_FOUND, &e.to_string()),
         },
@@ -160,10 +160,10 @@ pub fn handle(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> 
 /// is refused (403), as the scan never indexes one; a file that is gone is 404. The
 /// loopback video server (`video_server.rs`) asks the same.
 pub(crate) fn servable_video(library: &keepsake_library::Library, id: i64) -> Result<PathBuf, (StatusCode, String)> {
-    let detail = library.media_by_id(id).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
+    let detail = library.catalog().media_by_id(id).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
     let path = detail.item.path;
     let real = std::fs::canonicalize(&path).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))?;
-    if detail.item.kind != MediaKind::Video || real != path || !library.in_an_album(&real).unwrap_or(false) {
+    if detail.item.kind != MediaKind::Video || real != path || !library.index().in_an_album(&real).unwrap_or(false) {
         return Err((StatusCode::FORBIDDEN, "not a video inside an album".into()));
     }
     Ok(path)
@@ -408,8 +408,8 @@ mod tests {
         std::fs::write(outside.join("secret.mp4"), b"secret").unwrap();
         std::fs::write(outside.join("beach.mp4"), b"another secret").unwrap();
         let library = keepsake_library::Library::open(&base.join("data")).unwrap();
-        library.add_root(&album, &|_| {}).unwrap();
-        let id = |name: &str| library.media_by_path(&album.join(name)).unwrap().item.id;
+        library.index().add_root(&album, &|_| {}).unwrap();
+        let id = |name: &str| library.catalog().media_by_path(&album.join(name)).unwrap().item.id;
         let (clip, beach) = (id("clip.mp4"), id("trip/beach.mp4"));
         assert_eq!(servable_video(&library, clip).ok(), Some(album.join("clip.mp4")));
         assert_eq!(servable_video(&library, beach).ok(), Some(album.join("trip/beach.mp4")));

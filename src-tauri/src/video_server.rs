@@ -342,12 +342,12 @@ mod tests {
             std::fs::write(album.join("still.jpg"), vec![1u8; 100]).unwrap();
             std::fs::write(base.join("secret.txt"), b"not for the page").unwrap();
             let library = Library::open(&base.join("data")).unwrap();
-            library.add_root(&album, &|_| {}).unwrap();
+            library.index().add_root(&album, &|_| {}).unwrap();
             Self { _tmp: tmp, album, library, data }
         }
 
         fn id(&self, name: &str) -> i64 {
-            self.library.media_by_path(&self.album.join(name)).unwrap().item.id
+            self.library.catalog().media_by_path(&self.album.join(name)).unwrap().item.id
         }
     }
 

@@ -119,7 +119,7 @@ pub fn run(cmd: LibraryCommand) -> Result<ExitCode> {
         LibraryCommand::Scan => {
             let lib = open()?;
             let bar = scan_bar();
-            let report = lib.scan_all(&|p| scan_progress(&bar, p))?;
+            let report = lib.index().scan_all(&|p| scan_progress(&bar, p))?;
             bar.finish_and_clear();
             print_report(&report);
         }
@@ -164,7 +164,7 @@ fn print_report(r: &ScanReport) {
 fn add(dir: &Path) -> Result<()> {
     let lib = open()?;
     let bar = scan_bar();
-    let (root, report) = lib.add_root(dir, &|p| scan_progress(&bar, p))?;
+    let (root, report) = lib.index().add_root(dir, &|p| scan_progress(&bar, p))?;
     bar.finish_and_clear();
     println!("added {} ({} photos, {} videos)", root.path.display(), root.photos, root.videos);
     print_report(&report);
@@ -174,15 +174,16 @@ fn add(dir: &Path) -> Result<()> {
 fn remove(dir: &Path) -> Result<()> {
     let lib = open()?;
     let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let root = match lib.root_by_path(dir)? {
+    let root = match lib.index().root_by_path(dir)? {
         Some(r) => r,
         None => lib
+            .index()
             .roots()?
             .into_iter()
             .find(|r| r.path == abs)
             .with_context(|| format!("{} is not an album folder", dir.display()))?,
     };
-    lib.remove_root(root.id)?;
+    lib.index().remove_root(root.id)?;
     println!("removed {} from the library (no files were touched)", root.path.display());
     Ok(())
 }
@@ -220,7 +221,7 @@ fn analyze() -> Result<()> {
     let summary = analyzer.run_until_empty(&|ev| match ev {
         LibraryEvent::Progress(p) => show_progress(&bar, &p),
         LibraryEvent::JobFinished { id, ok: false, error, .. } => {
-            let path = lib.media_by_id(id).map(|d| d.item.path.display().to_string()).unwrap_or_default();
+            let path = lib.catalog().media_by_id(id).map(|d| d.item.path.display().to_string()).unwrap_or_default();
             bar.suspend(|| eprintln!("failed: {path}: {}", error.unwrap_or_default()));
         }
         LibraryEvent::Warning { message } => bar.suspend(|| eprintln!("warning: {message}")),
@@ -232,7 +233,9 @@ fn analyze() -> Result<()> {
 }
 
 fn print_event(lib: &Library, ev: &LibraryEvent) {
-    let name = |id| lib.media_by_id(id).map(|d| d.item.path.display().to_string()).unwrap_or_else(|_| format!("#{id}"));
+    let name = |id| {
+        lib.catalog().media_by_id(id).map(|d| d.item.path.display().to_string()).unwrap_or_else(|_| format!("#{id}"))
+    };
     let line = match ev {
         LibraryEvent::MediaAdded { path, .. } => format!("added {}", path.display()),
         LibraryEvent::MediaChanged { path, .. } => format!("changed {}", path.display()),
@@ -255,13 +258,13 @@ fn watch() -> Result<()> {
     let s = stop.clone();
     ctrlc::set_handler(move || s.store(true, Ordering::Relaxed)).context("cannot install the Ctrl-C handler")?;
     let bar = scan_bar();
-    let report = lib.scan_all(&|p| scan_progress(&bar, p))?;
+    let report = lib.index().scan_all(&|p| scan_progress(&bar, p))?;
     bar.finish_and_clear();
     print_report(&report);
     let lib2 = lib.clone();
     // KEEPSAKE_POLL_SECONDS forces polling; network shares are polled anyway.
     let watcher = Watcher::start(lib.clone(), WatcherConfig::from_env(), move |ev| print_event(&lib2, &ev))?;
-    let roots = lib.roots()?;
+    let roots = lib.index().roots()?;
     println!("watching {} album folder(s); Ctrl-C to stop", roots.len());
     for root in &roots {
         if let Some(every) = root.rescan_every_s {
@@ -280,7 +283,7 @@ fn watch() -> Result<()> {
 fn status() -> Result<()> {
     let lib = open()?;
     println!("data directory: {}", lib.data_dir().display());
-    let roots = lib.roots()?;
+    let roots = lib.index().roots()?;
     if roots.is_empty() {
         println!("no album folders yet: `keepsake add DIR`");
     }
@@ -288,7 +291,7 @@ fn status() -> Result<()> {
         let online = if r.online { "" } else { "  [not there: unplugged?]" };
         println!("{}: {} photos, {} videos{online}", r.path.display(), r.photos, r.videos);
     }
-    let all = lib.media(&MediaQuery::default())?;
+    let all = lib.catalog().media(&MediaQuery::default())?;
     let count = |s: MediaState| all.iter().filter(|m| m.state == s).count();
     println!(
         "media: {} ready, {} pending, {} failed, {} missing",
@@ -318,10 +321,10 @@ struct LsEntry<'a> {
 
 fn ls(args: LsArgs) -> Result<()> {
     let lib = open()?;
-    let items = lib.media(&MediaQuery { sort: SortOrder::Name, ..Default::default() })?;
+    let items = lib.catalog().media(&MediaQuery { sort: SortOrder::Name, ..Default::default() })?;
     let mut details = Vec::with_capacity(items.len());
     for item in items {
-        details.push(lib.media_by_id(item.id)?);
+        details.push(lib.catalog().media_by_id(item.id)?);
     }
     if args.json {
         let entries: Vec<LsEntry> = details.iter().map(|d| LsEntry { detail: d }).collect();
@@ -355,13 +358,17 @@ struct ThumbnailEntry {
     error: Option<String>,
 }
 
-/// Renders each photo's grid thumbnail and its small copy through [`Library::image_path`],
-/// the path the app's `keepsake://` protocol takes. Unreadable photos are marked failed
-/// by the library and listed here; any other error makes the command fail at the end.
+/// Renders each photo's grid thumbnail and its small copy through
+/// [`keepsake_library::ImageStore::image_path`], the path the app's `keepsake://`
+/// protocol takes. Unreadable photos are marked failed by the library and listed here;
+/// any other error makes the command fail at the end.
 fn thumbnails(args: ThumbnailsArgs) -> Result<()> {
     let lib = open()?;
-    let photos =
-        lib.media(&MediaQuery { kind: Some(MediaKind::Photo), sort: SortOrder::Name, ..Default::default() })?;
+    let photos = lib.catalog().media(&MediaQuery {
+        kind: Some(MediaKind::Photo),
+        sort: SortOrder::Name,
+        ..Default::default()
+    })?;
     let mut entries = Vec::with_capacity(photos.len());
     for item in photos {
         let mut entry =
@@ -369,13 +376,13 @@ fn thumbnails(args: ThumbnailsArgs) -> Result<()> {
         match item.state {
             MediaState::Missing => continue,
             MediaState::Failed => entry.failed = Some(item.error.unwrap_or_else(|| "unreadable photo".into())),
-            _ => match lib.image_path(&ImageKey::Photo(item.id)) {
-                Ok(path) => match lib.image_path(&ImageKey::Small(Box::new(ImageKey::Photo(item.id)))) {
+            _ => match lib.images().image_path(&ImageKey::Photo(item.id)) {
+                Ok(path) => match lib.images().image_path(&ImageKey::Small(Box::new(ImageKey::Photo(item.id)))) {
                     Ok(_) => entry.thumbnail = Some(path),
                     Err(e) => entry.error = Some(format!("small copy: {e}")),
                 },
                 // The library marks a photo it cannot read `failed`, with the reason.
-                Err(e) => match lib.media_by_id(item.id) {
+                Err(e) => match lib.catalog().media_by_id(item.id) {
                     Ok(d) if d.item.state == MediaState::Failed => {
                         entry.failed = Some(d.item.error.unwrap_or_else(|| e.to_string()))
                     }
@@ -426,14 +433,14 @@ fn cover(cmd: CoverCommand) -> Result<()> {
                 (None, None, Some(img)) => CoverChoice::Image(img),
                 _ => bail!("give exactly one of --pick N, --time SECONDS or --image IMG"),
             };
-            let detail = lib.media_by_path(&file)?;
-            let cover = lib.set_cover(detail.item.id, choice)?;
+            let detail = lib.catalog().media_by_path(&file)?;
+            let cover = lib.covers().set_cover(detail.item.id, choice)?;
             let path = cover.path.map(|p| p.display().to_string()).unwrap_or_else(|| "(not rendered yet)".into());
             println!("cover of {} set: {}", detail.item.path.display(), path);
         }
         CoverCommand::Reset { file } => {
-            let detail = lib.media_by_path(&file)?;
-            lib.reset_cover(detail.item.id)?;
+            let detail = lib.catalog().media_by_path(&file)?;
+            lib.covers().reset_cover(detail.item.id)?;
             println!("cover of {} is automatic again", detail.item.path.display());
         }
     }
@@ -460,7 +467,7 @@ fn jobs(args: JobsArgs) -> Result<()> {
 
 fn events(args: EventsArgs) -> Result<()> {
     let lib = open()?;
-    let events = lib.events(None)?;
+    let events = lib.catalog().events(None)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&events)?);
         return Ok(());
@@ -478,7 +485,7 @@ fn memories(args: MemoriesArgs) -> Result<()> {
         Some(t) => t,
         None => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64,
     };
-    let memories = lib.memories(now)?;
+    let memories = lib.catalog().memories(now)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&memories)?);
         return Ok(());

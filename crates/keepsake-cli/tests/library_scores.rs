@@ -50,7 +50,7 @@ fn scores(lib: &Library, name: &str) -> (Option<f64>, Option<i64>, Option<i64>) 
 }
 
 fn by_name(lib: &Library, name: &str) -> MediaItem {
-    lib.media(&MediaQuery { search: Some(name.into()), ..Default::default() }).unwrap()[0].clone()
+    lib.catalog().media(&MediaQuery { search: Some(name.into()), ..Default::default() }).unwrap()[0].clone()
 }
 
 /// Runs the app's analyzer (background passes included) until `done`, or fails.
@@ -97,7 +97,7 @@ fn photos_are_scored_from_their_grid_copies_and_again_when_they_change() {
         .unwrap();
 
     let lib = Library::open_with_worker(&tmp.path().join("data"), Some(worker())).unwrap();
-    lib.add_root(&album, &|_| {}).unwrap();
+    lib.index().add_root(&album, &|_| {}).unwrap();
     let names = ["sharp.jpg", "blurred.jpg", "dark.jpg", "portrait.jpg", "coffee.jpg", "burst_1.jpg", "burst_2.jpg"];
     run_analyzer_until(&lib, "every photo scored", || names.iter().all(|n| scores(&lib, n).0.is_some()));
 
@@ -118,14 +118,14 @@ fn photos_are_scored_from_their_grid_copies_and_again_when_they_change() {
         assert!(d >= 16, "{a} and {b} differ in only {d} bits");
     }
     // The hash is the grid copy's, as anyone can compute it from the file.
-    let grid = lib.image_path(&ImageKey::Photo(by_name(&lib, "sharp.jpg").id)).unwrap();
+    let grid = lib.images().image_path(&ImageKey::Photo(by_name(&lib, "sharp.jpg").id)).unwrap();
     assert_eq!(dhash(&grid).unwrap(), hash("sharp.jpg"));
 
     // The sharp photo is replaced by a blurred shot: its scores are forgotten at the
     // rescan, and it is scored again, now as the blurred one is.
     let before = scores(&lib, "sharp.jpg");
     image::imageops::blur(&street, 12.0).save(album.join("sharp.jpg")).unwrap();
-    lib.scan_all(&|_| {}).unwrap();
+    lib.index().scan_all(&|_| {}).unwrap();
     assert_eq!(scores(&lib, "sharp.jpg"), (None, None, None), "a changed file's scores are cleared");
     // (A new analyzer, as after the app restarts: the workers the last one kept died
     // with its thread, and are replaced rather than handed the batch.)
@@ -156,12 +156,12 @@ fn videos_take_their_best_picks_score_and_faces() {
         .expect("ffmpeg (scripts/setup.sh installs it)");
     assert!(status.success());
     let lib = Library::open_with_worker(&tmp.path().join("data"), Some(worker())).unwrap();
-    lib.add_root(&album, &|_| {}).unwrap();
+    lib.index().add_root(&album, &|_| {}).unwrap();
     let config = AnalyzerConfig { worker_exe: worker(), workers: 1, ..AnalyzerConfig::from_env() };
     let summary = Analyzer::new(lib.clone(), config).run_until_empty(&|_| {}).unwrap();
     assert_eq!(summary.analysed, 1, "{summary:?}");
 
-    let detail = lib.media_by_id(by_name(&lib, "portrait.mp4").id).unwrap();
+    let detail = lib.catalog().media_by_id(by_name(&lib, "portrait.mp4").id).unwrap();
     let best = detail.frames.iter().min_by_key(|f| f.rank).unwrap();
     let stored = scores(&lib, "portrait.mp4");
     assert_eq!(stored.0, Some(best.score), "the best pick's score");

@@ -225,10 +225,12 @@ fn the_library_starts_its_workers_sandboxed_to_the_albums_and_frames() {
     // folder and writes the thumbnails' folder, nothing more.
     std::fs::remove_file(&log).unwrap();
     let lib = keepsake_library::Library::open_with_worker(&env.data, Some(wrapper.clone())).unwrap();
-    let photo =
-        lib.media(&keepsake_library::MediaQuery { search: Some("IMG_0002".into()), ..Default::default() }).unwrap()[0]
-            .clone();
-    let thumb = lib.image_path(&keepsake_library::ImageKey::Photo(photo.id)).unwrap();
+    let photo = lib
+        .catalog()
+        .media(&keepsake_library::MediaQuery { search: Some("IMG_0002".into()), ..Default::default() })
+        .unwrap()[0]
+        .clone();
+    let thumb = lib.images().image_path(&keepsake_library::ImageKey::Photo(photo.id)).unwrap();
     assert!(thumb.is_file());
     let helper: Value = serde_json::from_str(std::fs::read_to_string(&log).unwrap().trim()).unwrap();
     let thumbs = std::fs::canonicalize(thumb.parent().unwrap()).unwrap();

@@ -1,13 +1,119 @@
-//! Custom cover images: accepted only as PNG, JPEG or WebP recognised by their bytes
-//! (never the name), with a pixel limit against decompression bombs, re-encoded and
-//! downscaled into the data directory. The uploaded file is never referenced again.
+//! [`Covers`]: the cover a video shows when the user chose one (another pick, a moment,
+//! an image of their own), kept apart from the engine's picks so it survives
+//! re-analysis; and custom cover images: accepted only as PNG, JPEG or WebP recognised
+//! by their bytes (never the name), with a pixel limit against decompression bombs,
+//! re-encoded and downscaled into the data directory. The uploaded file is never
+//! referenced again.
 
 use std::io::{BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
-use image::{ImageFormat, ImageReader, Limits};
+use std::sync::Arc;
 
+use image::{ImageFormat, ImageReader, Limits};
+use rusqlite::{params, OptionalExtension};
+
+use crate::core::Core;
 use crate::error::{LibraryError, Result};
+use crate::model::{Cover, CoverChoice, MediaId, MediaKind};
+use crate::util::now_ms;
+
+/// Users' cover choices: from [`crate::Library::covers`]; cheap to clone.
+#[derive(Clone)]
+pub struct Covers {
+    core: Arc<Core>,
+}
+
+impl Covers {
+    pub(crate) fn new(core: Arc<Core>) -> Covers {
+        Covers { core }
+    }
+
+    /// Chooses the cover of a video: another pick, a moment (rendered now by a
+    /// worker), or a custom image (validated and re-encoded; the original is never
+    /// referenced again). Survives re-analysis.
+    pub fn set_cover(&self, id: MediaId, choice: CoverChoice) -> Result<Cover> {
+        let detail = self.core.detail(id)?;
+        crate::index::ensure_fingerprint(&self.core, id, &detail.item.path);
+        let (kind, rank, time, image): (&str, Option<u32>, Option<f64>, Option<String>) = match &choice {
+            CoverChoice::Pick(rank) => {
+                if !detail.frames.iter().any(|f| f.rank == *rank) {
+                    let have: Vec<String> = detail.frames.iter().map(|f| f.rank.to_string()).collect();
+                    return Err(LibraryError::InvalidCover(if have.is_empty() {
+                        format!(
+                            "{} has no picks yet (not analysed); run `keepsake analyze` first",
+                            detail.item.path.display()
+                        )
+                    } else {
+                        format!("{} has no pick {rank}; it has picks {}", detail.item.path.display(), have.join(", "))
+                    }));
+                }
+                ("pick", Some(*rank), None, None)
+            }
+            CoverChoice::Time(t) => {
+                if detail.item.kind != MediaKind::Video {
+                    return Err(LibraryError::InvalidCover(format!(
+                        "{} is a photo; only videos have moments",
+                        detail.item.path.display()
+                    )));
+                }
+                if !t.is_finite() || *t < 0.0 || detail.item.duration.is_some_and(|d| *t > d) {
+                    return Err(LibraryError::InvalidCover(format!(
+                        "{t} s is outside {} (duration {:.2} s)",
+                        detail.item.path.display(),
+                        detail.item.duration.unwrap_or(f64::NAN)
+                    )));
+                }
+                let rel = format!("covers/{id}-time-{}.jpg", now_ms());
+                let dest = self.core.data_dir.join(&rel);
+                crate::render::cover_moment(&self.core.helper, &detail.item.path, *t, &dest)?;
+                ("time", None, Some(*t), Some(rel))
+            }
+            CoverChoice::Image(src) => {
+                let rel = format!("covers/{id}-image-{}.jpg", now_ms());
+                import_cover_image(src, &self.core.data_dir.join(&rel))?;
+                ("image", None, None, Some(rel))
+            }
+        };
+        let old = self.override_image(id)?;
+        {
+            let conn = self.core.conn();
+            conn.execute(
+                "INSERT OR REPLACE INTO cover_overrides (media_id, kind, pick_rank, time, image, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, kind, rank, time, image, now_ms()],
+            )?;
+            conn.execute("UPDATE media SET cover_version = cover_version + 1 WHERE id = ?1", [id])?;
+        }
+        if let Some(old) = old {
+            let _ = std::fs::remove_file(self.core.data_dir.join(old));
+        }
+        Ok(self.core.detail(id)?.cover)
+    }
+
+    /// Back to the engine's choice; removes a stored custom/moment image.
+    pub fn reset_cover(&self, id: MediaId) -> Result<Cover> {
+        self.core.detail(id)?;
+        let old = self.override_image(id)?;
+        {
+            let conn = self.core.conn();
+            conn.execute("DELETE FROM cover_overrides WHERE media_id = ?1", [id])?;
+            conn.execute("UPDATE media SET cover_version = cover_version + 1 WHERE id = ?1", [id])?;
+        }
+        if let Some(old) = old {
+            let _ = std::fs::remove_file(self.core.data_dir.join(old));
+        }
+        Ok(self.core.detail(id)?.cover)
+    }
+
+    fn override_image(&self, id: MediaId) -> Result<Option<String>> {
+        Ok(self
+            .core
+            .conn()
+            .query_row("SELECT image FROM cover_overrides WHERE media_id = ?1", [id], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+}
 
 /// Largest picture we decode: 50 megapixels (a 20000×20000 "PNG" of a few kB would
 /// need 1.6 GB of memory).

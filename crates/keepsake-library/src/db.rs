@@ -325,6 +325,21 @@ pub fn migrate(conn: &Connection, target: i64) -> Result<()> {
     result
 }
 
+/// Opens a connection that only reads, on the database a writer already opened (and
+/// upgraded) at `path`: the window's reads go through such connections so they never
+/// wait behind a scan's write transaction (WAL lets readers see the last commit while
+/// a writer writes). `query_only` makes any write on it an error; it gets no events
+/// triggers (`crate::events::install`), which only matter for writes.
+pub fn open_reader(path: &Path) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    set_cache_kib(&conn, CACHE_KIB)?;
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

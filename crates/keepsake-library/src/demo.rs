@@ -13,10 +13,12 @@
 //! deletes nothing.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::core::Core;
 use crate::error::{LibraryError, Result};
-use crate::library::Library;
+use crate::index::Index;
 use crate::model::{Root, ScanReport};
 use crate::protocol::WorkerRequest;
 
@@ -42,9 +44,24 @@ fn is_plain_name(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains('/') && !name.contains('\0')
 }
 
-impl Library {
+/// The demo album: from [`crate::Library::demo`]; cheap to clone.
+#[derive(Clone)]
+pub struct Demo {
+    core: Arc<Core>,
+    index: Index,
+}
+
+impl Demo {
+    pub(crate) fn new(core: Arc<Core>, index: Index) -> Demo {
+        Demo { core, index }
+    }
+
+    fn data_dir(&self) -> &Path {
+        &self.core.data_dir
+    }
+
     /// Where the demo album lives.
-    pub fn demo_dir(&self) -> PathBuf {
+    pub fn dir(&self) -> PathBuf {
         self.data_dir().join(DEMO_FOLDER)
     }
 
@@ -52,19 +69,19 @@ impl Library {
     /// album` folder, never a link of that name (which would make the album it points
     /// to look like the demo).
     pub fn is_demo(&self, root: &Root) -> bool {
-        let dir = self.demo_dir();
+        let dir = self.dir();
         is_real_dir(&dir) && std::fs::canonicalize(&dir).is_ok_and(|d| d == root.path)
     }
 
     /// Whether a first launch should make the demo album: no album folders yet, and
     /// the user has not removed the demo album before.
-    pub fn wants_demo(&self) -> Result<bool> {
-        Ok(!self.data_dir().join(DEMO_DISMISSED).exists() && !self.has_roots()?)
+    pub fn wanted(&self) -> Result<bool> {
+        Ok(!self.data_dir().join(DEMO_DISMISSED).exists() && !self.index.has_roots()?)
     }
 
     /// Generates the demo album (through a worker) and adds it as an album.
-    pub fn create_demo(&self) -> Result<(Root, ScanReport)> {
-        let dir = self.demo_dir();
+    pub fn create(&self) -> Result<(Root, ScanReport)> {
+        let dir = self.dir();
         if let Ok(meta) = std::fs::symlink_metadata(&dir) {
             if !meta.is_dir() {
                 let what = if meta.is_symlink() { "a link" } else { "not a folder" };
@@ -76,11 +93,11 @@ impl Library {
         }
         let staging = self.data_dir().join(DEMO_STAGING);
         remove_staging(&staging);
-        let made = self.helper().request(&WorkerRequest::CreateDemo { dir: staging.clone() }, DEMO_TIMEOUT);
+        let made = self.core.helper.request(&WorkerRequest::CreateDemo { dir: staging.clone() }, DEMO_TIMEOUT);
         let placed = made.and_then(|_| self.place_demo_files(&staging, &dir));
         remove_staging(&staging);
         placed?;
-        self.add_root_as(&dir, &|_| {}, true)
+        self.index.add_root_as(&dir, &|_| {}, true)
     }
 
     /// Moves the generated files from `staging` into `dir` (made if missing), never over
@@ -149,7 +166,7 @@ impl Library {
     /// folders' files, and other files in the demo's folder, are never touched.
     pub fn remove_album(&self, root: &Root) -> Result<()> {
         let demo = self.is_demo(root);
-        self.remove_root(root.id)?;
+        self.index.remove_root(root.id)?;
         if demo {
             let marker = self.data_dir().join(DEMO_DISMISSED);
             std::fs::write(&marker, b"").map_err(|e| LibraryError::io(&marker, e))?;
@@ -159,7 +176,7 @@ impl Library {
     }
 
     fn remove_demo_files(&self) {
-        let dir = self.demo_dir();
+        let dir = self.dir();
         if !is_real_dir(&dir) {
             return;
         }
@@ -199,6 +216,7 @@ fn remove_staging(staging: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Library;
     use std::os::unix::fs::PermissionsExt;
     use std::path::Path;
 
@@ -237,16 +255,16 @@ done
         std::fs::write(mine.join("family.jpg"), b"the user's photo").unwrap();
         std::fs::write(mine.join("Lake view.jpg"), b"the user's lake").unwrap();
         let library = Library::open_with_worker(&data, Some(demo_worker(tmp.path()))).unwrap();
-        let (root, report) = library.create_demo().unwrap();
-        assert!(library.is_demo(&root));
+        let (root, report) = library.demo().create().unwrap();
+        assert!(library.demo().is_demo(&root));
         assert_eq!(report.added, 3, "{report:?}");
         assert_eq!(std::fs::read(mine.join("family.jpg")).unwrap(), b"the user's photo");
         assert_eq!(std::fs::read(mine.join("Lake view.jpg")).unwrap(), b"the user's lake", "not replaced");
         assert_eq!(std::fs::read(mine.join("Beach day.mp4")).unwrap(), b"generated\n");
 
-        library.remove_album(&root).unwrap();
+        library.demo().remove_album(&root).unwrap();
         assert_eq!(names(&mine), ["Lake view.jpg", "family.jpg"], "only the generated file went");
-        assert!(!library.wants_demo().unwrap());
+        assert!(!library.demo().wanted().unwrap());
     }
 
     /// A `Demo album` that is a link to one of the user's albums is not the demo album:
@@ -259,16 +277,16 @@ done
         std::fs::create_dir_all(&photos).unwrap();
         std::fs::write(photos.join("a.jpg"), b"the user's photo").unwrap();
         let library = Library::open_with_worker(&data, Some(demo_worker(tmp.path()))).unwrap();
-        std::os::unix::fs::symlink(&photos, library.demo_dir()).unwrap();
-        let (root, _) = library.add_root(&photos, &|_| {}).unwrap();
-        assert!(!library.is_demo(&root));
-        library.remove_album(&root).unwrap();
+        std::os::unix::fs::symlink(&photos, library.demo().dir()).unwrap();
+        let (root, _) = library.index().add_root(&photos, &|_| {}).unwrap();
+        assert!(!library.demo().is_demo(&root));
+        library.demo().remove_album(&root).unwrap();
         assert_eq!(names(&photos), ["a.jpg"]);
 
-        let err = library.create_demo().unwrap_err();
+        let err = library.demo().create().unwrap_err();
         assert!(err.to_string().contains("link"), "{err}");
         assert_eq!(names(&photos), ["a.jpg"]);
-        assert!(library.demo_dir().is_symlink(), "the link itself is left alone");
+        assert!(library.demo().dir().is_symlink(), "the link itself is left alone");
     }
 
     /// The usual case still works: a demo made in a fresh data directory is removed
@@ -278,11 +296,11 @@ done
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
         let library = Library::open_with_worker(&data, Some(demo_worker(tmp.path()))).unwrap();
-        let (root, report) = library.create_demo().unwrap();
+        let (root, report) = library.demo().create().unwrap();
         assert_eq!(report.added, 2);
-        assert_eq!(names(&library.demo_dir()), ["Beach day.mp4", "Lake view.jpg"]);
-        library.remove_album(&root).unwrap();
-        assert!(std::fs::symlink_metadata(library.demo_dir()).is_err(), "the empty folder went too");
-        assert!(!library.wants_demo().unwrap());
+        assert_eq!(names(&library.demo().dir()), ["Beach day.mp4", "Lake view.jpg"]);
+        library.demo().remove_album(&root).unwrap();
+        assert!(std::fs::symlink_metadata(library.demo().dir()).is_err(), "the empty folder went too");
+        assert!(!library.demo().wanted().unwrap());
     }
 }

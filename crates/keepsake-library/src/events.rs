@@ -26,7 +26,7 @@
 //! remembering to say "events changed", every connection the library opens gets
 //! temporary triggers on `media` that mark the events dirty (a `settings` row) when a
 //! row arrives or goes, or its date, presence, Live Photo link or place changes.
-//! `Library::refresh_events` (in `crate::library`, which uses this module) recomputes in one write transaction when marked: every
+//! `Catalog::refresh_events` (in `crate::catalog`, which uses this module) recomputes in one write transaction when marked: every
 //! read of events does first, and the analyzer's background pass does every few
 //! seconds. A recomputation reads `(id, taken_at, place, event)` of every present item
 //! and writes only rows whose event changed; clusters keep the id of the old event they

@@ -456,11 +456,11 @@ fn sections_add_up_to_the_grid_in_its_order() {
         for kind in [None, Some(MediaKind::Photo), Some(MediaKind::Video)] {
             for by in [SectionSize::Month, SectionSize::Day] {
                 let q = MediaQuery { sort, kind, ..Default::default() };
-                let sections = t.lib.date_sections(&q, by).unwrap();
+                let sections = t.lib.catalog().date_sections(&q, by).unwrap();
                 let total: u64 = sections.iter().map(|s| s.count).sum();
-                assert_eq!(total, t.lib.media_count(&q).unwrap(), "{sort:?} {kind:?} {by:?}");
+                assert_eq!(total, t.lib.catalog().media_count(&q).unwrap(), "{sort:?} {kind:?} {by:?}");
                 // Walking the grid in its order meets the sections in theirs, with their counts.
-                let items = t.lib.media(&q).unwrap();
+                let items = t.lib.catalog().media(&q).unwrap();
                 let format = if by == SectionSize::Month { "%Y-%m" } else { "%Y-%m-%d" };
                 let conn = t.lib.conn();
                 let mut walked: Vec<DateSection> = Vec::new();
@@ -475,19 +475,19 @@ fn sections_add_up_to_the_grid_in_its_order() {
             }
         }
     }
-    let months = t.lib.date_sections(&MediaQuery::default(), SectionSize::Month).unwrap();
-    let days = t.lib.date_sections(&MediaQuery::default(), SectionSize::Day).unwrap();
+    let months = t.lib.catalog().date_sections(&MediaQuery::default(), SectionSize::Month).unwrap();
+    let days = t.lib.catalog().date_sections(&MediaQuery::default(), SectionSize::Day).unwrap();
     assert!(months.len() >= 3 && days.len() > months.len(), "{} months, {} days", months.len(), days.len());
     assert!(months.iter().all(|m| m.key.len() == 7) && days.iter().all(|d| d.key.len() == 10));
     let by_name = MediaQuery { sort: SortOrder::Name, ..Default::default() };
-    assert!(t.lib.date_sections(&by_name, SectionSize::Month).unwrap().is_empty());
+    assert!(t.lib.catalog().date_sections(&by_name, SectionSize::Month).unwrap().is_empty());
     // Filtered to one event: that event's count.
-    let events = t.lib.events(None).unwrap();
+    let events = t.lib.catalog().events(None).unwrap();
     let e = &events[events.len() / 2];
     let q = MediaQuery { event: Some(e.id), ..Default::default() };
-    let in_event: u64 = t.lib.date_sections(&q, SectionSize::Day).unwrap().iter().map(|s| s.count).sum();
+    let in_event: u64 = t.lib.catalog().date_sections(&q, SectionSize::Day).unwrap().iter().map(|s| s.count).sum();
     assert_eq!(in_event, e.count);
-    assert_eq!(t.lib.media(&q).unwrap().len() as u64, e.count);
+    assert_eq!(t.lib.catalog().media(&q).unwrap().len() as u64, e.count);
 }
 
 #[test]
@@ -495,7 +495,7 @@ fn events_match_the_rule_and_keep_ids_and_names_across_regrouping() {
     let t = TestLibrary::new();
     let life = family_life(11, 1, true);
     let ids = t.add_many(&life);
-    let events = t.lib.events(None).unwrap();
+    let events = t.lib.catalog().events(None).unwrap();
     let expected = cluster(&as_shots(&life), &Rule::default());
     assert_eq!(events.len(), expected.len());
     assert!(events.windows(2).all(|w| w[0].start_at >= w[1].start_at), "newest first");
@@ -503,20 +503,20 @@ fn events_match_the_rule_and_keep_ids_and_names_across_regrouping() {
     assert_eq!(total, life.len() as u64);
     assert!(events.iter().all(|e| e.photos + e.videos == e.count && e.cover.is_some() && !e.named));
     // Nothing changed: nothing to do.
-    assert_eq!(t.lib.refresh_events().unwrap(), None);
+    assert_eq!(t.lib.catalog().refresh_events().unwrap(), None);
 
     // The summer trip (the longest event), renamed.
     let trip = events.iter().max_by_key(|e| e.end_at - e.start_at).unwrap().clone();
     assert!(trip.end_at - trip.start_at > 4 * DAY, "{trip:?}");
     assert!(trip.name.contains('–'), "a date range: {}", trip.name);
-    let renamed = t.lib.rename_event(trip.id, Some("  Summer in Provence ")).unwrap();
+    let renamed = t.lib.catalog().rename_event(trip.id, Some("  Summer in Provence ")).unwrap();
     assert_eq!((renamed.id, renamed.name.as_str(), renamed.named), (trip.id, "Summer in Provence", true));
 
     // A shot added to a quiet weekday far from the trip: one new event, every id kept.
     t.add("new.jpg", START + 32 * DAY + 3 * HOUR, MediaKind::Photo);
-    let done = t.lib.refresh_events().unwrap().unwrap();
+    let done = t.lib.catalog().refresh_events().unwrap().unwrap();
     assert_eq!((done.created, done.deleted, done.moved), (1, 0, 1), "{done:?}");
-    let after = t.lib.events(None).unwrap();
+    let after = t.lib.catalog().events(None).unwrap();
     assert_eq!(after.len(), events.len() + 1);
     for e in &events {
         assert!(after.iter().any(|a| a.id == e.id && a.count == e.count), "event {} kept", e.id);
@@ -526,7 +526,7 @@ fn events_match_the_rule_and_keep_ids_and_names_across_regrouping() {
         ids.iter().zip(&life).filter(|(_, s)| s.t >= trip.start_at && s.t <= trip.end_at).map(|(id, _)| *id).collect();
     let gone: Vec<String> = members.iter().step_by(3).map(i64::to_string).collect();
     t.exec(&format!("UPDATE media SET presence = 'deleted' WHERE id IN ({})", gone.join(",")));
-    let after = t.lib.events(None).unwrap();
+    let after = t.lib.catalog().events(None).unwrap();
     let kept = after.iter().find(|e| e.id == trip.id).unwrap();
     assert_eq!((kept.name.as_str(), kept.count), ("Summer in Provence", (members.len() - gone.len()) as u64));
     let stale: i64 = t
@@ -536,32 +536,32 @@ fn events_match_the_rule_and_keep_ids_and_names_across_regrouping() {
         .unwrap();
     assert_eq!(stale, 0, "vanished shots left their event");
     // Back to its dates when asked.
-    let back = t.lib.rename_event(trip.id, Some("   ")).unwrap();
+    let back = t.lib.catalog().rename_event(trip.id, Some("   ")).unwrap();
     assert!(!back.named && back.name.contains('–'));
-    t.lib.rename_event(trip.id, Some("Summer")).unwrap();
+    t.lib.catalog().rename_event(trip.id, Some("Summer")).unwrap();
     // Most of it gone: the name goes with it; all of it gone: the event too.
     let more: Vec<String> = members.iter().map(i64::to_string).collect();
     let keep = more.len() / 4;
     t.exec(&format!("UPDATE media SET presence = 'deleted' WHERE id IN ({})", more[keep..].join(",")));
-    let after = t.lib.events(None).unwrap();
+    let after = t.lib.catalog().events(None).unwrap();
     let e = after.iter().find(|e| e.id == trip.id).unwrap();
     assert!(!e.named, "{e:?}");
     t.exec(&format!("UPDATE media SET presence = 'deleted' WHERE id IN ({})", more.join(",")));
-    assert!(t.lib.events(None).unwrap().iter().all(|e| e.id != trip.id), "an empty event is deleted");
-    assert!(matches!(t.lib.rename_event(trip.id, Some("x")), Err(LibraryError::NoSuchEvent(_))));
+    assert!(t.lib.catalog().events(None).unwrap().iter().all(|e| e.id != trip.id), "an empty event is deleted");
+    assert!(matches!(t.lib.catalog().rename_event(trip.id, Some("x")), Err(LibraryError::NoSuchEvent(_))));
 }
 
 #[test]
 fn rename_refuses_what_cannot_be_a_name() {
     let t = TestLibrary::new();
     t.add("a.jpg", START, MediaKind::Photo);
-    let e = &t.lib.events(None).unwrap()[0];
+    let e = &t.lib.catalog().events(None).unwrap()[0];
     let long = "x".repeat(MAX_EVENT_NAME + 1);
     for bad in [long.as_str(), "two\nlines", "tab\there"] {
-        let err = t.lib.rename_event(e.id, Some(bad)).unwrap_err();
+        let err = t.lib.catalog().rename_event(e.id, Some(bad)).unwrap_err();
         assert_eq!(err.code(), crate::ErrorCode::Invalid, "{bad:?}");
     }
-    let html = t.lib.rename_event(e.id, Some("<b>Oma's 80th</b> & co")).unwrap();
+    let html = t.lib.catalog().rename_event(e.id, Some("<b>Oma's 80th</b> & co")).unwrap();
     assert_eq!(html.name, "<b>Oma's 80th</b> & co");
 }
 
@@ -572,7 +572,7 @@ fn event_cover_is_the_best_picture_faces_first() {
     let b = t.add("b.jpg", START + 60, MediaKind::Photo);
     let c = t.add("c.jpg", START + 120, MediaKind::Photo);
     let v = t.add("v.mp4", START + 180, MediaKind::Video);
-    let cover = || t.lib.events(None).unwrap()[0].cover.as_ref().map(|c| c.id);
+    let cover = || t.lib.catalog().events(None).unwrap()[0].cover.as_ref().map(|c| c.id);
     // Nothing scored: a still, the largest.
     t.exec(&format!("UPDATE media SET width = 6000, height = 4000 WHERE id = {c}"));
     assert_eq!(cover(), Some(c));
@@ -600,25 +600,25 @@ fn regrouping_100k_items_is_quick_and_writes_only_what_changed() {
     shots.truncate(100_000);
     t.add_many(&shots);
     let t0 = std::time::Instant::now();
-    let first = t.lib.refresh_events().unwrap().unwrap();
+    let first = t.lib.catalog().refresh_events().unwrap().unwrap();
     let full = t0.elapsed();
     let t0 = std::time::Instant::now();
-    assert_eq!(t.lib.refresh_events().unwrap(), None);
+    assert_eq!(t.lib.catalog().refresh_events().unwrap(), None);
     let clean = t0.elapsed();
     t.add("one-more.jpg", START + 32 * DAY + 3 * HOUR, MediaKind::Photo);
     let t0 = std::time::Instant::now();
-    let again = t.lib.refresh_events().unwrap().unwrap();
+    let again = t.lib.catalog().refresh_events().unwrap().unwrap();
     let incremental = t0.elapsed();
     assert_eq!((again.created, again.deleted, again.moved), (1, 0, 1), "{again:?}");
     let q = MediaQuery::default();
     let t0 = std::time::Instant::now();
-    let months = t.lib.date_sections(&q, SectionSize::Month).unwrap();
+    let months = t.lib.catalog().date_sections(&q, SectionSize::Month).unwrap();
     let month_ms = t0.elapsed();
     let t0 = std::time::Instant::now();
-    let days = t.lib.date_sections(&q, SectionSize::Day).unwrap();
+    let days = t.lib.catalog().date_sections(&q, SectionSize::Day).unwrap();
     let day_ms = t0.elapsed();
     let t0 = std::time::Instant::now();
-    let events = t.lib.events(None).unwrap();
+    let events = t.lib.catalog().events(None).unwrap();
     let list = t0.elapsed();
     println!(
         "100k items, {} events: first grouping {full:?}, nothing to do {clean:?}, one added {incremental:?}; \

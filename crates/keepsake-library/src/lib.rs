@@ -1,21 +1,32 @@
 //! Keepsake's album library: album roots, the SQLite index, the job queue that feeds
 //! the engine, and cover overrides. Free of Tauri so the CLI and tests use it alone.
 //!
-//! Data flows one way: files → [`Library::add_root`] / [`Library::scan_all`] /
+//! Data flows one way: files → [`Index::add_root`] / [`Index::scan_all`] /
 //! [`Watcher`] → index → [`JobQueue`] → [`Analyzer`] (engine in `keepsake worker`
-//! processes) → picks and covers → [`Library::media`] for the grid.
+//! processes) → picks and covers → [`Catalog::media`] for the grid.
 //!
 //! Public surface:
-//! - [`Library`]: open a data directory; roots, scan, media queries, covers, images,
-//!   timeline previews, slideshow export, the first-launch demo album.
+//! - [`Library`]: open a data directory; the queue, the engine's set-up, and its parts,
+//!   each with one job (they share the data directory, the database and the helper
+//!   worker):
+//!   - [`Index`] (`library.index()`): album folders (the data directory refused), scans
+//!     and reconciles, the watcher's changes; one code path indexes a file whoever
+//!     noticed it.
+//!   - [`Catalog`] (`library.catalog()`): what the window shows, read on connections of
+//!     its own so it never waits behind a write: grid pages, an item's detail and
+//!     motion, and browsing by time ([`Catalog::date_sections`], [`Catalog::events`],
+//!     [`Catalog::memories`], computed in SQLite and kept right as files come and go).
+//!   - [`ImageStore`] (`library.images()`): grid copies, tiles, moment previews, and
+//!     what an analysis stored.
+//!   - [`Covers`] (`library.covers()`): the user's cover choices.
+//!   - [`Demo`] (`library.demo()`): the first-launch demo album.
+//!   - [`Slideshow`] (`library.slideshow()`): slideshow export.
 //! - [`JobQueue`] (via [`Library::queue`]): priorities, pause/resume/cancel, retries, progress.
 //! - [`Analyzer`] + [`AnalyzerConfig`]: runs the queue with bounded worker processes.
 //! - [`Watcher`] + [`WatcherConfig`]: live folder watching, reported as [`LibraryEvent`]s.
-//! - Browsing by time: [`Library::date_sections`], [`Library::events`] and
-//!   [`Library::memories`], computed in SQLite and kept right as files come and go.
-//! - Picture scores for them ([`Library::score_pictures`], run by the [`Analyzer`]): each
-//!   photo's and video's score and faces by the engine's measures, and a difference hash
-//!   ([`dhash`], [`dhash_distance`]) to collapse bursts.
+//! - Picture scores for events and memories ([`Library::score_pictures`], run by the
+//!   [`Analyzer`]): each photo's and video's score and faces by the engine's measures,
+//!   and a difference hash ([`dhash`], [`dhash_distance`]) to collapse bursts.
 //! - [`protocol`]: the JSON-lines protocol spoken to `keepsake worker`, which does all
 //!   FFmpeg and ONNX work: the library itself never links the engine.
 //! - [`model`]: the serde types the CLI prints and the app sends to the UI.
@@ -31,6 +42,8 @@
 //! up on, and may only name picks inside its job's own folder.
 
 mod analyzer;
+mod catalog;
+mod core;
 mod covers;
 pub mod db;
 mod demo;
@@ -38,6 +51,8 @@ mod error;
 mod events;
 pub mod fingerprint;
 mod helper;
+mod images;
+mod index;
 mod jobs;
 mod library;
 mod media;
@@ -62,14 +77,17 @@ mod worker_process;
 pub(crate) mod test_support;
 
 pub use analyzer::{Analyzer, AnalyzerConfig, RunSummary};
-pub use covers::{import_cover_image, MAX_COVER, MAX_PIXELS};
-pub use demo::DEMO_FOLDER;
+pub use catalog::{Catalog, MAX_MOTION_BYTES};
+pub use covers::{import_cover_image, Covers, MAX_COVER, MAX_PIXELS};
+pub use demo::{Demo, DEMO_FOLDER};
 pub use error::{ErrorCode, LibraryError};
 pub use events::{
     cluster, date_range_name, DateSection, Event, EventId, Recomputed, Rule, SectionSize, Shot, MAX_EVENT_NAME,
 };
+pub use images::ImageStore;
+pub use index::Index;
 pub use jobs::JobQueue;
-pub use library::{Library, MAX_MOTION_BYTES};
+pub use library::Library;
 pub use memories::{Memory, MemoryKind, MAX_MEMORY_ITEMS};
 pub use model::{
     Cover, CoverChoice, CoverKind, CurvePoint, DateSource, Frame, ImageKey, JobInfo, JobState, LibraryEvent,
@@ -80,7 +98,7 @@ pub use protocol::{ExportResult, RuntimeReport, RuntimeResult, SlideshowFormat};
 pub use render::photo_needs_worker;
 pub use scan::{is_ignored_name, media_kind};
 pub use scoring::{dhash, dhash_distance, dhash_of, ScoringPass};
-pub use slideshow::MAX_SLIDESHOW_ITEMS;
+pub use slideshow::{Slideshow, MAX_SLIDESHOW_ITEMS};
 pub use storage::Storage;
 pub use util::lower_thread_priority;
 pub use watch::{Watcher, WatcherConfig};

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 
+use crate::db::Presence;
 use crate::error::{LibraryError, Result};
 use crate::model::{
     Cover, CoverKind, DateSource, Frame, MediaDetail, MediaId, MediaItem, MediaKind, MediaQuery, MediaState,
@@ -18,19 +19,54 @@ const ITEM_COLUMNS: &str = "m.id, m.root_id, m.path, m.name, m.kind, m.state, m.
     CASE WHEN EXISTS (SELECT 1 FROM media l WHERE l.live_of = m.id AND l.presence != 'deleted') THEN 'live'
          WHEN m.motion_length IS NOT NULL THEN 'embedded' END";
 
+/// `media.state`: what a row's analysis (a video's) or decoding (a photo's) came to.
+/// [`MediaState::Missing`] is not stored (it is `media.presence`'s), so writing it is an
+/// error; a name this build does not know is an error when read, never taken for one.
+impl rusqlite::types::ToSql for MediaState {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(match self {
+            MediaState::Pending => "pending",
+            MediaState::Ready => "ready",
+            MediaState::Failed => "failed",
+            MediaState::Missing => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "`missing` is a presence, not a media state".into(),
+                ))
+            }
+        }
+        .into())
+    }
+}
+
+impl rusqlite::types::FromSql for MediaState {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        match value.as_str()? {
+            "pending" => Ok(MediaState::Pending),
+            "ready" => Ok(MediaState::Ready),
+            "failed" => Ok(MediaState::Failed),
+            other => Err(rusqlite::types::FromSqlError::Other(format!("unknown media state {other:?}").into())),
+        }
+    }
+}
+
+impl MediaState {
+    /// The state of a file just indexed or changed: a video waits for its analysis, a
+    /// photo is ready (its grid copy is made on first view).
+    pub(crate) fn first(kind: MediaKind) -> MediaState {
+        match kind {
+            MediaKind::Video => MediaState::Pending,
+            MediaKind::Photo => MediaState::Ready,
+        }
+    }
+}
+
 /// Columns after [`ITEM_COLUMNS`] in [`detail`].
 const ITEM_COLUMN_COUNT: usize = 19;
 
 fn item_from_row(r: &Row) -> rusqlite::Result<MediaItem> {
-    let presence: String = r.get(6)?;
-    let state = if presence == "missing" {
-        MediaState::Missing
-    } else {
-        match r.get::<_, String>(5)?.as_str() {
-            "ready" => MediaState::Ready,
-            "failed" => MediaState::Failed,
-            _ => MediaState::Pending,
-        }
+    let state = match r.get::<_, Presence>(6)? {
+        Presence::Missing => MediaState::Missing,
+        _ => r.get::<_, MediaState>(5)?,
     };
     let ranks: Option<String> = r.get(14)?;
     let mut frame_ranks: Vec<u32> = ranks.unwrap_or_default().split(',').filter_map(|s| s.parse().ok()).collect();

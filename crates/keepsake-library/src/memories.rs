@@ -28,8 +28,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::Result;
-use crate::events::{self, date_range_name, EventId, MONTHS};
-use crate::library::Library;
+use crate::events::{date_range_name, EventId, MONTHS};
 use crate::media;
 use crate::model::{MediaId, MediaItem};
 
@@ -331,16 +330,6 @@ fn collapse_input(all: Vec<Candidate>) -> (Vec<Candidate>, usize, String) {
     (collapse_bursts(all), n, phrase)
 }
 
-impl Library {
-    /// Today's memories (On this day / N years ago this week), then Best of each past
-    /// year, newest first; `now` is unix seconds (the app passes the clock).
-    pub fn memories(&self, now: i64) -> Result<Vec<Memory>> {
-        let mut conn = self.conn();
-        events::refresh(&mut conn)?;
-        memories(&conn, now)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,7 +389,7 @@ mod tests {
             t.add(&format!("now{k}.jpg"), at(&t, (2026, 2, 1), 10, k), MediaKind::Photo);
         }
 
-        let memories = t.lib.memories(now).unwrap();
+        let memories = t.lib.catalog().memories(now).unwrap();
         let keys: Vec<&str> = memories.iter().map(|m| m.key.as_str()).collect();
         let week: String =
             t.lib.conn().query_row("SELECT strftime('%W', ?1, 'unixepoch', 'localtime')", [now], |r| r.get(0)).unwrap();
@@ -450,7 +439,7 @@ mod tests {
             set(&t, b, Some(0.2), Some(0), None);
             outing_best.push(a);
         }
-        let memories = t.lib.memories(now).unwrap();
+        let memories = t.lib.catalog().memories(now).unwrap();
         let year = memories.iter().find(|m| m.key == "best-of-2021").unwrap();
         assert_eq!(year.items.len(), MAX_MEMORY_ITEMS);
         let ids: Vec<i64> = year.items.iter().map(|i| i.id).collect();

@@ -8,9 +8,10 @@ use std::time::UNIX_EPOCH;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::db::Presence;
 use crate::error::Result;
 use crate::fingerprint::fingerprint;
-use crate::model::{LibraryEvent, MediaKind, RootId, ScanProgress, ScanReport};
+use crate::model::{JobState, LibraryEvent, MediaKind, MediaState, RootId, ScanProgress, ScanReport};
 use crate::taken::{exif_taken_at, TakenSource};
 use crate::util::now_ms;
 
@@ -238,7 +239,11 @@ pub(crate) fn walk_batches(
 /// reconcile.
 pub(crate) fn root_is_empty(conn: &Connection, root_id: RootId) -> Result<bool> {
     let any: Option<i64> = conn
-        .query_row("SELECT 1 FROM media WHERE root_id = ?1 AND presence != 'deleted' LIMIT 1", [root_id], |r| r.get(0))
+        .query_row(
+            "SELECT 1 FROM media WHERE root_id = ?1 AND presence != ?2 LIMIT 1",
+            params![root_id, Presence::Deleted],
+            |r| r.get(0),
+        )
         .optional()?;
     Ok(any.is_none())
 }
@@ -246,16 +251,85 @@ pub(crate) fn root_is_empty(conn: &Connection, root_id: RootId) -> Result<bool> 
 /// Marks a root offline and its present media missing. Nothing is deleted.
 pub(crate) fn mark_offline(conn: &Connection, root_id: RootId) -> Result<u64> {
     conn.execute("UPDATE roots SET online = 0 WHERE id = ?1", [root_id])?;
-    let n =
-        conn.execute("UPDATE media SET presence = 'missing' WHERE root_id = ?1 AND presence = 'present'", [root_id])?;
+    let n = conn.execute(
+        "UPDATE media SET presence = ?2 WHERE root_id = ?1 AND presence = ?3",
+        params![root_id, Presence::Missing, Presence::Present],
+    )?;
     Ok(n as u64)
 }
 
-struct Existing {
-    id: i64,
-    size: u64,
-    mtime_ms: i64,
-    presence: String,
+/// A file's row as the index has it (a live row: present or missing).
+pub(crate) struct Existing {
+    pub id: i64,
+    pub size: u64,
+    pub mtime_ms: i64,
+    pub presence: Presence,
+}
+
+/// The live row at `path`, if any (a deleted row there is not: the file is new).
+pub(crate) fn existing_at(conn: &Connection, path: &str) -> Result<Option<Existing>> {
+    Ok(conn
+        .prepare_cached("SELECT id, size, mtime_ms, presence FROM media WHERE path = ?1 AND presence != ?2")?
+        .query_row(params![path, Presence::Deleted], |r| {
+            Ok(Existing { id: r.get(0)?, size: r.get(1)?, mtime_ms: r.get(2)?, presence: r.get(3)? })
+        })
+        .optional()?)
+}
+
+/// What [`update_existing`] did to a file the index has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Touched {
+    /// There, as indexed.
+    Unchanged,
+    /// Back (its disk plugged in again), unchanged.
+    Restored,
+    /// Its size or time changed (and it may be back too): indexed again.
+    Changed { restored: bool },
+}
+
+/// THE handling of a file found where the index has a live row, for the scan and the
+/// watcher alike: a missing file that is there again is present; a file whose size or
+/// modification time changed loses what was derived from its old content (fingerprint,
+/// error, scores; a video its analysis state) and its background work is queued again
+/// (`jobs::enqueue_indexed`).
+pub(crate) fn update_existing(conn: &Connection, f: &FoundFile, e: &Existing) -> Result<Touched> {
+    let back = e.presence == Presence::Missing;
+    if e.size == f.size && e.mtime_ms == f.mtime_ms {
+        if !back {
+            return Ok(Touched::Unchanged);
+        }
+        conn.prepare_cached("UPDATE media SET presence = ?2 WHERE id = ?1")?
+            .execute(params![e.id, Presence::Present])?;
+        return Ok(Touched::Restored);
+    }
+    conn.prepare_cached(
+        // A changed file is scored again (crate::scoring).
+        "UPDATE media SET size = ?2, mtime_ms = ?3, fingerprint = NULL, state = ?4, error = NULL, presence = ?5,
+           score = NULL, faces = NULL, dhash = NULL WHERE id = ?1",
+    )?
+    .execute(params![e.id, f.size, f.mtime_ms, MediaState::first(f.kind), Presence::Present])?;
+    crate::jobs::enqueue_indexed(conn, e.id)?;
+    Ok(Touched::Changed { restored: back })
+}
+
+/// Whether a new photo's EXIF (date, size, place) is read as it is indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dates {
+    /// Now: one file at a time (the watcher).
+    Read,
+    /// Later, by the photo-date pass (`Library::fill_photo_dates`): a scan stays a
+    /// metadata walk and does not open every photo.
+    Later,
+}
+
+/// THE handling of a file the index has no live row for, for the scan and the watcher
+/// alike: a deleted row with its size and fingerprint takes it (a move: picks and cover
+/// kept), else it is a new row ([`insert_file`]).
+pub(crate) fn add_new(conn: &Connection, root_id: RootId, f: &FoundFile, dates: Dates) -> Result<Inserted> {
+    if let Some(id) = relink_by_fingerprint(conn, root_id, f)? {
+        return Ok(Inserted::Moved(id));
+    }
+    Ok(Inserted::Added(insert_file(conn, root_id, f, dates)?))
 }
 
 /// Reconciles one online root with the files found on disk. Returns the report and
@@ -274,10 +348,9 @@ pub(crate) fn reconcile_root(
     conn.execute("UPDATE roots SET online = 1 WHERE id = ?1", [root_id])?;
     let mut existing: HashMap<String, Existing> = HashMap::new();
     {
-        let mut stmt = conn.prepare(
-            "SELECT id, path, size, mtime_ms, presence FROM media WHERE root_id = ?1 AND presence != 'deleted'",
-        )?;
-        let rows = stmt.query_map([root_id], |r| {
+        let mut stmt =
+            conn.prepare("SELECT id, path, size, mtime_ms, presence FROM media WHERE root_id = ?1 AND presence != ?2")?;
+        let rows = stmt.query_map(params![root_id, Presence::Deleted], |r| {
             Ok((
                 r.get::<_, String>(1)?,
                 Existing { id: r.get(0)?, size: r.get(2)?, mtime_ms: r.get(3)?, presence: r.get(4)? },
@@ -293,7 +366,7 @@ pub(crate) fn reconcile_root(
     for f in found {
         match existing.remove(&f.path) {
             Some(e) => {
-                if e.presence == "present" && e.size == f.size && e.mtime_ms == f.mtime_ms {
+                if e.presence == Presence::Present && e.size == f.size && e.mtime_ms == f.mtime_ms {
                     report.unchanged += 1;
                 } else {
                     touched.push((f, e));
@@ -308,25 +381,17 @@ pub(crate) fn reconcile_root(
     for chunk in touched.chunks(BATCH) {
         let tx = conn.transaction()?;
         for (f, e) in chunk {
-            if e.presence == "missing" {
-                tx.execute("UPDATE media SET presence = 'present' WHERE id = ?1", [e.id])?;
-                report.restored += 1;
-                changes.push(LibraryEvent::MediaChanged { id: e.id, path: PathBuf::from(&f.path) });
-            }
-            if e.size != f.size || e.mtime_ms != f.mtime_ms {
-                tx.execute(
-                    // A changed file is scored again (crate::scoring).
-                    "UPDATE media SET size = ?2, mtime_ms = ?3, fingerprint = NULL, state = 'pending', error = NULL,
-                       score = NULL, faces = NULL, dhash = NULL WHERE id = ?1",
-                    params![e.id, f.size, f.mtime_ms],
-                )?;
-                crate::jobs::enqueue_indexed(&tx, e.id)?;
-                report.changed += 1;
-                if e.presence != "missing" {
-                    changes.push(LibraryEvent::MediaChanged { id: e.id, path: PathBuf::from(&f.path) });
+            let touched = update_existing(&tx, f, e)?;
+            match touched {
+                Touched::Unchanged => report.unchanged += 1,
+                Touched::Restored => report.restored += 1,
+                Touched::Changed { restored } => {
+                    report.changed += 1;
+                    report.restored += u64::from(restored);
                 }
-            } else if e.presence == "present" {
-                report.unchanged += 1;
+            }
+            if touched != Touched::Unchanged {
+                changes.push(LibraryEvent::MediaChanged { id: e.id, path: PathBuf::from(&f.path) });
             }
         }
         tx.commit()?;
@@ -349,11 +414,11 @@ pub(crate) fn reconcile_root(
 pub(crate) fn soft_delete(conn: &Connection, id: i64) -> Result<()> {
     // A deleted half of a Live Photo pairs with nothing (its folder is re-paired).
     conn.execute(
-        "UPDATE media SET presence = 'deleted', deleted_ms = ?2, live_of = NULL WHERE id = ?1",
-        params![id, now_ms()],
+        "UPDATE media SET presence = ?3, deleted_ms = ?2, live_of = NULL WHERE id = ?1",
+        params![id, now_ms(), Presence::Deleted],
     )?;
     // Pending work is dropped; finished jobs stay (the picks they produced stay too).
-    conn.execute("DELETE FROM jobs WHERE media_id = ?1 AND state = 'queued'", [id])?;
+    conn.execute("DELETE FROM jobs WHERE media_id = ?1 AND state = ?2", params![id, JobState::Queued])?;
     Ok(())
 }
 
@@ -374,11 +439,12 @@ pub(crate) fn insert_new(
     report: &mut ScanReport,
     mut on_insert: impl FnMut(&FoundFile, Inserted),
 ) -> Result<()> {
-    // Sizes of deleted rows with fingerprints: only files of those sizes need hashing.
+    // Sizes of deleted rows with fingerprints: only files of those sizes can be moves
+    // (what relink_by_fingerprint asks per file, asked once per scan).
     let orphan_sizes: std::collections::HashSet<u64> = {
         let mut stmt =
-            conn.prepare("SELECT DISTINCT size FROM media WHERE presence = 'deleted' AND fingerprint IS NOT NULL")?;
-        let rows = stmt.query_map([], |r| r.get::<_, u64>(0))?;
+            conn.prepare("SELECT DISTINCT size FROM media WHERE presence = ?1 AND fingerprint IS NOT NULL")?;
+        let rows = stmt.query_map([Presence::Deleted], |r| r.get::<_, u64>(0))?;
         rows.collect::<std::result::Result<_, _>>()?
     };
     for chunk in files.chunks(BATCH) {
@@ -386,20 +452,20 @@ pub(crate) fn insert_new(
         {
             let mut bulk = BulkInsert::new(&tx)?;
             for f in chunk {
-                if orphan_sizes.contains(&f.size) {
-                    if let Some(id) = relink_by_fingerprint(&tx, root_id, f)? {
-                        report.moved += 1;
-                        on_insert(f, Inserted::Moved(id));
-                        continue;
+                let what = if orphan_sizes.contains(&f.size) {
+                    add_new(&tx, root_id, f, Dates::Later)?
+                } else {
+                    match bulk.insert(root_id, f)? {
+                        Some(id) => Inserted::Added(id),
+                        // The path is taken (a deleted row, or another root's leftover).
+                        None => add_new(&tx, root_id, f, Dates::Later)?,
                     }
-                }
-                let id = match bulk.insert(root_id, f)? {
-                    Some(id) => id,
-                    // The path is taken (a deleted row, or another root's leftover): upsert.
-                    None => insert_file(&tx, root_id, f, false)?,
                 };
-                report.added += 1;
-                on_insert(f, Inserted::Added(id));
+                match what {
+                    Inserted::Added(_) => report.added += 1,
+                    Inserted::Moved(_) => report.moved += 1,
+                }
+                on_insert(f, what);
             }
         }
         tx.commit()?;
@@ -415,7 +481,7 @@ struct NewRow<'f> {
     /// Minutes east of UTC, where the photo's EXIF says (see [`crate::taken`]).
     taken_offset: Option<i32>,
     taken_source: &'static str,
-    state: &'static str,
+    state: MediaState,
 }
 
 impl<'f> NewRow<'f> {
@@ -436,9 +502,10 @@ impl<'f> NewRow<'f> {
         ]
     }
 
-    /// Photos' EXIF dates are read only when `read_exif`; otherwise they are left
+    /// Photos' EXIF dates are read only with [`Dates::Read`]; otherwise they are left
     /// `unchecked` for [`crate::Library::fill_photo_dates`].
-    fn of(f: &'f FoundFile, read_exif: bool) -> Self {
+    fn of(f: &'f FoundFile, dates: Dates) -> Self {
+        let read_exif = dates == Dates::Read;
         let mtime_s = f.mtime_ms / 1000;
         let (taken_at, taken_offset, taken_source) = match f.kind {
             MediaKind::Photo if read_exif => match exif_taken_at(Path::new(&f.path)) {
@@ -458,19 +525,18 @@ impl<'f> NewRow<'f> {
             taken_at,
             taken_offset,
             taken_source,
-            state: if f.kind == MediaKind::Video { "pending" } else { "ready" },
+            state: MediaState::first(f.kind),
         }
     }
 }
 
-/// The scan's fast path for rows that are new: statements prepared once per batch, a
-/// plain INSERT (no upsert, no RETURNING, which costs SQLite a temporary table per row),
-/// the id from `last_insert_rowid`. Returns None when the path already has a row.
+/// The scan's fast path for rows that are new: the row [`insert_file`] writes, with its
+/// statement prepared once per batch, a plain INSERT (no upsert, no RETURNING, which
+/// costs SQLite a temporary table per row), the id from `last_insert_rowid`. Returns
+/// None when the path already has a row.
 struct BulkInsert<'c> {
     conn: &'c Connection,
     media: rusqlite::Statement<'c>,
-    job: rusqlite::Statement<'c>,
-    now: i64,
 }
 
 impl<'c> BulkInsert<'c> {
@@ -481,15 +547,11 @@ impl<'c> BulkInsert<'c> {
                 "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state, taken_offset)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?,
-            job: conn.prepare(
-                "INSERT OR IGNORE INTO jobs (media_id, state, priority, created_ms) VALUES (?1, 'queued', 0, ?2)",
-            )?,
-            now: now_ms(),
         })
     }
 
     fn insert(&mut self, root_id: RootId, f: &FoundFile) -> Result<Option<i64>> {
-        let row = NewRow::of(f, false);
+        let row = NewRow::of(f, Dates::Later);
         let inserted = self.media.execute(row.params(&root_id, f));
         match inserted {
             Ok(_) => {}
@@ -499,28 +561,29 @@ impl<'c> BulkInsert<'c> {
             Err(e) => return Err(e.into()),
         }
         let id = self.conn.last_insert_rowid();
-        if f.kind == MediaKind::Video {
-            self.job.execute(params![id, self.now])?;
-        }
+        crate::jobs::enqueue_indexed(self.conn, id)?;
         Ok(Some(id))
     }
 }
 
-/// Inserts one new media row (and its job, for a video). Photos' EXIF dates are read
-/// here only when `read_exif` (single files from the watcher); a bulk scan leaves them
-/// `unchecked` for [`crate::Library::fill_photo_dates`], so indexing stays a metadata
-/// walk and does not open every photo.
-pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, read_exif: bool) -> Result<i64> {
-    let row = NewRow::of(f, read_exif);
+/// Inserts one new media row (or takes over the deleted one at its path) and queues its
+/// background work. Photos' EXIF (date, upright size, place) is read here only with
+/// [`Dates::Read`] (single files from the watcher); a bulk scan leaves it for
+/// [`crate::Library::fill_photo_dates`], so indexing stays a metadata walk and does not
+/// open every photo.
+pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, dates: Dates) -> Result<i64> {
+    let row = NewRow::of(f, dates);
+    let read_exif = dates == Dates::Read;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state, taken_offset)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-         ON CONFLICT(path) DO UPDATE SET root_id = excluded.root_id, presence = 'present', deleted_ms = NULL,
+         ON CONFLICT(path) DO UPDATE SET root_id = excluded.root_id, presence = ?11, deleted_ms = NULL,
            size = excluded.size, mtime_ms = excluded.mtime_ms, fingerprint = NULL, state = excluded.state, error = NULL,
            score = NULL, faces = NULL, dhash = NULL
          RETURNING id",
     )?;
-    let id: i64 = stmt.query_row(row.params(&root_id, f), |r| r.get(0))?;
+    let [a, b, c, d, e, g, h, i, j, k] = row.params(&root_id, f);
+    let id: i64 = stmt.query_row(params![a, b, c, d, e, g, h, i, j, k, Presence::Present], |r| r.get(0))?;
     crate::jobs::enqueue_indexed(conn, id)?;
     if f.kind == MediaKind::Photo && read_exif {
         // Already opened for its date: its upright size too (a bulk scan leaves both to
@@ -541,13 +604,22 @@ pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, rea
 pub(crate) const UNCHECKED: &str = "unchecked";
 
 /// If a deleted row has this file's size and fingerprint, moves that row here.
+/// The file is hashed only when a deleted row of its size has a fingerprint.
 pub(crate) fn relink_by_fingerprint(conn: &Connection, root_id: RootId, f: &FoundFile) -> Result<Option<i64>> {
+    let orphans: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM media WHERE presence = ?1 AND size = ?2 AND fingerprint IS NOT NULL)",
+        )?
+        .query_row(params![Presence::Deleted, f.size], |r| r.get(0))?;
+    if !orphans {
+        return Ok(None);
+    }
     let Ok(fp) = fingerprint(Path::new(&f.path)) else { return Ok(None) };
     let id: Option<i64> = conn
         .query_row(
-            "SELECT id FROM media WHERE presence = 'deleted' AND size = ?1 AND fingerprint = ?2 AND kind = ?3
+            "SELECT id FROM media WHERE presence = ?4 AND size = ?1 AND fingerprint = ?2 AND kind = ?3
              ORDER BY deleted_ms DESC LIMIT 1",
-            params![f.size, fp, f.kind.as_str()],
+            params![f.size, fp, f.kind.as_str(), Presence::Deleted],
             |r| r.get(0),
         )
         .optional()?;
@@ -563,15 +635,15 @@ pub(crate) fn relink(conn: &Connection, id: i64, root_id: RootId, path: &str, mt
     conn.execute("DELETE FROM media WHERE path = ?1 AND id != ?2", params![path, id])?;
     let name = Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or(path).to_owned();
     conn.execute(
-        "UPDATE media SET root_id = ?2, path = ?3, name = ?4, mtime_ms = ?5, presence = 'present', deleted_ms = NULL WHERE id = ?1",
-        params![id, root_id, path, name, mtime_ms],
+        "UPDATE media SET root_id = ?2, path = ?3, name = ?4, mtime_ms = ?5, presence = ?6, deleted_ms = NULL WHERE id = ?1",
+        params![id, root_id, path, name, mtime_ms, Presence::Present],
     )?;
     // A video that moved before it was analysed still needs its analysis.
     let needs_job: bool = conn.query_row(
-        "SELECT m.kind = 'video' AND m.state = 'pending'
-           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.media_id = m.id AND j.state IN ('queued', 'running'))
+        "SELECT m.kind = 'video' AND m.state = ?2
+           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.media_id = m.id AND (j.state = ?3 OR j.state = ?4))
          FROM media m WHERE m.id = ?1",
-        [id],
+        params![id, MediaState::Pending, JobState::Queued, JobState::Running],
         |r| r.get(0),
     )?;
     if needs_job {

@@ -18,7 +18,7 @@
 //! told not to (its default walks through a link when it adds watches, so a link
 //! `album/x -> /` put a watch on every folder of the disk), paths are looked at with
 //! `symlink_metadata`, and a file is indexed only where it really is (see
-//! [`Library::index_file`]). Otherwise a photo seen through a link would be indexed
+//! [`crate::Index::index_file`]). Otherwise a photo seen through a link would be indexed
 //! by the watcher, dropped by the next rescan, and indexed again by the next event.
 
 use std::collections::HashMap;
@@ -257,7 +257,7 @@ impl WatchState {
     /// (re)watches them and reconciles the ones whose state changed.
     fn check_roots(&mut self, debouncer: &mut Debouncer, on_event: &dyn Fn(LibraryEvent)) {
         self.last_root_check = Instant::now();
-        let roots = match self.library.roots() {
+        let roots = match self.library.index().roots() {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!("watcher cannot read the roots: {e}");
@@ -310,7 +310,7 @@ impl WatchState {
         }
         if !rescan.is_empty() {
             let mut events = Vec::new();
-            let r = self.library.scan_roots(&rescan, &|_| {}, &mut |e| events.push(e));
+            let r = self.library.index().scan_roots(&rescan, &|_| {}, &mut |e| events.push(e));
             match r {
                 Ok(report) => {
                     if report.missing > 0 {
@@ -346,12 +346,12 @@ impl WatchState {
 
     fn rescan(&mut self, on_event: &dyn Fn(LibraryEvent)) {
         self.last_rescan = Instant::now();
-        let roots: Vec<(RootId, PathBuf)> = match self.library.roots() {
+        let roots: Vec<(RootId, PathBuf)> = match self.library.index().roots() {
             Ok(r) => r.into_iter().map(|r| (r.id, r.path)).collect(),
             Err(_) => return,
         };
         let mut events = Vec::new();
-        if let Err(e) = self.library.scan_roots(&roots, &|_| {}, &mut |e| events.push(e)) {
+        if let Err(e) = self.library.index().scan_roots(&roots, &|_| {}, &mut |e| events.push(e)) {
             tracing::warn!("rescan failed: {e}");
         }
         events.into_iter().for_each(on_event);
@@ -369,7 +369,7 @@ impl WatchState {
             return;
         }
         let mut events = Vec::new();
-        if let Err(e) = self.library.scan_roots(&due, &|_| {}, &mut |e| events.push(e)) {
+        if let Err(e) = self.library.index().scan_roots(&due, &|_| {}, &mut |e| events.push(e)) {
             tracing::warn!("rescan of a polled album failed: {e}");
         }
         // Timed from the end: a slow share is not rescanned back to back.
@@ -392,13 +392,13 @@ impl WatchState {
             match ev.event.kind {
                 EventKind::Modify(ModifyKind::Name(RenameMode::Both)) if paths.len() == 2 => {
                     self.pending.remove(&paths[0]);
-                    let r = self.library.rename_path(&paths[0], &paths[1]);
+                    let r = self.library.index().rename_path(&paths[0], &paths[1]);
                     self.emit_all(r, on_event);
                 }
                 EventKind::Modify(ModifyKind::Name(RenameMode::From)) | EventKind::Remove(_) => {
                     for p in paths {
                         self.pending.retain(|k, _| !k.starts_with(&p));
-                        let r = self.library.forget_path(&p);
+                        let r = self.library.index().forget_path(&p);
                         self.emit_all(r, on_event);
                     }
                 }
@@ -447,7 +447,7 @@ impl WatchState {
                 continue;
             }
             self.pending.remove(&path);
-            match self.library.index_file(&path) {
+            match self.library.index().index_file(&path) {
                 Ok(events) => events.into_iter().for_each(on_event),
                 Err(e) => tracing::warn!("could not index {}: {e}", path.display()),
             }
@@ -492,6 +492,7 @@ mod tests {
     /// Live paths in the index, sorted.
     fn indexed(library: &Library) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = library
+            .catalog()
             .media(&crate::MediaQuery { limit: 1000, ..Default::default() })
             .unwrap()
             .into_iter()
@@ -532,7 +533,7 @@ mod tests {
         std::fs::write(outside.join("single.jpg"), b"one outside file").unwrap();
         std::os::unix::fs::symlink(&outside, album.join("early")).unwrap();
         let library = Library::open(&tmp_path.join("data")).unwrap();
-        library.add_root(&album, &|_| {}).unwrap();
+        library.index().add_root(&album, &|_| {}).unwrap();
         assert_eq!(indexed(&library), [album.join("in.jpg")], "the scan does not follow links");
 
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -576,7 +577,7 @@ mod tests {
         );
 
         // The next full scan agrees: nothing to add or remove.
-        let report = library.scan_all(&|_| {}).unwrap();
+        let report = library.index().scan_all(&|_| {}).unwrap();
         assert_eq!((report.added, report.removed, report.unchanged), (0, 0, 2), "{report:?}");
     }
 
@@ -604,7 +605,7 @@ mod tests {
         std::fs::create_dir_all(&album).unwrap();
         std::fs::write(album.join("a.jpg"), b"first").unwrap();
         let library = Library::open(&base.join("data")).unwrap();
-        library.add_root(&album, &|_| {}).unwrap();
+        library.index().add_root(&album, &|_| {}).unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
         let period = Duration::from_millis(200);
@@ -640,7 +641,7 @@ mod tests {
         assert_eq!(seen.lock().unwrap().len(), n, "quiet: {:?}", seen.lock().unwrap());
         watcher.stop();
         assert_eq!(indexed(&library), [album.join("a.jpg")], "events: {:?}", seen.lock().unwrap());
-        let a = library.media_by_path(&album.join("a.jpg")).unwrap();
+        let a = library.catalog().media_by_path(&album.join("a.jpg")).unwrap();
         assert_eq!(a.item.size, b"first, edited".len() as u64);
     }
 
@@ -668,7 +669,7 @@ mod tests {
         std::fs::create_dir_all(staged.join("deep")).unwrap();
         std::fs::write(staged.join("deep/SYNOPHOTO_THUMB_XL.jpg"), b"thumb").unwrap();
         let library = Library::open(&base.join("data")).unwrap();
-        library.add_root(&album, &|_| {}).unwrap();
+        library.index().add_root(&album, &|_| {}).unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
         let config = WatcherConfig {
@@ -693,7 +694,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(500));
         watcher.stop();
         assert_eq!(indexed(&library), [album.join("real.jpg")], "events: {:?}", seen.lock().unwrap());
-        let report = library.scan_all(&|_| {}).unwrap();
+        let report = library.index().scan_all(&|_| {}).unwrap();
         assert_eq!((report.added, report.removed, report.unchanged), (0, 0, 1), "{report:?}");
     }
 
@@ -707,7 +708,7 @@ mod tests {
         std::fs::create_dir_all(&album).unwrap();
         std::fs::write(album.join("a.jpg"), b"not really a jpeg").unwrap();
         let library = Library::open(&tmp.path().join("data")).unwrap();
-        library.add_root(&album, &|_| {}).unwrap();
+        library.index().add_root(&album, &|_| {}).unwrap();
         let mut state = WatchState {
             library: library.clone(),
             config: WatcherConfig::default(),
@@ -740,6 +741,6 @@ mod tests {
             .iter()
             .any(|e| matches!(e, LibraryEvent::MediaAdded { path, .. } if path.ends_with("b.jpg")));
         assert!(added, "{:?}", seen.lock().unwrap());
-        assert_eq!(library.media_count(&crate::MediaQuery::default()).unwrap(), 2);
+        assert_eq!(library.catalog().media_count(&crate::MediaQuery::default()).unwrap(), 2);
     }
 }

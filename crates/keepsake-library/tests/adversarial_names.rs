@@ -26,7 +26,8 @@ const ODD_FOLDER: &str = "a%_b\\c \"d\" <e>\nf";
 /// (path, name) of every live item, sorted by path.
 fn indexed(library: &Library) -> Vec<(PathBuf, String)> {
     let q = MediaQuery { limit: 1000, ..Default::default() };
-    let mut v: Vec<(PathBuf, String)> = library.media(&q).unwrap().into_iter().map(|m| (m.path, m.name)).collect();
+    let mut v: Vec<(PathBuf, String)> =
+        library.catalog().media(&q).unwrap().into_iter().map(|m| (m.path, m.name)).collect();
     v.sort();
     v
 }
@@ -76,18 +77,18 @@ fn hostile_names_are_indexed_by_the_scan_exactly_as_they_are() {
     std::fs::write(album.join("aX_b\\c \"d\" <e>\nf/neighbour.jpg"), b"n").unwrap();
     expected.push((album.join("aX_b\\c \"d\" <e>\nf/neighbour.jpg"), "neighbour.jpg".into()));
     expected.sort();
-    let (_, report) = library.add_root(&album, &|_| {}).unwrap();
+    let (_, report) = library.index().add_root(&album, &|_| {}).unwrap();
     assert!(report.unreadable.is_empty(), "{:?}", report.unreadable);
     assert_eq!(indexed(&library), expected);
     // Searching for the wildcards finds the names and paths holding them, nothing else
     // (the neighbour's folder would match them read as a LIKE pattern).
     let q = MediaQuery { search: Some("%_".into()), limit: 100, ..Default::default() };
-    let found: Vec<PathBuf> = library.media(&q).unwrap().into_iter().map(|m| m.path).collect();
+    let found: Vec<PathBuf> = library.catalog().media(&q).unwrap().into_iter().map(|m| m.path).collect();
     let with_wildcards = expected.iter().filter(|(p, _)| p.to_str().is_some_and(|p| p.contains("%_"))).count();
     assert_eq!(found.len(), with_wildcards, "{found:?}");
     assert!(found.iter().all(|p| p.to_str().is_some_and(|p| p.contains("%_"))), "{found:?}");
     // A second scan agrees with the first.
-    let again = library.scan_all(&|_| {}).unwrap();
+    let again = library.index().scan_all(&|_| {}).unwrap();
     assert_eq!((again.added, again.removed, again.changed), (0, 0, 0), "{again:?}");
 }
 
@@ -97,7 +98,7 @@ fn hostile_names_are_picked_up_and_renamed_by_the_watcher() {
     let (album, library) = album(tmp.path());
     std::fs::create_dir_all(album.join("100%Xdone")).unwrap();
     std::fs::write(album.join("100%Xdone/keep.jpg"), b"neighbour").unwrap();
-    library.add_root(&album, &|_| {}).unwrap();
+    library.index().add_root(&album, &|_| {}).unwrap();
     let (watcher, seen) = watch(&library);
     let live = album.join(ODD_FOLDER);
     std::fs::create_dir_all(&live).unwrap();
@@ -131,7 +132,7 @@ fn hostile_names_are_picked_up_and_renamed_by_the_watcher() {
     assert!(paths.contains(&album.join("100%Xdone/keep.jpg")), "the LIKE-lookalike neighbour is untouched: {paths:?}");
     assert!(paths.contains(&moved_folder.join("renamed <script>%_\n'.jpg")), "{paths:?}");
     assert_eq!(paths.len(), ODD.len() + 1, "{paths:?}");
-    let report = library.scan_all(&|_| {}).unwrap();
+    let report = library.index().scan_all(&|_| {}).unwrap();
     assert_eq!((report.added, report.removed, report.changed), (0, 0, 0), "{report:?}");
 }
 
@@ -150,14 +151,14 @@ fn names_that_are_not_utf8_are_skipped_once_with_a_reason() {
     std::fs::write(bad_dir.join("inside.jpg"), b"inside").unwrap();
     std::fs::write(album.join(OsStr::from_bytes(b"notes \xff.txt")), b"not media: not mentioned").unwrap();
     std::fs::write(album.join("good.jpg"), b"good").unwrap();
-    let (_, report) = library.add_root(&album, &|_| {}).unwrap();
+    let (_, report) = library.index().add_root(&album, &|_| {}).unwrap();
     let mut skipped: Vec<&PathBuf> = report.unreadable.iter().map(|(p, _)| p).collect();
     skipped.sort();
     assert_eq!(skipped, [&bad_file, &bad_dir], "{:?}", report.unreadable);
     assert!(report.unreadable.iter().all(|(_, why)| why.contains("not valid UTF-8")), "{:?}", report.unreadable);
     assert_eq!(indexed(&library), [(album.join("good.jpg"), "good.jpg".to_owned())]);
     // The next scan says it again, once, and adds nothing.
-    let again = library.scan_all(&|_| {}).unwrap();
+    let again = library.index().scan_all(&|_| {}).unwrap();
     assert_eq!(again.unreadable.len(), 2, "{:?}", again.unreadable);
     assert_eq!((again.added, again.removed, again.unchanged), (0, 0, 1));
 
@@ -182,7 +183,7 @@ fn names_that_are_not_utf8_are_skipped_once_with_a_reason() {
     watcher.stop();
     let names: Vec<String> = indexed(&library).into_iter().map(|(_, n)| n).collect();
     assert_eq!(names, ["fixed.jpg", "late.jpg"]);
-    let report = library.scan_all(&|_| {}).unwrap();
+    let report = library.index().scan_all(&|_| {}).unwrap();
     assert_eq!((report.added, report.removed, report.unchanged), (0, 0, 2), "{report:?}");
     assert_eq!(report.unreadable.len(), 3, "bad file, bad folder, broken: {:?}", report.unreadable);
 }
@@ -196,12 +197,12 @@ fn an_album_folder_named_in_bytes_that_are_not_utf8_is_refused_saying_so() {
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(folder.join("a.jpg"), b"a").unwrap();
     let library = Library::open(&tmp.path().join("data")).unwrap();
-    let err = library.add_root(&folder, &|_| {}).unwrap_err();
+    let err = library.index().add_root(&folder, &|_| {}).unwrap_err();
     assert!(
         matches!(&err, LibraryError::NotUtf8Path(p) if p.ends_with(OsStr::from_bytes(b"Holiday \xff 2019"))),
         "{err:?}"
     );
     assert_eq!(err.code(), ErrorCode::Invalid);
     assert!(err.to_string().contains("not valid UTF-8"), "{err}");
-    assert!(library.roots().unwrap().is_empty(), "nothing was added");
+    assert!(library.index().roots().unwrap().is_empty(), "nothing was added");
 }

@@ -25,7 +25,7 @@ fn no_progress(_: ScanProgress) {}
 fn eventually(what: &str, lib: &Library, done: impl Fn(&[Event]) -> bool) -> Vec<Event> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let events = lib.events(None).unwrap();
+        let events = lib.catalog().events(None).unwrap();
         if done(&events) {
             return events;
         }
@@ -61,22 +61,22 @@ fn events_follow_files_through_scans_the_watcher_and_album_removal() {
     let album = base.join("album");
     let trip_files = family(&album);
     let lib = Library::open(&base.join("data")).unwrap();
-    let (root, _) = lib.add_root(&album, &no_progress).unwrap();
+    let (root, _) = lib.index().add_root(&album, &no_progress).unwrap();
 
-    let events = lib.events(None).unwrap();
+    let events = lib.catalog().events(None).unwrap();
     assert_eq!(events.len(), 4, "one trip, three afternoons: {events:#?}");
     let trip = events.last().unwrap().clone();
     assert_eq!(trip.count, trip_files.len() as u64);
     assert_eq!((trip.start_at, trip.end_at), (MONDAY + 12 * HOUR, MONDAY + 2 * DAY + 14 * HOUR));
-    let in_trip = lib.media(&MediaQuery { event: Some(trip.id), ..Default::default() }).unwrap();
+    let in_trip = lib.catalog().media(&MediaQuery { event: Some(trip.id), ..Default::default() }).unwrap();
     assert!(in_trip.iter().all(|m| m.path.starts_with(album.join("trip"))));
-    assert_eq!(lib.events(Some(root.id)).unwrap().len(), 4);
-    lib.rename_event(trip.id, Some("Lakes")).unwrap();
+    assert_eq!(lib.catalog().events(Some(root.id)).unwrap().len(), 4);
+    lib.catalog().rename_event(trip.id, Some("Lakes")).unwrap();
 
     // A picture found by a rescan, taken on the trip: same event, same name.
     photo(&album.join("trip/late.jpg"), MONDAY + DAY + 21 * HOUR);
-    lib.scan_all(&no_progress).unwrap();
-    let events = lib.events(None).unwrap();
+    lib.index().scan_all(&no_progress).unwrap();
+    let events = lib.catalog().events(None).unwrap();
     let t = events.iter().find(|e| e.id == trip.id).unwrap();
     assert_eq!((t.name.as_str(), t.named, t.count), ("Lakes", true, trip.count + 1));
     assert_eq!(events.len(), 4);
@@ -103,6 +103,7 @@ fn events_follow_files_through_scans_the_watcher_and_album_removal() {
     let events = eventually("the moved trip is the same event", &lib, |e| {
         e.iter().any(|e| e.id == trip.id && e.count == trip.count + 1)
             && lib
+                .catalog()
                 .media(&MediaQuery { event: Some(trip.id), ..Default::default() })
                 .unwrap()
                 .iter()
@@ -112,9 +113,13 @@ fn events_follow_files_through_scans_the_watcher_and_album_removal() {
     drop(watcher);
 
     // The album removed: no events left.
-    lib.remove_root(root.id).unwrap();
-    assert!(lib.events(None).unwrap().is_empty());
-    assert!(lib.memories(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64).unwrap().is_empty());
+    lib.index().remove_root(root.id).unwrap();
+    assert!(lib.catalog().events(None).unwrap().is_empty());
+    assert!(lib
+        .catalog()
+        .memories(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64)
+        .unwrap()
+        .is_empty());
 }
 
 /// Where a photo was taken, from its EXIF GPS, splits a day: two visits two hours apart
@@ -153,13 +158,13 @@ fn another_place_from_exif_gps_splits_a_day_through_the_photo_pass() {
             exiftool(&path, &args);
         }
         let lib = Library::open(&tmp.path().join("data")).unwrap();
-        lib.add_root(&album, &no_progress).unwrap();
+        lib.index().add_root(&album, &no_progress).unwrap();
         while lib.fill_photo_dates(100).unwrap().checked > 0 {}
         let db = rusqlite::Connection::open(tmp.path().join("data").join(db::DB_FILE)).unwrap();
         let placed: i64 =
             db.query_row("SELECT COUNT(*) FROM media WHERE latitude IS NOT NULL", [], |r| r.get(0)).unwrap();
         assert_eq!(placed, if with_gps { 4 } else { 0 }, "positions stored by the pass");
-        let sizes: Vec<u64> = lib.events(None).unwrap().iter().map(|e| e.count).collect();
+        let sizes: Vec<u64> = lib.catalog().events(None).unwrap().iter().map(|e| e.count).collect();
         if with_gps {
             assert_eq!(sizes, [2, 2], "two places the same day are two events");
         } else {

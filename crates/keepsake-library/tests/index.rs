@@ -20,35 +20,40 @@ fn scan_reconcile_finds_new_changed_deleted_and_nested_roots_are_refused() {
     write(&album.join("x/b.mp4"), b"video b");
     write(&album.join("x/c.mov"), b"video c");
     let lib = Library::open(&tmp.path().join("data")).unwrap();
-    assert!(!lib.has_roots().unwrap(), "a new library has no albums");
-    let (root, report) = lib.add_root(&album, &no_progress).unwrap();
-    assert!(lib.has_roots().unwrap());
+    assert!(!lib.index().has_roots().unwrap(), "a new library has no albums");
+    let (root, report) = lib.index().add_root(&album, &no_progress).unwrap();
+    assert!(lib.index().has_roots().unwrap());
     assert_eq!((root.photos, root.videos, report.added), (1, 2, 3));
     assert_eq!(lib.queue().progress().unwrap().queued, 2, "videos queued, photos not");
-    assert!(matches!(lib.add_root(&album.join("x"), &no_progress), Err(LibraryError::NestedRoot(..))));
+    assert!(matches!(lib.index().add_root(&album.join("x"), &no_progress), Err(LibraryError::NestedRoot(..))));
 
     write(&album.join("x/b.mp4"), b"video b, re-encoded longer");
     std::fs::remove_file(album.join("a.jpg")).unwrap();
     write(&album.join("new.png"), b"new");
-    let r = lib.scan_all(&no_progress).unwrap();
+    let r = lib.index().scan_all(&no_progress).unwrap();
     assert_eq!((r.added, r.changed, r.removed, r.unchanged), (1, 1, 1, 1), "{r:?}");
     let names: Vec<String> = lib
+        .catalog()
         .media(&MediaQuery { sort: SortOrder::Name, ..Default::default() })
         .unwrap()
         .into_iter()
         .map(|m| m.name)
         .collect();
     assert_eq!(names, ["b.mp4", "c.mov", "new.png"]);
-    assert_eq!(lib.media_count(&MediaQuery { kind: Some(MediaKind::Video), ..Default::default() }).unwrap(), 2);
-    assert_eq!(lib.media_count(&MediaQuery { search: Some("NEW".into()), ..Default::default() }).unwrap(), 1);
-    let page = lib.media(&MediaQuery { sort: SortOrder::Name, offset: 1, limit: 1, ..Default::default() }).unwrap();
+    assert_eq!(
+        lib.catalog().media_count(&MediaQuery { kind: Some(MediaKind::Video), ..Default::default() }).unwrap(),
+        2
+    );
+    assert_eq!(lib.catalog().media_count(&MediaQuery { search: Some("NEW".into()), ..Default::default() }).unwrap(), 1);
+    let page =
+        lib.catalog().media(&MediaQuery { sort: SortOrder::Name, offset: 1, limit: 1, ..Default::default() }).unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].name, "c.mov");
 
     // Forgetting the root never touches the files.
-    lib.remove_root(root.id).unwrap();
-    assert_eq!(lib.media_count(&MediaQuery::default()).unwrap(), 0);
-    assert!(!lib.has_roots().unwrap());
+    lib.index().remove_root(root.id).unwrap();
+    assert_eq!(lib.catalog().media_count(&MediaQuery::default()).unwrap(), 0);
+    assert!(!lib.index().has_roots().unwrap());
     assert!(album.join("x/b.mp4").is_file());
 }
 
@@ -61,9 +66,9 @@ fn queue_priorities_pause_cancel_retry_are_persistent() {
     }
     let data = tmp.path().join("data");
     let lib = Library::open(&data).unwrap();
-    lib.add_root(&album, &no_progress).unwrap();
-    let v3 = lib.media(&MediaQuery { search: Some("v3.mp4".into()), ..Default::default() }).unwrap()[0].id;
-    let v1 = lib.media(&MediaQuery { search: Some("v1.mp4".into()), ..Default::default() }).unwrap()[0].id;
+    lib.index().add_root(&album, &no_progress).unwrap();
+    let v3 = lib.catalog().media(&MediaQuery { search: Some("v3.mp4".into()), ..Default::default() }).unwrap()[0].id;
+    let v1 = lib.catalog().media(&MediaQuery { search: Some("v1.mp4".into()), ..Default::default() }).unwrap()[0].id;
     lib.queue().prioritize(&[v3]).unwrap();
     lib.queue().prioritize(&[v1]).unwrap();
     let order: Vec<MediaId> = lib.queue().list(false).unwrap().into_iter().map(|j| j.media_id).collect();
@@ -114,14 +119,14 @@ fn photo_dates_come_from_exif_in_the_background_else_mtime() {
         &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/media/rocket.jpg")).unwrap(),
     );
     let lib = Library::open(&tmp.path().join("data")).unwrap();
-    lib.add_root(&album, &no_progress).unwrap();
-    let source = |name: &str| lib.media_by_path(&album.join(name)).unwrap().taken_source;
+    lib.index().add_root(&album, &no_progress).unwrap();
+    let source = |name: &str| lib.catalog().media_by_path(&album.join(name)).unwrap().taken_source;
     assert_eq!(source("dated.jpg"), DateSource::NotReadYet, "the detail panel says the date isn't read yet");
     assert_eq!(lib.fill_photo_dates(100).unwrap().checked, 2);
     assert_eq!(lib.fill_photo_dates(100).unwrap().checked, 0, "each photo is read once");
     assert_eq!(source("dated.jpg"), DateSource::Exif);
     assert_eq!(source("undated.jpg"), DateSource::FileTime, "the detail panel says it is the file's time");
-    let items = lib.media(&MediaQuery { sort: SortOrder::TakenAsc, ..Default::default() }).unwrap();
+    let items = lib.catalog().media(&MediaQuery { sort: SortOrder::TakenAsc, ..Default::default() }).unwrap();
     assert_eq!(items[0].name, "dated.jpg");
     // A naive EXIF time is wall time in this machine's zone (crate::taken).
     let local = jiff::civil::datetime(2019, 7, 14, 10, 20, 30, 0).to_zoned(jiff::tz::TimeZone::system()).unwrap();
@@ -139,7 +144,7 @@ fn photo_dates_wait_while_the_window_is_showing_things() {
     write(&album.join("other.jpg"), &jpeg_with_exif_date("2020:01:02 03:04:05"));
     let data = tmp.path().join("data");
     let lib = Library::open(&data).unwrap();
-    lib.add_root(&album, &no_progress).unwrap();
+    lib.index().add_root(&album, &no_progress).unwrap();
     let unchecked = || -> i64 {
         let db = rusqlite::Connection::open(data.join(db::DB_FILE)).unwrap();
         db.query_row("SELECT COUNT(*) FROM media WHERE taken_source = 'unchecked'", [], |r| r.get(0)).unwrap()
@@ -199,15 +204,15 @@ fn the_data_directory_and_folders_around_it_are_refused_as_albums() {
         tmp.path().join("link-to-data"),
         data.join("thumbs/../thumbs"),
     ] {
-        let err = lib.add_root(&dir, &no_progress).unwrap_err();
+        let err = lib.index().add_root(&dir, &no_progress).unwrap_err();
         assert!(matches!(err, LibraryError::DataDirectory { .. }), "{}: {err:?}", dir.display());
         let text = err.to_string();
         assert!(text.contains("Keepsake's own data") && !text.contains('\n'), "{text}");
     }
-    assert!(!lib.has_roots().unwrap(), "nothing was added");
-    assert_eq!(lib.media_count(&MediaQuery::default()).unwrap(), 0);
+    assert!(!lib.index().has_roots().unwrap(), "nothing was added");
+    assert_eq!(lib.catalog().media_count(&MediaQuery::default()).unwrap(), 0);
     // A sibling folder is fine.
-    let (root, _) = lib.add_root(&tmp.path().join("home/Pictures"), &no_progress).unwrap();
+    let (root, _) = lib.index().add_root(&tmp.path().join("home/Pictures"), &no_progress).unwrap();
     assert_eq!(root.photos, 1);
 }
 
@@ -229,8 +234,8 @@ fn a_named_pipe_in_an_album_blocks_nothing() {
     write(&album.join("x.jpg"), b"a photo, soon a pipe");
     write(&album.join("y.jpg"), b"another photo");
     let lib = Library::open(&tmp.path().join("data")).unwrap();
-    lib.add_root(&album, &no_progress).unwrap();
-    let x = lib.media(&MediaQuery { search: Some("x.jpg".into()), ..Default::default() }).unwrap()[0].id;
+    lib.index().add_root(&album, &no_progress).unwrap();
+    let x = lib.catalog().media(&MediaQuery { search: Some("x.jpg".into()), ..Default::default() }).unwrap()[0].id;
     std::fs::remove_file(album.join("x.jpg")).unwrap();
     mkfifo(&album.join("x.jpg"));
     mkfifo(&album.join("z.mp4"));
@@ -241,9 +246,9 @@ fn a_named_pipe_in_an_album_blocks_nothing() {
         let pipe = album2.join("x.jpg");
         let fingerprint = fingerprint::fingerprint(&pipe).is_err();
         let exif = taken::exif_taken_at(&pipe).is_err();
-        let thumbnail = lib2.image_path(&ImageKey::Photo(x)).is_err();
+        let thumbnail = lib2.images().image_path(&ImageKey::Photo(x)).is_err();
         let dates = lib2.fill_photo_dates(100).unwrap().checked;
-        let scan = lib2.scan_all(&no_progress).unwrap();
+        let scan = lib2.index().scan_all(&no_progress).unwrap();
         let _ = tx.send((fingerprint, exif, thumbnail, dates, scan.removed, scan.added));
     });
     let (fingerprint, exif, thumbnail, dates, removed, added) =

@@ -200,7 +200,7 @@ fn album() -> Album {
 
 impl Album {
     fn grid(&self) -> Vec<MediaItem> {
-        self.lib.media(&MediaQuery { sort: SortOrder::Name, ..Default::default() }).unwrap()
+        self.lib.catalog().media(&MediaQuery { sort: SortOrder::Name, ..Default::default() }).unwrap()
     }
     fn names(&self) -> Vec<String> {
         self.grid().into_iter().map(|m| m.name).collect()
@@ -217,10 +217,10 @@ impl Album {
         jobs.into_iter().filter(|j| j.state == JobState::Queued).map(|j| j.media_id).collect()
     }
     fn id_of(&self, path: &Path) -> MediaId {
-        self.lib.media_by_path(path).unwrap().item.id
+        self.lib.catalog().media_by_path(path).unwrap().item.id
     }
     fn rescan(&self) {
-        self.lib.scan_all(&no_progress).unwrap();
+        self.lib.index().scan_all(&no_progress).unwrap();
     }
 }
 
@@ -235,7 +235,7 @@ fn live_photos_pair_by_content_identifier_whatever_their_names() {
     // Same identifier scheme, no partner: an ordinary short video.
     fx.movie(&a.dir.join("lonely.MOV"), 2, Some("8E3A-0003"));
     let before = snapshot(&a.dir);
-    let (root, _) = a.lib.add_root(&a.dir, &no_progress).unwrap();
+    let (root, _) = a.lib.index().add_root(&a.dir, &no_progress).unwrap();
 
     assert_eq!(a.names(), ["IMG_0001.HEIC", "IMG_0002.JPG", "lonely.MOV"], "paired movies are not tiles");
     assert_eq!((root.photos, root.videos), (2, 1));
@@ -247,13 +247,13 @@ fn live_photos_pair_by_content_identifier_whatever_their_names() {
     assert_eq!(a.queued(), vec![lonely], "only the unpaired movie is analysed");
 
     let still = a.item("IMG_0001.HEIC").id;
-    let detail = a.lib.media_by_id(still).unwrap();
+    let detail = a.lib.catalog().media_by_id(still).unwrap();
     assert_eq!(detail.motion_path.as_deref(), Some(a.dir.join("clip-from-phone.MOV").as_path()));
-    let src = a.lib.motion_source(still).unwrap().unwrap();
+    let src = a.lib.catalog().motion_source(still).unwrap().unwrap();
     assert_eq!((src.path.clone(), src.offset, src.mime), (a.dir.join("clip-from-phone.MOV"), 0, "video/quicktime"));
-    assert_eq!(a.lib.motion_clip(still).unwrap(), std::fs::read(a.dir.join("clip-from-phone.MOV")).unwrap());
-    assert_eq!(a.lib.motion_source(lonely).unwrap(), None, "a video has no motion of its own");
-    assert!(a.lib.media_by_id(movie).is_ok(), "the movie stays indexed");
+    assert_eq!(a.lib.catalog().motion_clip(still).unwrap(), std::fs::read(a.dir.join("clip-from-phone.MOV")).unwrap());
+    assert_eq!(a.lib.catalog().motion_source(lonely).unwrap(), None, "a video has no motion of its own");
+    assert!(a.lib.catalog().media_by_id(movie).is_ok(), "the movie stays indexed");
     assert_eq!(snapshot(&a.dir), before, "nothing in the album changed");
 }
 
@@ -272,7 +272,7 @@ fn live_photos_pair_by_name_only_with_short_movies() {
     fx.jpeg(&a.dir.join("IMG_0070.JPG"), Some("1F0C8A52-ONE"));
     fx.movie(&a.dir.join("IMG_0070.MOV"), 2, Some("77D1B3E0-TWO"));
     let before = snapshot(&a.dir);
-    a.lib.add_root(&a.dir, &no_progress).unwrap();
+    a.lib.index().add_root(&a.dir, &no_progress).unwrap();
     assert_eq!(
         a.names(),
         [
@@ -307,7 +307,7 @@ fn pairs_follow_renames_moves_and_deletions_through_scans() {
     let by_name_movie = a.dir.join("IMG_0002.MOV");
     fx.jpeg(&by_name, None);
     fx.movie(&by_name_movie, 2, None);
-    a.lib.add_root(&a.dir, &no_progress).unwrap();
+    a.lib.index().add_root(&a.dir, &no_progress).unwrap();
     assert_eq!(a.names(), ["IMG_0001.HEIC", "IMG_0002.JPG"]);
 
     // Renamed movie: the identifier still pairs it; the name-paired one is let go.
@@ -348,7 +348,7 @@ fn pairs_follow_renames_moves_and_deletions_through_scans() {
     std::fs::remove_file(a.dir.join("sub/renamed.MOV")).unwrap();
     a.rescan();
     assert_eq!(a.motion("new.JPG"), None);
-    assert_eq!(a.lib.motion_source(a.item("new.JPG").id).unwrap(), None);
+    assert_eq!(a.lib.catalog().motion_source(a.item("new.JPG").id).unwrap(), None);
 }
 
 /// Waits until `check` holds (the watcher works on its own thread).
@@ -369,7 +369,7 @@ fn pairs_follow_renames_moves_and_deletions_through_the_watcher() {
     fx.jpeg(&still, Some("9C8B7A6D-W-1"));
     fx.movie(&movie, 2, Some("9C8B7A6D-W-1"));
     std::fs::create_dir(a.dir.join("sub")).unwrap();
-    a.lib.add_root(&a.dir, &no_progress).unwrap();
+    a.lib.index().add_root(&a.dir, &no_progress).unwrap();
     assert_eq!(a.names(), ["IMG_0001.JPG"]);
     let (stable_for, debounce) = (Duration::from_millis(300), Duration::from_millis(100));
     let config = WatcherConfig { stable_for, debounce, ..Default::default() };
@@ -378,7 +378,7 @@ fn pairs_follow_renames_moves_and_deletions_through_the_watcher() {
     // Movie renamed in place: still paired (identifier).
     std::fs::rename(&movie, a.dir.join("LIVE.MOV")).unwrap();
     eventually("the rename is seen, still paired", || {
-        a.lib.media_by_path(&a.dir.join("LIVE.MOV")).is_ok()
+        a.lib.catalog().media_by_path(&a.dir.join("LIVE.MOV")).is_ok()
             && a.names() == ["IMG_0001.JPG"]
             && a.motion("IMG_0001.JPG") == Some(MotionKind::Live)
     });
@@ -436,25 +436,25 @@ fn motion_photos_serve_their_embedded_mp4_exactly() {
     // A plain photo.
     std::fs::write(a.dir.join("plain.jpg"), &jpg).unwrap();
     let before = snapshot(&a.dir);
-    a.lib.add_root(&a.dir, &no_progress).unwrap();
+    a.lib.index().add_root(&a.dir, &no_progress).unwrap();
 
     assert_eq!(a.names().len(), 4);
     assert_eq!(a.motion("plain.jpg"), None);
     for name in ["PXL_1.MP.jpg", "MVIMG_2.jpg", "20240101_samsung.jpg"] {
         let item = a.item(name);
         assert_eq!(item.motion, Some(MotionKind::Embedded), "{name}");
-        let src = a.lib.motion_source(item.id).unwrap().unwrap();
+        let src = a.lib.catalog().motion_source(item.id).unwrap().unwrap();
         assert_eq!(src.mime, "video/mp4");
         assert_eq!(src.length, mp4.len() as u64, "{name}");
-        assert_eq!(a.lib.motion_clip(item.id).unwrap(), mp4, "{name}: the embedded bytes are the MP4");
-        assert_eq!(a.lib.media_by_id(item.id).unwrap().motion_note, None);
+        assert_eq!(a.lib.catalog().motion_clip(item.id).unwrap(), mp4, "{name}: the embedded bytes are the MP4");
+        assert_eq!(a.lib.catalog().media_by_id(item.id).unwrap().motion_note, None);
     }
     assert_eq!(snapshot(&a.dir), before, "nothing in the album changed");
 
     // The file changed after indexing: the stored range is not served blindly.
     let px = a.item("PXL_1.MP.jpg").id;
     std::fs::write(a.dir.join("PXL_1.MP.jpg"), &jpg).unwrap();
-    assert_eq!(a.lib.motion_source(px).unwrap(), None);
+    assert_eq!(a.lib.catalog().motion_source(px).unwrap(), None);
     a.rescan();
     assert_eq!(a.motion("PXL_1.MP.jpg"), None, "now a plain photo");
 }
@@ -480,7 +480,7 @@ fn broken_motion_photos_are_plain_photos_that_say_why() {
     std::fs::write(a.dir.join("off_by_one.jpg"), build(&pixel_xmp(mp4.len() as u64 - 1), &mp4)).unwrap();
     std::fs::write(a.dir.join("no_length.jpg"), build(&micro("many"), &mp4)).unwrap();
     let before = snapshot(&a.dir);
-    a.lib.add_root(&a.dir, &no_progress).unwrap();
+    a.lib.index().add_root(&a.dir, &no_progress).unwrap();
     for (name, why) in [
         ("past_end.jpg", "motion photo's video offset points past the end"),
         ("too_long.jpg", "motion photo's video offset points before the start"),
@@ -489,8 +489,8 @@ fn broken_motion_photos_are_plain_photos_that_say_why() {
     ] {
         let item = a.item(name);
         assert_eq!(item.motion, None, "{name}");
-        assert_eq!(a.lib.motion_source(item.id).unwrap(), None, "{name}");
-        let note = a.lib.media_by_id(item.id).unwrap().motion_note.unwrap_or_default();
+        assert_eq!(a.lib.catalog().motion_source(item.id).unwrap(), None, "{name}");
+        let note = a.lib.catalog().media_by_id(item.id).unwrap().motion_note.unwrap_or_default();
         assert!(note.starts_with(why), "{name}: {note}");
     }
     assert_eq!(snapshot(&a.dir), before);

@@ -38,9 +38,9 @@ fn photos_get_upright_width_height_and_taken_at_in_every_format() {
     exiftool(&heic, &["-DateTimeOriginal=2022:03:04 05:06:07"]);
 
     let lib = Library::open(&tmp.path().join("data")).unwrap();
-    lib.add_root(&album, &no_progress).unwrap();
+    lib.index().add_root(&album, &no_progress).unwrap();
     assert_eq!(lib.fill_photo_dates(100).unwrap().checked, 4);
-    let items = lib.media(&MediaQuery::default()).unwrap();
+    let items = lib.catalog().media(&MediaQuery::default()).unwrap();
     let get = |name: &str| items.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("{name} not indexed"));
     let local = |s: &str| taken::parse_datetime(s).unwrap();
 
@@ -72,7 +72,7 @@ fn photo_dates_keep_their_offset_and_unreadable_dates_are_reported() {
 
     let data = tmp.path().join("data");
     let lib = Library::open(&data).unwrap();
-    lib.add_root(&album, &no_progress).unwrap();
+    lib.index().add_root(&album, &no_progress).unwrap();
     let report = lib.fill_photo_dates(100).unwrap();
     assert_eq!(report.checked, 3);
     assert_eq!(report.unreadable.len(), 1, "{report:?}");

@@ -22,7 +22,13 @@ pub struct Album {
 /// All albums with their photo and video counts.
 #[tauri::command(async)]
 pub fn list_albums(state: State<'_, AppState>) -> Result<Vec<Album>, CommandError> {
-    Ok(state.library.roots()?.into_iter().map(|root| Album { demo: state.library.is_demo(&root), root }).collect())
+    Ok(state
+        .library
+        .index()
+        .roots()?
+        .into_iter()
+        .map(|root| Album { demo: state.library.demo().is_demo(&root), root })
+        .collect())
 }
 
 /// Asks the user for a folder in the native dialog, then indexes it and queues its
@@ -43,8 +49,8 @@ pub async fn add_album(app: AppHandle) -> Result<Option<Album>, CommandError> {
             return Err(CommandError::new(ErrorCode::NotAFolder, format!("{} is not a folder", canon.display())));
         }
         // The library refuses Keepsake's data directory and folders around it.
-        let (root, _report) = state.library.add_root(&canon, &|_| {})?;
-        Ok(Some(Album { demo: state.library.is_demo(&root), root }))
+        let (root, _report) = state.library.index().add_root(&canon, &|_| {})?;
+        Ok(Some(Album { demo: state.library.demo().is_demo(&root), root }))
     })
     .await?;
     if album.is_some() {
@@ -63,11 +69,12 @@ pub async fn remove_album(app: AppHandle, id: i64) -> Result<(), CommandError> {
         let state = handle.state::<AppState>();
         let root = state
             .library
+            .index()
             .roots()?
             .into_iter()
             .find(|r| r.id == id)
             .ok_or_else(|| CommandError::new(ErrorCode::NotFound, format!("no album {id}")))?;
-        Ok(state.library.remove_album(&root)?)
+        Ok(state.library.demo().remove_album(&root)?)
     })
     .await?;
     emit_shell(&app, ShellEvent::AlbumsChanged);

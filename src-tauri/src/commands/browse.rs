@@ -20,20 +20,20 @@ pub fn date_sections(
     if let Some(event) = query.event {
         valid_id(event)?;
     }
-    Ok(state.library.date_sections(&query, by)?)
+    Ok(state.library.catalog().date_sections(&query, by)?)
 }
 
 /// Events, newest first; with `root`, those with items in that album.
 #[tauri::command(async)]
 pub fn list_events(state: State<'_, AppState>, root: Option<i64>) -> Result<Vec<Event>, CommandError> {
     let root = root.map(valid_id).transpose()?;
-    Ok(state.library.events(root)?)
+    Ok(state.library.catalog().events(root)?)
 }
 
 /// Names an event (null or blank: back to its dates).
 #[tauri::command(async)]
 pub fn rename_event(state: State<'_, AppState>, id: i64, name: Option<String>) -> Result<Event, CommandError> {
-    Ok(state.library.rename_event(valid_id(id)?, name.as_deref())?)
+    Ok(state.library.catalog().rename_event(valid_id(id)?, name.as_deref())?)
 }
 
 /// Today's memories, then Best of each past year.
@@ -43,5 +43,5 @@ pub fn list_memories(state: State<'_, AppState>) -> Result<Vec<Memory>, CommandE
         .duration_since(std::time::UNIX_EPOCH)
         .map_err(|e| CommandError::new(keepsake_library::ErrorCode::Internal, format!("the clock is wrong: {e}")))?
         .as_secs() as i64;
-    Ok(state.library.memories(now)?)
+    Ok(state.library.catalog().memories(now)?)
 }

@@ -49,8 +49,8 @@ async fn store_cover(app: AppHandle, id: i64, choice: CoverChoice) -> Result<Med
     let handle = app.clone();
     let detail = blocking(move || {
         let state = handle.state::<AppState>();
-        state.library.set_cover(id, choice)?;
-        Ok(state.library.media_by_id(id)?)
+        state.library.covers().set_cover(id, choice)?;
+        Ok(state.library.catalog().media_by_id(id)?)
     })
     .await?;
     emit_library(&app, &LibraryEvent::CoverChanged { id, version: detail.item.cover_version });
@@ -64,8 +64,8 @@ pub async fn reset_cover(app: AppHandle, id: i64) -> Result<MediaDetail, Command
     let handle = app.clone();
     let detail = blocking(move || {
         let state = handle.state::<AppState>();
-        state.library.reset_cover(id)?;
-        Ok(state.library.media_by_id(id)?)
+        state.library.covers().reset_cover(id)?;
+        Ok(state.library.catalog().media_by_id(id)?)
     })
     .await?;
     emit_library(&app, &LibraryEvent::CoverChanged { id, version: detail.item.cover_version });

@@ -29,22 +29,22 @@ pub fn query_media(state: State<'_, AppState>, mut query: MediaQuery) -> Result<
         valid_id(root)?;
     }
     state.library.note_viewing();
-    let items = state.library.media(&query)?;
-    let total = state.library.media_count(&query)?;
+    let items = state.library.catalog().media(&query)?;
+    let total = state.library.catalog().media_count(&query)?;
     Ok(MediaPage { items, total })
 }
 
 /// Everything the detail panel shows about one item.
 #[tauri::command(async)]
 pub fn media_detail(state: State<'_, AppState>, id: i64) -> Result<MediaDetail, CommandError> {
-    Ok(state.library.media_by_id(valid_id(id)?)?)
+    Ok(state.library.catalog().media_by_id(valid_id(id)?)?)
 }
 
 /// The motion of a Live Photo or motion photo, as bytes the page plays from a blob:
 /// WebKitGTK's media player cannot load `keepsake://` URLs.
 #[tauri::command(async)]
 pub fn motion_clip(state: State<'_, AppState>, id: i64) -> Result<tauri::ipc::Response, CommandError> {
-    Ok(tauri::ipc::Response::new(state.library.motion_clip(valid_id(id)?)?))
+    Ok(tauri::ipc::Response::new(state.library.catalog().motion_clip(valid_id(id)?)?))
 }
 
 /// Where the window plays whole videos from: `http://127.0.0.1:PORT/SECRET` (a video is

@@ -28,11 +28,11 @@ pub async fn export_slideshow(
     blocking(move || {
         let state = app.state::<AppState>();
         // Checked before the dialog: nobody should name a file for an export that cannot run.
-        let images = state.library.slideshow_images(&ids)?;
+        let images = state.library.slideshow().images(&ids)?;
         let Some(out) = choose_destination(&app, format, title.as_deref())? else {
             return Ok(None);
         };
-        let report = state.library.export_slideshow(&images, &out, format)?;
+        let report = state.library.slideshow().export(&images, &out, format)?;
         Ok(Some(report.path.to_string_lossy().into_owned()))
     })
     .await
