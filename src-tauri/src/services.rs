@@ -11,6 +11,8 @@ use tauri::{AppHandle, Manager};
 use crate::events::{emit_library, emit_shell, warn, ShellEvent};
 use crate::state::AppState;
 
+/// The least time between two progress messages to the window.
+const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 /// How long background work waits for the window's first grid paint before it starts
 /// anyway (a page that failed to load must not leave the library unwatched).
 const FIRST_PAINT_GRACE: Duration = Duration::from_secs(3);
@@ -69,7 +71,7 @@ pub fn start_background(app: &AppHandle) -> bool {
         .map_err(|e| tracing::error!(error = %e, "could not start the watcher thread"))
         .ok();
     start_analyzer(app);
-    start_progress_ticker(app);
+    start_progress_events(app);
     true
 }
 
@@ -156,22 +158,29 @@ fn start_analyzer(app: &AppHandle) {
     }
 }
 
-fn start_progress_ticker(app: &AppHandle) {
+/// Sends the queue's progress to the window when the queue changes (its own change
+/// notification: jobs added by a scan or the watcher, claimed, finished, a pause), at
+/// most every [`PROGRESS_EVERY`], and never while nothing changes.
+fn start_progress_events(app: &AppHandle) {
     let handle = app.clone();
     let _ = std::thread::Builder::new().name("keepsake-progress".into()).spawn(move || {
-        let mut last = None;
-        loop {
-            let state = handle.state::<AppState>();
-            if state.stop.load(Ordering::Relaxed) {
-                break;
+        let state = handle.state::<AppState>();
+        let queue = state.library.queue().clone();
+        let (mut seen, mut last) = (0, None);
+        while !state.stop.load(Ordering::Relaxed) {
+            let now = queue.wait_for_change(seen, Duration::from_secs(1));
+            if now == seen {
+                continue; // no change: only looking at `stop` again
             }
-            if let Ok(p) = state.library.queue().progress() {
+            seen = now;
+            if let Ok(p) = queue.progress() {
                 if last.as_ref() != Some(&p) {
                     emit_library(&handle, &keepsake_library::LibraryEvent::Progress(p.clone()));
                     last = Some(p);
                 }
             }
-            std::thread::sleep(Duration::from_millis(700));
+            // A scan queues thousands of jobs: one message for a burst of changes.
+            std::thread::sleep(PROGRESS_EVERY);
         }
     });
 }

@@ -460,7 +460,7 @@ fn jobs(args: JobsArgs) -> Result<()> {
             (Some(e), None) => format!("  {e}"),
             (None, _) => String::new(),
         };
-        println!("{:9} attempts={} {}{err}", j.state.as_str(), j.attempts, j.path.display());
+        println!("{:11} {:9} attempts={} {}{err}", j.kind.as_str(), j.state.as_str(), j.attempts, j.path.display());
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::error::Result;
 use crate::jobs::ClaimedJob;
 use crate::library::Library;
-use crate::model::{FailureKind, LibraryEvent};
+use crate::model::{FailureKind, JobKind, LibraryEvent};
 use crate::protocol::{WorkerRequest, WorkerResponse};
 use crate::scoring::SCORE_BATCH;
 use crate::worker_process::{
@@ -23,9 +23,13 @@ use crate::worker_process::{
 const VIEWING_HOLD_OFF: Duration = Duration::from_millis(500);
 /// How often, at most, the window is told photo dates were read while a big import's are.
 const DATES_EVERY: Duration = Duration::from_secs(3);
-/// How often the photo-facts pass looks again when nothing was left to fill (one indexed
-/// query, cheap; new photos get their date and size within this long).
+/// How often the photos' thread looks again when no job was queued (one indexed query a
+/// kind, cheap; new photos get their date and size within this long).
 const PHOTO_FACTS_IDLE: Duration = Duration::from_secs(2);
+/// Photos whose dates are read per batch (a header read each, a transaction per batch).
+const PHOTO_FACTS_BATCH: usize = 500;
+/// The photos' job kinds, in the order the photo thread serves them.
+const PHOTO_KINDS: [JobKind; 3] = [JobKind::PhotoFacts, JobKind::GridCopy, JobKind::Score];
 /// Photos whose grid copies are made ahead per batch (a few seconds of work at most;
 /// the batch stops early whenever the window shows something).
 const PRERENDER_BATCH: usize = 20;
@@ -112,105 +116,8 @@ impl Analyzer {
         self.library.queue().recover_interrupted()?;
         let summary = std::sync::Mutex::new(RunSummary::default());
         let first_error = std::sync::Mutex::new(None);
-        // Where picture scoring stands, kept across its batches (see below).
-        let mut scoring = crate::scoring::ScoringPass::default();
         std::thread::scope(|s| {
-            // Photo dates and sizes left for later by bulk scans, alongside the analysis,
-            // holding off while the window is busy showing things (see
-            // `Library::note_viewing`). Running for good (the app), it keeps looking:
-            // albums added or files copied in later have photos to fill too.
-            s.spawn(|| {
-                // A failing pass is said once (a Warning), not at every retry.
-                let mut failing = false;
-                crate::util::lower_thread_priority();
-                let mut events_at: Option<Instant> = None;
-                // Photos whose dates were read since the window was last told, and when.
-                let (mut dates_unsaid, mut dates_said_at) = (0u64, Instant::now());
-                while !stop.load(Ordering::Relaxed) {
-                    if self.library.viewed_within(VIEWING_HOLD_OFF) {
-                        std::thread::sleep(VIEWING_HOLD_OFF / 2);
-                        continue;
-                    }
-                    // Events regroup after whatever changed the index (a scan, the watcher,
-                    // the dates filled here): a no-op unless something did, and at most
-                    // every EVENTS_EVERY while a big import keeps changing it.
-                    if events_at.map_or(true, |t| t.elapsed() >= EVENTS_EVERY) {
-                        events_at = Some(Instant::now());
-                        if let Err(e) = self.library.refresh_events() {
-                            tracing::warn!("events: {e}");
-                        }
-                    }
-                    let dates = self.library.fill_photo_dates(500);
-                    if let Ok(report) = &dates {
-                        failing = false;
-                        dates_unsaid += report.checked as u64;
-                        // The window reorders its grid and headers when told; a big import
-                        // tells it every DATES_EVERY, the last batch at once.
-                        if dates_unsaid > 0 && (report.checked == 0 || dates_said_at.elapsed() >= DATES_EVERY) {
-                            on_event(LibraryEvent::DatesRead { photos: dates_unsaid });
-                            (dates_unsaid, dates_said_at) = (0, Instant::now());
-                        }
-                        if let Some((_, path, why)) = report.unreadable.first() {
-                            let more = match report.unreadable.len() - 1 {
-                                0 => String::new(),
-                                n => format!(" (and {n} more in this batch; see the log)"),
-                            };
-                            let message = format!("could not read the date of {}: {why}{more}", path.display());
-                            on_event(LibraryEvent::Warning { message });
-                        }
-                    }
-                    match dates.map(|r| r.checked) {
-                        Ok(0) if until_empty => break,
-                        // Running for good (the app): dates done, make the photos' grid
-                        // copies ahead of their first view, yielding to the window.
-                        Ok(0) => {
-                            let viewing =
-                                || stop.load(Ordering::Relaxed) || self.library.viewed_within(VIEWING_HOLD_OFF);
-                            match self.library.prerender_photo_thumbnails(PRERENDER_BATCH, &viewing) {
-                                Ok((looked, unreadable)) => {
-                                    for id in unreadable {
-                                        if let Ok(d) = self.library.media_by_id(id) {
-                                            on_event(LibraryEvent::MediaChanged { id, path: d.item.path });
-                                        }
-                                    }
-                                    // Grid copies made: score the pictures for events and
-                                    // memories, a batch at a time, yielding the same way.
-                                    let scored = if looked == 0 {
-                                        self.library.score_pictures(&mut scoring, SCORE_BATCH, &viewing)
-                                    } else {
-                                        Ok(1)
-                                    };
-                                    match scored {
-                                        Ok(0) => std::thread::sleep(PHOTO_FACTS_IDLE),
-                                        Ok(_) => {}
-                                        Err(e) => {
-                                            tracing::warn!("picture scores: {e}");
-                                            std::thread::sleep(PHOTO_FACTS_IDLE);
-                                        }
-                                    }
-                                }
-                                Err(e) => {
-                                    tracing::warn!("photo grid copies: {e}");
-                                    std::thread::sleep(PHOTO_FACTS_IDLE);
-                                }
-                            }
-                        }
-                        Err(e) => {
-                            tracing::error!("the photo-dates pass failed: {e}");
-                            if !failing {
-                                let message = format!("photo dates and sizes are not being read: {e}");
-                                on_event(LibraryEvent::Warning { message });
-                            }
-                            failing = true;
-                            if until_empty {
-                                break;
-                            }
-                            std::thread::sleep(PHOTO_FACTS_IDLE);
-                        }
-                        Ok(_) => {}
-                    }
-                }
-            });
+            s.spawn(|| self.photo_loop(stop, until_empty, on_event));
             for _ in 0..self.config.workers {
                 s.spawn(|| {
                     if let Err(e) = self.worker_loop(stop, until_empty, on_event, &summary) {
@@ -224,6 +131,97 @@ impl Analyzer {
             return Err(e);
         }
         Ok(summary.into_inner().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The photos' passes, one job kind after another in the order a person needs them
+    /// ([`PHOTO_KINDS`]): dates and sizes first (the timeline), then grid copies (the
+    /// first scroll), then scores (events and memories). One low-priority thread, one
+    /// batch at a time, holding off while the window is busy showing things (see
+    /// `Library::note_viewing`): on two cores these passes would otherwise cost the first
+    /// scroll after a big import several frames a second. Running for good (the app), it
+    /// waits for more; until empty (the CLI), it reads the dates and returns, leaving
+    /// copies and scores queued for the app. Events regroup after whatever changed the
+    /// index (a scan, the watcher, the dates read here): a no-op unless something did, and
+    /// at most every [`EVENTS_EVERY`] while a big import keeps changing it.
+    fn photo_loop(&self, stop: &AtomicBool, until_empty: bool, on_event: &(dyn Fn(LibraryEvent) + Sync)) {
+        crate::util::lower_thread_priority();
+        let kinds: &[JobKind] = if until_empty { &PHOTO_KINDS[..1] } else { &PHOTO_KINDS };
+        let queue = self.library.queue();
+        // A failing pass is said once (a Warning), not at every retry.
+        let mut failing = false;
+        let mut events_at: Option<Instant> = None;
+        // Photos whose dates were read since the window was last told, and when.
+        let (mut dates_unsaid, mut dates_said_at) = (0u64, Instant::now());
+        let viewing = || stop.load(Ordering::Relaxed) || self.library.viewed_within(VIEWING_HOLD_OFF);
+        while !stop.load(Ordering::Relaxed) {
+            if self.library.viewed_within(VIEWING_HOLD_OFF) {
+                std::thread::sleep(VIEWING_HOLD_OFF / 2);
+                continue;
+            }
+            if events_at.map_or(true, |t| t.elapsed() >= EVENTS_EVERY) {
+                events_at = Some(Instant::now());
+                if let Err(e) = self.library.refresh_events() {
+                    tracing::warn!("events: {e}");
+                }
+            }
+            // The first kind with work gets this turn.
+            let (mut turn, mut dates_read) = (Ok(0), 0);
+            for kind in kinds {
+                turn = match kind {
+                    JobKind::PhotoFacts => self.library.fill_photo_dates(PHOTO_FACTS_BATCH).map(|report| {
+                        dates_read = report.checked;
+                        if let Some((_, path, why)) = report.unreadable.first() {
+                            let more = match report.unreadable.len() - 1 {
+                                0 => String::new(),
+                                n => format!(" (and {n} more in this batch; see the log)"),
+                            };
+                            let message = format!("could not read the date of {}: {why}{more}", path.display());
+                            on_event(LibraryEvent::Warning { message });
+                        }
+                        report.checked
+                    }),
+                    JobKind::GridCopy => {
+                        self.library.prerender_photo_thumbnails(PRERENDER_BATCH, &viewing).map(|(done, unreadable)| {
+                            for id in unreadable {
+                                if let Ok(d) = self.library.media_by_id(id) {
+                                    on_event(LibraryEvent::MediaChanged { id, path: d.item.path });
+                                }
+                            }
+                            done
+                        })
+                    }
+                    JobKind::Score => self.library.score_pictures(SCORE_BATCH, &viewing),
+                    JobKind::Analyse => Ok(0),
+                };
+                if !matches!(turn, Ok(0)) {
+                    break;
+                }
+            }
+            // The window reorders its grid and headers when told; a big import tells it
+            // every DATES_EVERY, and at once when the dates are all read.
+            dates_unsaid += dates_read as u64;
+            if dates_unsaid > 0 && (dates_read == 0 || dates_said_at.elapsed() >= DATES_EVERY) {
+                on_event(LibraryEvent::DatesRead { photos: dates_unsaid });
+                (dates_unsaid, dates_said_at) = (0, Instant::now());
+            }
+            match turn {
+                Ok(0) if until_empty && !queue.has_work(kinds).unwrap_or(false) => break,
+                Ok(0) => std::thread::sleep(PHOTO_FACTS_IDLE),
+                Ok(_) => failing = false,
+                Err(e) => {
+                    tracing::error!("the photos' background pass failed: {e}");
+                    if !failing {
+                        let message = format!("photo dates, copies and scores are not being made: {e}");
+                        on_event(LibraryEvent::Warning { message });
+                    }
+                    failing = true;
+                    if until_empty {
+                        break;
+                    }
+                    std::thread::sleep(PHOTO_FACTS_IDLE);
+                }
+            }
+        }
     }
 
     fn worker_loop(
@@ -243,8 +241,8 @@ impl Analyzer {
                 std::thread::sleep(Duration::from_millis(300));
                 continue;
             }
-            let Some(job) = queue.claim()? else {
-                if until_empty && !queue.has_work()? {
+            let Some(job) = queue.claim(JobKind::Analyse, 1)?.pop() else {
+                if until_empty && !queue.has_work(&[JobKind::Analyse])? {
                     return Ok(());
                 }
                 std::thread::sleep(Duration::from_millis(200));

@@ -205,6 +205,45 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE jobs ADD COLUMN error_kind TEXT;
     "#,
+    // v9: one queue for all background work (`crate::model::JobKind`): `jobs.kind`, one
+    // job per file and kind. The photo passes used to find their work by themselves (an
+    // in-memory cursor over `media`); what they had left becomes jobs here: dates of
+    // photos a bulk scan did not open, grid copies (a job finds an existing copy at once),
+    // scores of photos and of videos analysed before scores existed.
+    r#"
+    CREATE TABLE jobs_v9 (
+        id INTEGER PRIMARY KEY,
+        media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'queued',
+        priority INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before_ms INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        error_kind TEXT,
+        owner_pid INTEGER,
+        created_ms INTEGER NOT NULL,
+        started_ms INTEGER,
+        finished_ms INTEGER,
+        UNIQUE (media_id, kind)
+    );
+    INSERT INTO jobs_v9 (id, media_id, kind, state, priority, attempts, not_before_ms, error, error_kind,
+                         owner_pid, created_ms, started_ms, finished_ms)
+        SELECT id, media_id, 'analyse', state, priority, attempts, not_before_ms, error, error_kind,
+               owner_pid, created_ms, started_ms, finished_ms FROM jobs;
+    DROP TABLE jobs;
+    ALTER TABLE jobs_v9 RENAME TO jobs;
+    CREATE INDEX jobs_next ON jobs(kind, state, priority DESC, id);
+    INSERT INTO jobs (media_id, kind, created_ms)
+        SELECT id, 'photo_facts', 0 FROM media
+        WHERE kind = 'photo' AND taken_source = 'unchecked' AND presence != 'deleted';
+    INSERT INTO jobs (media_id, kind, created_ms)
+        SELECT id, 'grid_copy', 0 FROM media WHERE kind = 'photo' AND presence != 'deleted' AND state != 'failed';
+    INSERT INTO jobs (media_id, kind, created_ms)
+        SELECT id, 'score', 0 FROM media
+        WHERE presence != 'deleted' AND state != 'failed' AND score IS NULL
+          AND (kind = 'photo' OR (kind = 'video' AND state = 'ready'));
+    "#,
 ];
 
 /// Where a media row's file is (`media.presence`): in its album, on a disk that is not
@@ -387,9 +426,11 @@ mod tests {
                 assert_eq!(t, 3.0);
                 // Rebuilding the media table (v3) must not cascade into its children.
                 let children: (i64, i64) = conn
-                    .query_row("SELECT (SELECT COUNT(*) FROM picks), (SELECT COUNT(*) FROM jobs)", [], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
+                    .query_row(
+                        "SELECT (SELECT COUNT(*) FROM picks), (SELECT COUNT(*) FROM jobs WHERE kind = 'analyse')",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
                     .unwrap();
                 assert_eq!(children, (1, 1), "from v{start}");
                 // v8: the failure's message stays; its kind is unknown (NULL), not guessed.
@@ -399,6 +440,17 @@ mod tests {
                     })
                     .unwrap();
                 assert_eq!((error.as_str(), kind), ("worker hung", None), "from v{start}");
+                // v9: the analysis job is kept as one of kind `analyse`; the analysed video
+                // without a score gets a score job, filled from its picks.
+                let jobs: Vec<(String, String)> = conn
+                    .prepare("SELECT kind, state FROM jobs WHERE media_id = 7 ORDER BY kind")
+                    .unwrap()
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .unwrap()
+                    .map(|r| r.unwrap())
+                    .collect();
+                let want = [("analyse", "failed"), ("score", "queued")].map(|(k, s)| (k.to_owned(), s.to_owned()));
+                assert_eq!(jobs, want, "from v{start}");
             }
             // Foreign keys are on again and the constraints still hold.
             let fk: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();

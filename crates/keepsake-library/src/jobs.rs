@@ -1,19 +1,30 @@
-//! The persistent job queue: one analysis job per video, in SQLite so it survives
-//! restarts and is shared by every Keepsake process on the same data directory.
+//! The persistent job queue: every piece of background work on a file is a job of one
+//! [`JobKind`] (a video's analysis; a photo's facts, grid copy and score), one per file
+//! and kind, in SQLite so it survives restarts and is shared by every Keepsake process
+//! on the same data directory. What a newly indexed or changed file needs is decided in
+//! one place, [`enqueue_indexed`].
 //!
-//! Order: highest `priority` first (what the user is looking at gets a fresh, higher
-//! priority each time), then newest media first. A job whose owner process died while
-//! running is queued again. Failures retry with exponential back-off.
+//! Order within a kind: highest `priority` first (what the user is looking at gets a
+//! fresh, higher priority each time), then newest videos first, photos in index order.
+//! A job whose owner process died while running is queued again. Failures retry with
+//! exponential back-off. Which kinds run where, and how many at once, is the
+//! [`crate::Analyzer`]'s business.
+//!
+//! The queue tells whoever waits ([`JobQueue::wait_for_change`]) when its table
+//! changes, from SQLite's own update hook on the library's connection: a scan's
+//! thousand new jobs, a claim, a finish. The window's progress is sent on those changes
+//! instead of being polled.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::Presence;
 use crate::error::Result;
-use crate::model::{FailureKind, JobInfo, JobState, MediaId, QueueProgress};
+use crate::model::{FailureKind, JobInfo, JobKind, JobState, MediaId, QueueProgress};
 use crate::util::{lock, now_ms, process_alive};
 
 use JobState::{Cancelled, Done, Failed, Queued, Running};
@@ -47,16 +58,36 @@ impl FromSql for FailureKind {
     }
 }
 
-/// Queues (or re-queues) the analysis of one media item inside the caller's transaction.
+/// Stored by name, like [`JobState`]; an unknown name is an error when read.
+impl ToSql for JobKind {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for JobKind {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let name = value.as_str()?;
+        JobKind::parse(name).ok_or_else(|| FromSqlError::Other(format!("unknown job kind {name:?}").into()))
+    }
+}
+
+/// Queues (or re-queues) the analysis of one video inside the caller's transaction.
 pub(crate) fn enqueue_tx(conn: &Connection, media_id: MediaId, priority: i64) -> Result<()> {
+    enqueue_kind_tx(conn, media_id, JobKind::Analyse, priority)
+}
+
+/// Queues (or re-queues) one job inside the caller's transaction: fresh attempts; a
+/// running one stays running (its result is checked against the file when stored).
+pub(crate) fn enqueue_kind_tx(conn: &Connection, media_id: MediaId, kind: JobKind, priority: i64) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO jobs (media_id, state, priority, created_ms) VALUES (?1, ?4, ?2, ?3)
-         ON CONFLICT(media_id) DO UPDATE SET
+        "INSERT INTO jobs (media_id, kind, state, priority, created_ms) VALUES (?1, ?6, ?4, ?2, ?3)
+         ON CONFLICT(media_id, kind) DO UPDATE SET
            state = CASE WHEN jobs.state = ?5 THEN ?5 ELSE ?4 END,
            attempts = 0, error = NULL, error_kind = NULL, not_before_ms = 0,
            priority = MAX(jobs.priority, excluded.priority)",
     )?
-    .execute(params![media_id, priority, now_ms(), Queued, Running])?;
+    .execute(params![media_id, priority, now_ms(), Queued, Running, kind])?;
     Ok(())
 }
 
@@ -66,8 +97,15 @@ pub(crate) fn enqueue_tx(conn: &Connection, media_id: MediaId, priority: i64) ->
 pub(crate) fn enqueue_indexed(conn: &Connection, media_id: MediaId) -> Result<()> {
     let kind: Option<String> =
         conn.prepare_cached("SELECT kind FROM media WHERE id = ?1")?.query_row([media_id], |r| r.get(0)).optional()?;
-    if kind.as_deref() == Some("video") {
-        enqueue_tx(conn, media_id, 0)?;
+    let kinds: &[JobKind] = match kind.as_deref() {
+        Some("video") => &[JobKind::Analyse],
+        // Facts first (the timeline needs the date), then the grid copy, then the score
+        // made from it; the Analyzer runs the kinds in that order.
+        Some("photo") => &[JobKind::PhotoFacts, JobKind::GridCopy, JobKind::Score],
+        _ => &[],
+    };
+    for kind in kinds {
+        enqueue_kind_tx(conn, media_id, *kind, 0)?;
     }
     Ok(())
 }
@@ -77,16 +115,38 @@ pub(crate) fn enqueue_indexed(conn: &Connection, media_id: MediaId) -> Result<()
 pub(crate) struct ClaimedJob {
     pub job_id: i64,
     pub media_id: MediaId,
+    pub kind: JobKind,
     pub path: PathBuf,
     pub attempts: u32,
 }
 
-/// Job counts by state, for media still present. The window polls it every 0.7 s, so
-/// it must walk the jobs (one per video) and look each media row up; left to itself
-/// SQLite 3.50 walks all of `media` instead, which on 100k photos took 50 ms, held the
-/// database lock and filled the page cache. CROSS JOIN fixes the order.
+/// Analysis job counts by state, for media still present. Asked after every change to
+/// the queue, so it must walk the analysis jobs (one per video) and look each media row
+/// up; left to itself SQLite 3.50 walks all of `media` instead, which on 100k photos
+/// took 50 ms, held the database lock and filled the page cache. CROSS JOIN fixes the
+/// order.
 const PROGRESS_COUNTS: &str = "SELECT j.state, COUNT(*) FROM jobs j CROSS JOIN media m ON m.id = j.media_id
-     WHERE m.presence = ?1 GROUP BY j.state";
+     WHERE j.kind = ?2 AND m.presence = ?1 GROUP BY j.state";
+
+/// Counts changes to the `jobs` table (SQLite's update hook) so waiters wake on them.
+/// The count starts at 1, so a waiter that has seen nothing (0) returns at once.
+struct Changes {
+    generation: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Default for Changes {
+    fn default() -> Self {
+        Changes { generation: Mutex::new(1), changed: Condvar::new() }
+    }
+}
+
+impl Changes {
+    fn bump(&self) {
+        *lock(&self.generation) += 1;
+        self.changed.notify_all();
+    }
+}
 
 /// Handle on the queue; cheap to clone, shares the library's connection.
 #[derive(Clone)]
@@ -94,6 +154,7 @@ pub struct JobQueue {
     db: Arc<Mutex<Connection>>,
     /// Recent job durations (seconds) for the ETA.
     timing: Arc<Mutex<Timing>>,
+    changes: Arc<Changes>,
 }
 
 #[derive(Default)]
@@ -103,8 +164,31 @@ struct Timing {
 }
 
 impl JobQueue {
+    /// The queue on the library's connection, whose writes to `jobs` it hears of.
     pub(crate) fn new(db: Arc<Mutex<Connection>>) -> Self {
-        JobQueue { db, timing: Arc::default() }
+        let changes = Arc::new(Changes::default());
+        let heard = changes.clone();
+        lock(&db).update_hook(Some(move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+            if table == "jobs" {
+                heard.bump();
+            }
+        }));
+        JobQueue { db, timing: Arc::default(), changes }
+    }
+
+    /// Waits until the queue has changed since generation `seen` (or `timeout` passes)
+    /// and returns the generation now. A change is a write to the `jobs` table through
+    /// this library (scans, the watcher, claims, results), or a pause or resume; the
+    /// first call, with 0, returns at once. Writes by another process on the same data
+    /// directory (a `keepsake` command) are not heard.
+    pub fn wait_for_change(&self, seen: u64, timeout: Duration) -> u64 {
+        let generation = lock(&self.changes.generation);
+        let (generation, _) = self
+            .changes
+            .changed
+            .wait_timeout_while(generation, timeout, |g| *g == seen)
+            .unwrap_or_else(|e| e.into_inner());
+        *generation
     }
 
     /// Queues analysis of these media (e.g. after the user asks for a re-analysis).
@@ -150,6 +234,7 @@ impl JobQueue {
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [if paused { "1" } else { "0" }],
         )?;
+        self.changes.bump();
         Ok(())
     }
 
@@ -161,17 +246,22 @@ impl JobQueue {
         Ok(v.as_deref() == Some("1"))
     }
 
-    /// Cancels queued jobs for these media (all queued jobs when `ids` is empty).
+    /// Cancels queued analyses of these videos (all queued analyses when `ids` is
+    /// empty). Photos' passes are not the user's to cancel: they are cheap and the grid
+    /// needs them.
     pub fn cancel(&self, ids: &[MediaId]) -> Result<u64> {
         let conn = lock(&self.db);
         if ids.is_empty() {
-            return Ok(conn.execute("UPDATE jobs SET state = ?1 WHERE state = ?2", params![Cancelled, Queued])? as u64);
+            return Ok(conn.execute(
+                "UPDATE jobs SET state = ?1 WHERE state = ?2 AND kind = ?3",
+                params![Cancelled, Queued, JobKind::Analyse],
+            )? as u64);
         }
         let mut n = 0;
         for id in ids {
             n += conn.execute(
-                "UPDATE jobs SET state = ?2 WHERE media_id = ?1 AND state = ?3",
-                params![id, Cancelled, Queued],
+                "UPDATE jobs SET state = ?2 WHERE media_id = ?1 AND state = ?3 AND kind = ?4",
+                params![id, Cancelled, Queued, JobKind::Analyse],
             )?;
         }
         Ok(n as u64)
@@ -187,8 +277,8 @@ impl JobQueue {
         )?;
         conn.execute(
             "UPDATE media SET state = 'pending', error = NULL
-             WHERE id IN (SELECT media_id FROM jobs WHERE state = ?1) AND state = 'failed'",
-            params![Queued],
+             WHERE id IN (SELECT media_id FROM jobs WHERE state = ?1 AND kind = ?2) AND state = 'failed'",
+            params![Queued, JobKind::Analyse],
         )?;
         Ok(n as u64)
     }
@@ -200,7 +290,9 @@ impl JobQueue {
         let mut p = QueueProgress { paused, ..Default::default() };
         {
             let mut stmt = conn.prepare(PROGRESS_COUNTS)?;
-            let rows = stmt.query_map([Presence::Present], |r| Ok((r.get::<_, JobState>(0)?, r.get::<_, u64>(1)?)))?;
+            let rows = stmt.query_map(params![Presence::Present, JobKind::Analyse], |r| {
+                Ok((r.get::<_, JobState>(0)?, r.get::<_, u64>(1)?))
+            })?;
             for row in rows {
                 let (state, n) = row?;
                 match state {
@@ -215,10 +307,14 @@ impl JobQueue {
             }
         }
         let mut stmt = conn.prepare(
-            "SELECT m.path FROM jobs j JOIN media m ON m.id = j.media_id WHERE j.state = ?1 ORDER BY j.started_ms",
+            "SELECT m.path FROM jobs j JOIN media m ON m.id = j.media_id WHERE j.state = ?1 AND j.kind = ?2
+             ORDER BY j.started_ms",
         )?;
-        p.running =
-            stmt.query_map([Running], |r| r.get::<_, String>(0))?.filter_map(|r| r.ok()).map(PathBuf::from).collect();
+        p.running = stmt
+            .query_map(params![Running, JobKind::Analyse], |r| r.get::<_, String>(0))?
+            .filter_map(|r| r.ok())
+            .map(PathBuf::from)
+            .collect();
         let timing = lock(&self.timing);
         if let Some(avg) = timing.avg_s {
             let left = (p.queued + p.running.len() as u64) as f64;
@@ -227,25 +323,27 @@ impl JobQueue {
         Ok(p)
     }
 
-    /// Jobs for `keepsake jobs`: all, or only failed ones.
+    /// Jobs for `keepsake jobs`: every video's analysis, or (`only_failed`) the failed
+    /// jobs of every kind (a photo that could not be read, scored or copied too).
     pub fn list(&self, only_failed: bool) -> Result<Vec<JobInfo>> {
         let conn = lock(&self.db);
         let mut stmt = conn.prepare(
-            "SELECT j.id, j.media_id, m.path, j.state, j.priority, j.attempts, j.error, j.error_kind
+            "SELECT j.id, j.media_id, j.kind, m.path, j.state, j.priority, j.attempts, j.error, j.error_kind
              FROM jobs j JOIN media m ON m.id = j.media_id
-             WHERE m.presence != ?2 AND (?1 = 0 OR j.state = ?3)
-             ORDER BY j.priority DESC, m.taken_at DESC",
+             WHERE m.presence != ?2 AND (?1 = 0 AND j.kind = ?4 OR ?1 = 1 AND j.state = ?3)
+             ORDER BY j.priority DESC, m.taken_at DESC, j.kind",
         )?;
-        let rows = stmt.query_map(params![only_failed as i64, Presence::Deleted, Failed], |r| {
+        let rows = stmt.query_map(params![only_failed as i64, Presence::Deleted, Failed, JobKind::Analyse], |r| {
             Ok(JobInfo {
                 id: r.get(0)?,
                 media_id: r.get(1)?,
-                path: PathBuf::from(r.get::<_, String>(2)?),
-                state: r.get(3)?,
-                priority: r.get(4)?,
-                attempts: r.get(5)?,
-                error: r.get(6)?,
-                error_kind: r.get(7)?,
+                kind: r.get(2)?,
+                path: PathBuf::from(r.get::<_, String>(3)?),
+                state: r.get(4)?,
+                priority: r.get(5)?,
+                attempts: r.get(6)?,
+                error: r.get(7)?,
+                error_kind: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -272,49 +370,90 @@ impl JobQueue {
         Ok(n as u64)
     }
 
-    /// Takes the next runnable job for this process, marking it running.
-    pub(crate) fn claim(&self) -> Result<Option<ClaimedJob>> {
+    /// Takes up to `max` runnable jobs of `kind` for this process, marking them running:
+    /// the highest priority first, then the newest videos or the photos in index order.
+    pub(crate) fn claim(&self, kind: JobKind, max: usize) -> Result<Vec<ClaimedJob>> {
+        // Videos are few and go newest first; photos are many and go in index order, which
+        // the `jobs_next` index gives without sorting every queued photo at each claim.
+        let order = match kind {
+            JobKind::Analyse => "j.priority DESC, m.taken_at DESC, m.id DESC",
+            _ => "j.priority DESC, j.id",
+        };
         let mut conn = lock(&self.db);
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let job = tx
-            .query_row(
+        let jobs: Vec<ClaimedJob> = {
+            let mut stmt = tx.prepare_cached(&format!(
                 "SELECT j.id, j.media_id, m.path, j.attempts
                  FROM jobs j JOIN media m ON m.id = j.media_id
-                 WHERE j.state = ?2 AND j.not_before_ms <= ?1 AND m.presence = ?3
-                 ORDER BY j.priority DESC, m.taken_at DESC, m.id DESC LIMIT 1",
-                params![now_ms(), Queued, Presence::Present],
-                |r| {
-                    Ok(ClaimedJob {
-                        job_id: r.get(0)?,
-                        media_id: r.get(1)?,
-                        path: PathBuf::from(r.get::<_, String>(2)?),
-                        attempts: r.get(3)?,
-                    })
-                },
-            )
-            .optional()?;
-        if let Some(job) = &job {
-            tx.execute(
+                 WHERE j.kind = ?4 AND j.state = ?2 AND j.not_before_ms <= ?1 AND m.presence = ?3
+                 ORDER BY {order} LIMIT ?5"
+            ))?;
+            let rows = stmt.query_map(params![now_ms(), Queued, Presence::Present, kind, max as i64], |r| {
+                Ok(ClaimedJob {
+                    job_id: r.get(0)?,
+                    media_id: r.get(1)?,
+                    kind,
+                    path: PathBuf::from(r.get::<_, String>(2)?),
+                    attempts: r.get::<_, u32>(3)? + 1,
+                })
+            })?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        {
+            let mut mark = tx.prepare_cached(
                 "UPDATE jobs SET state = ?4, attempts = attempts + 1, owner_pid = ?2, started_ms = ?3 WHERE id = ?1",
-                params![job.job_id, std::process::id(), now_ms(), Running],
+            )?;
+            for job in &jobs {
+                mark.execute(params![job.job_id, std::process::id(), now_ms(), Running])?;
+            }
+        }
+        tx.commit()?;
+        Ok(jobs)
+    }
+
+    /// Marks these jobs done (a kind whose result is stored elsewhere in the same
+    /// transaction uses [`finish_tx`]).
+    pub(crate) fn finish(&self, jobs: &[ClaimedJob]) -> Result<()> {
+        let mut conn = lock(&self.db);
+        let tx = conn.transaction()?;
+        for job in jobs {
+            finish_tx(&tx, job.job_id)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Gives claimed jobs back untried (the window needed the machine first): queued
+    /// again, the attempt not counted.
+    pub(crate) fn release(&self, jobs: &[ClaimedJob]) -> Result<()> {
+        let mut conn = lock(&self.db);
+        let tx = conn.transaction()?;
+        for job in jobs {
+            tx.execute(
+                "UPDATE jobs SET state = ?2, attempts = MAX(attempts - 1, 0), owner_pid = NULL
+                 WHERE id = ?1 AND state = ?3",
+                params![job.job_id, Queued, Running],
             )?;
         }
         tx.commit()?;
-        Ok(job.map(|mut j| {
-            j.attempts += 1;
-            j
-        }))
+        Ok(())
     }
 
-    /// Whether anything is queued (now or after a back-off) or running.
-    pub(crate) fn has_work(&self) -> Result<bool> {
-        let n: i64 = lock(&self.db).query_row(
-            "SELECT COUNT(*) FROM jobs j JOIN media m ON m.id = j.media_id
-             WHERE j.state IN (?1, ?2) AND m.presence = ?3",
-            params![Queued, Running, Presence::Present],
-            |r| r.get(0),
-        )?;
-        Ok(n > 0)
+    /// Whether any job of these kinds is queued (now or after a back-off) or running.
+    pub(crate) fn has_work(&self, kinds: &[JobKind]) -> Result<bool> {
+        let conn = lock(&self.db);
+        for kind in kinds {
+            let any: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM jobs j JOIN media m ON m.id = j.media_id
+                 WHERE j.kind = ?4 AND j.state IN (?1, ?2) AND m.presence = ?3)",
+                params![Queued, Running, Presence::Present, kind],
+                |r| r.get(0),
+            )?;
+            if any {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Records a failed attempt, with its reason and kind: queued again after a
@@ -335,7 +474,15 @@ impl JobQueue {
                 "UPDATE jobs SET state = ?4, error = ?2, error_kind = ?5, owner_pid = NULL, finished_ms = ?3 WHERE id = ?1",
                 params![job.job_id, reason, now_ms(), Failed, kind],
             )?;
-            conn.execute("UPDATE media SET state = 'failed', error = ?2 WHERE id = ?1", params![job.media_id, reason])?;
+            // A video that cannot be analysed shows why on its tile; a photo whose score
+            // or copy failed is still a photo to show (an unreadable one was marked by
+            // the render itself).
+            if job.kind == JobKind::Analyse {
+                conn.execute(
+                    "UPDATE media SET state = 'failed', error = ?2 WHERE id = ?1",
+                    params![job.media_id, reason],
+                )?;
+            }
         } else {
             let delay = backoff_ms.saturating_mul(1 << (job.attempts.saturating_sub(1)).min(10));
             conn.execute(
@@ -345,7 +492,18 @@ impl JobQueue {
         }
         Ok(final_failure)
     }
+}
 
+/// Marks one job done inside the caller's transaction.
+pub(crate) fn finish_tx(conn: &Connection, job_id: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE jobs SET state = ?3, error = NULL, error_kind = NULL, owner_pid = NULL, finished_ms = ?2 WHERE id = ?1",
+    )?
+    .execute(params![job_id, now_ms(), Done])?;
+    Ok(())
+}
+
+impl JobQueue {
     pub(crate) fn record_duration(&self, secs: f64, workers: usize) {
         let mut t = lock(&self.timing);
         t.workers = workers;
@@ -376,7 +534,8 @@ mod tests {
         }
         drop(insert);
         conn.execute_batch(
-            "INSERT INTO jobs (media_id, state, created_ms) VALUES (5001, 'queued', 0), (5002, 'done', 0), (5003, 'failed', 0)",
+            "INSERT INTO jobs (media_id, kind, state, created_ms)
+             VALUES (5001, 'analyse', 'queued', 0), (5002, 'analyse', 'done', 0), (5003, 'analyse', 'failed', 0)",
         )
         .unwrap();
         (dir, Arc::new(Mutex::new(conn)))
@@ -388,10 +547,11 @@ mod tests {
         let plan: Vec<String> = {
             let conn = lock(&db);
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {PROGRESS_COUNTS}")).unwrap();
-            let rows = stmt.query_map([Presence::Present], |r| r.get::<_, String>(3)).unwrap();
+            let rows = stmt.query_map(params![Presence::Present, JobKind::Analyse], |r| r.get::<_, String>(3)).unwrap();
             rows.map(|r| r.unwrap()).collect()
         };
-        assert!(plan[0].starts_with("SCAN j"), "jobs must be the outer loop: {plan:?}");
+        // Through the analyses only (by the `jobs_next` index), not every photo's jobs.
+        assert!(plan[0].starts_with("SEARCH j USING"), "jobs must be the outer loop: {plan:?}");
         assert!(plan.iter().any(|s| s.starts_with("SEARCH m USING INTEGER PRIMARY KEY")), "{plan:?}");
         let p = JobQueue::new(db).progress().unwrap();
         assert_eq!((p.queued, p.done, p.failed, p.total), (1, 1, 1, 3));
@@ -433,10 +593,105 @@ mod tests {
             let back: FailureKind = conn.query_row("SELECT ?1", [kind], |r| r.get(0)).unwrap();
             assert_eq!(back, kind);
         }
+        for (kind, name) in JobKind::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+            let back: JobKind = conn.query_row("SELECT ?1", [kind], |r| r.get(0)).unwrap();
+            assert_eq!(back, kind);
+        }
+        assert!(conn.query_row("SELECT 'dance'", [], |r| r.get::<_, JobKind>(0)).is_err());
         for p in [Presence::Present, Presence::Missing, Presence::Deleted] {
             let back: Presence = conn.query_row("SELECT ?1", [p], |r| r.get(0)).unwrap();
             assert_eq!(back, p);
         }
         assert!(conn.query_row("SELECT 'gone'", [], |r| r.get::<_, Presence>(0)).is_err());
+    }
+
+    /// Every photo indexed gets its three passes queued and every video its analysis,
+    /// through the one function all index paths call; each kind is claimed on its own,
+    /// photos in index order, a batch at a time; released jobs come back untried and
+    /// finished ones do not come back, until the file changes and is queued again.
+    #[test]
+    fn each_kind_is_claimed_on_its_own_and_a_change_queues_again() {
+        let (_dir, db) = album();
+        let queue = JobQueue::new(db.clone());
+        {
+            let conn = lock(&db);
+            for id in [3, 1, 2, 5001] {
+                enqueue_indexed(&conn, id).unwrap();
+            }
+        }
+        let count = |kind: JobKind| -> i64 {
+            lock(&db).query_row("SELECT COUNT(*) FROM jobs WHERE kind = ?1", [kind], |r| r.get(0)).unwrap()
+        };
+        assert_eq!(count(JobKind::PhotoFacts), 3);
+        assert_eq!(count(JobKind::GridCopy), 3);
+        assert_eq!(count(JobKind::Score), 3);
+        assert_eq!(count(JobKind::Analyse), 3, "the video's job is the one it had: still one per file and kind");
+
+        let facts = queue.claim(JobKind::PhotoFacts, 2).unwrap();
+        let ids: Vec<_> = facts.iter().map(|j| (j.media_id, j.kind, j.attempts)).collect();
+        assert_eq!(ids, [(3, JobKind::PhotoFacts, 1), (1, JobKind::PhotoFacts, 1)], "queued order, by job");
+        let video = queue.claim(JobKind::Analyse, 5).unwrap();
+        assert_eq!(video.iter().map(|j| j.media_id).collect::<Vec<_>>(), [5001], "only analyses, only queued ones");
+
+        queue.release(&facts[1..]).unwrap();
+        queue.finish(&facts[..1]).unwrap();
+        let next = queue.claim(JobKind::PhotoFacts, 5).unwrap();
+        let ids: Vec<_> = next.iter().map(|j| (j.media_id, j.attempts)).collect();
+        assert_eq!(ids, [(1, 1), (2, 1)], "a released job comes back untried; a finished one does not");
+        queue.finish(&next).unwrap();
+        assert!(queue.claim(JobKind::PhotoFacts, 5).unwrap().is_empty());
+        assert!(queue.has_work(&[JobKind::GridCopy]).unwrap());
+        assert!(!queue.has_work(&[JobKind::PhotoFacts]).unwrap());
+
+        enqueue_indexed(&lock(&db), 2).unwrap(); // the file changed
+        let again = queue.claim(JobKind::PhotoFacts, 5).unwrap();
+        assert_eq!(again.iter().map(|j| j.media_id).collect::<Vec<_>>(), [2]);
+
+        // A photo's score failing for good leaves the photo as it was.
+        let score = queue.claim(JobKind::Score, 1).unwrap();
+        assert!(queue.fail_attempt(&score[0], "the worker hung", FailureKind::WorkerHung, 1, 0).unwrap());
+        let state: String =
+            lock(&db).query_row("SELECT state FROM media WHERE id = ?1", [score[0].media_id], |r| r.get(0)).unwrap();
+        assert_ne!(state, "failed");
+        let failed: Vec<_> = queue.list(true).unwrap().into_iter().map(|j| (j.media_id, j.kind)).collect();
+        assert_eq!(
+            failed,
+            [(5003, JobKind::Analyse), (score[0].media_id, JobKind::Score)],
+            "failed jobs of every kind"
+        );
+    }
+
+    /// Waiters hear of every write to the queue's table, however it was made (here a
+    /// scan-like insert in a transaction of its own), and of a pause; nothing else wakes
+    /// them before their timeout.
+    #[test]
+    fn waiters_hear_of_changes_to_the_queue_and_only_of_them() {
+        let (_dir, db) = album();
+        let queue = JobQueue::new(db.clone());
+        let seen = queue.wait_for_change(0, Duration::ZERO);
+        assert!(seen > 0, "the first call returns at once");
+        let started = std::time::Instant::now();
+        assert_eq!(queue.wait_for_change(seen, Duration::from_millis(150)), seen, "no change: the timeout");
+        assert!(started.elapsed() >= Duration::from_millis(140));
+        lock(&db).execute("UPDATE media SET name = 'x' WHERE id = 1", []).unwrap();
+        assert_eq!(queue.wait_for_change(seen, Duration::from_millis(50)), seen, "other tables do not count");
+
+        let waiter = {
+            let queue = queue.clone();
+            std::thread::spawn(move || queue.wait_for_change(seen, Duration::from_secs(20)))
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        {
+            let mut conn = lock(&db);
+            let tx = conn.transaction().unwrap();
+            enqueue_indexed(&tx, 4).unwrap();
+            tx.commit().unwrap();
+        }
+        let started = std::time::Instant::now();
+        let after_scan = waiter.join().unwrap();
+        assert!(after_scan > seen && started.elapsed() < Duration::from_secs(5));
+        queue.pause().unwrap();
+        assert!(queue.wait_for_change(after_scan, Duration::from_secs(5)) > after_scan, "a pause is a change");
     }
 }

@@ -90,14 +90,14 @@ pub use jobs::JobQueue;
 pub use library::Library;
 pub use memories::{Memory, MemoryKind, MAX_MEMORY_ITEMS};
 pub use model::{
-    Cover, CoverChoice, CoverKind, CurvePoint, DateSource, Frame, ImageKey, JobInfo, JobState, LibraryEvent,
+    Cover, CoverChoice, CoverKind, CurvePoint, DateSource, Frame, ImageKey, JobInfo, JobKind, JobState, LibraryEvent,
     MediaDetail, MediaId, MediaItem, MediaKind, MediaQuery, MediaState, MotionKind, QueueProgress, Reasons,
     RejectReason, Root, RootId, ScanProgress, ScanReport, SortOrder, SMALL_TILE_SIDE,
 };
 pub use protocol::{ExportResult, RuntimeReport, RuntimeResult, SlideshowFormat};
 pub use render::photo_needs_worker;
 pub use scan::{is_ignored_name, media_kind};
-pub use scoring::{dhash, dhash_distance, dhash_of, ScoringPass};
+pub use scoring::{dhash, dhash_distance, dhash_of};
 pub use slideshow::{Slideshow, MAX_SLIDESHOW_ITEMS};
 pub use storage::Storage;
 pub use util::lower_thread_priority;

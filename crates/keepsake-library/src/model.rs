@@ -402,6 +402,46 @@ pub struct QueueProgress {
     pub paused: bool,
 }
 
+/// What a job does. Every piece of background work on one file is a job in the one
+/// persistent queue (`crate::jobs`), with its own runners in the [`crate::Analyzer`]:
+/// videos are analysed by worker processes, several at once; photos' passes run on one
+/// low-priority thread, in this order of kinds, yielding to the window.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// A video's three best frames, its curve and score (`keepsake worker`).
+    Analyse,
+    /// A photo's date taken, upright size and place, read from its file after a bulk
+    /// scan (which does not open files) or a change.
+    PhotoFacts,
+    /// A photo's grid copy, made ahead of its first view.
+    GridCopy,
+    /// A picture's score, faces and difference hash, for events and memories (a photo's
+    /// from its grid copy through a worker; a video analysed before scores existed from
+    /// its stored best pick).
+    Score,
+}
+
+impl JobKind {
+    /// Every kind, with its name in the index and in JSON.
+    pub const ALL: [(JobKind, &'static str); 4] = [
+        (JobKind::Analyse, "analyse"),
+        (JobKind::PhotoFacts, "photo_facts"),
+        (JobKind::GridCopy, "grid_copy"),
+        (JobKind::Score, "score"),
+    ];
+
+    /// The kind's name in the `jobs` table (and in JSON).
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(k, _)| *k == self).map_or("analyse", |(_, n)| n)
+    }
+
+    /// The kind named `s`; `None` for a name this Keepsake does not know.
+    pub fn parse(s: &str) -> Option<JobKind> {
+        Self::ALL.iter().find(|(_, n)| *n == s).map(|(k, _)| *k)
+    }
+}
+
 /// State of one analysis job.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -553,6 +593,7 @@ impl FailureKind {
 pub struct JobInfo {
     pub id: i64,
     pub media_id: MediaId,
+    pub kind: JobKind,
     pub path: PathBuf,
     pub state: JobState,
     pub priority: i64,

@@ -1,83 +1,65 @@
-//! The background passes over photos: reading their dates, sizes and places after a bulk
-//! scan, and making their grid copies ahead of the first view.
+//! The background passes over photos, run from the job queue ([`crate::jobs`]) by the
+//! [`crate::Analyzer`]'s photo thread: reading their dates, sizes and places
+//! ([`JobKind::PhotoFacts`]: a bulk scan does not open files, and a changed file's date may
+//! have changed), and making their grid copies ahead of the first view
+//! ([`JobKind::GridCopy`]). Scoring, the third photo kind, is in [`crate::scoring`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rusqlite::params;
 
 use crate::error::{LibraryError, Result};
+use crate::jobs::ClaimedJob;
 use crate::library::Library;
-use crate::model::{ImageKey, MediaId};
-use crate::scan;
+use crate::model::{FailureKind, ImageKey, JobKind, MediaId};
 
 impl Library {
-    /// Makes the grid copies of up to `max` photos that have none yet, oldest index
-    /// entries first, exactly as a first view would ([`Library::image_path`]): a 12-MP
-    /// photo costs ~160 ms to render and ~0.3 ms to serve once made, so a freshly added
-    /// album scrolls at once instead of a screen of tiles taking seconds
-    /// (`docs/bench-album.md`). Stops early, with what it did, as soon as the window
-    /// shows something (`viewing`), so it never competes with the grid. Returns the ids
-    /// it looked at and those it found unreadable (now marked `failed`, for an event).
+    /// Makes the grid copies of up to `max` photos whose [`JobKind::GridCopy`] job is
+    /// queued, exactly as a first view would ([`Library::image_path`]): a 12-MP photo
+    /// costs ~160 ms to render and ~0.3 ms to serve once made, so a freshly added album
+    /// scrolls at once instead of a screen of tiles taking seconds
+    /// (`docs/bench-album.md`). Stops early as soon as the window shows something
+    /// (`viewing`), so it never competes with the grid, and gives the jobs it did not get
+    /// to back. Returns how many it did and those found unreadable (now marked `failed`,
+    /// for an event); 0 done: nothing was queued.
     pub fn prerender_photo_thumbnails(&self, max: usize, viewing: &dyn Fn() -> bool) -> Result<(usize, Vec<MediaId>)> {
-        use std::sync::atomic::Ordering;
-        let after = self.inner.thumbs_cursor.load(Ordering::Relaxed);
-        let ids: Vec<i64> = {
-            let conn = self.conn();
-            let mut stmt = conn.prepare_cached(
-                "SELECT id FROM media WHERE id > ?1 AND kind = 'photo' AND presence = 'present' AND state != 'failed'
-                 ORDER BY id LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![after, max as i64], |r| r.get(0))?;
-            rows.collect::<std::result::Result<_, _>>()?
-        };
-        let (mut looked, mut unreadable) = (0, Vec::new());
-        for id in ids {
+        let queue = self.queue();
+        let jobs = queue.claim(JobKind::GridCopy, max)?;
+        let (mut done, mut unreadable) = (Vec::new(), Vec::new());
+        let mut rest = jobs.iter();
+        for job in rest.by_ref() {
             if viewing() {
                 break;
             }
-            match self.image_path(&ImageKey::Photo(id)) {
-                Err(LibraryError::Unreadable { id, .. }) => unreadable.push(id),
+            match self.image_path(&ImageKey::Photo(job.media_id)) {
+                Err(LibraryError::Unreadable { id, reason }) => {
+                    queue.fail_attempt(job, &reason, FailureKind::Undecodable, 1, 0)?;
+                    unreadable.push(id);
+                }
                 // Gone since, or a file the next scan will sort out: the first view says.
-                Err(e) => tracing::debug!("grid copy of photo {id} not made ahead: {e}"),
-                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!("grid copy of photo {} not made ahead: {e}", job.media_id);
+                    done.push(job.clone());
+                }
+                Ok(_) => done.push(job.clone()),
             }
-            self.inner.thumbs_cursor.store(id, Ordering::Relaxed);
-            looked += 1;
         }
-        Ok((looked, unreadable))
+        let left: Vec<ClaimedJob> = rest.cloned().collect();
+        queue.release(&left)?;
+        queue.finish(&done)?;
+        Ok((done.len() + unreadable.len(), unreadable))
     }
 
-    /// Reads EXIF dates (and offsets, see [`crate::taken`]) of up to `max` photos indexed
-    /// by a bulk scan (which does not open files). Says how many were checked (0 when
-    /// none are left) and which had a date that could not be read, with why: those are
-    /// logged and keep their mtime, and are not read again until the file changes. Run
-    /// in the background by the [`crate::Analyzer`].
+    /// Reads the EXIF dates (and offsets, see [`crate::taken`]), upright sizes and places
+    /// of up to `max` photos whose [`JobKind::PhotoFacts`] job is queued, and stores them
+    /// with the jobs done in one transaction. Says how many were checked (0 when none were
+    /// queued) and which had a date that could not be read, with why: those are logged
+    /// and keep their mtime, and are not read again until the file changes. Run in the
+    /// background by the [`crate::Analyzer`].
     pub fn fill_photo_dates(&self, max: usize) -> Result<crate::taken::PhotoDates> {
-        use std::sync::atomic::Ordering;
-        // Walks the table in id order from where the last batch stopped: without the
-        // cursor each batch scanned every row already done, 100k photos cost minutes of
-        // CPU and held the database lock the window needs. When nothing is left past
-        // the cursor, one pass from the start catches rows that came back with old ids.
-        let batch = |after: i64| -> Result<Vec<(i64, String)>> {
-            let conn = self.conn();
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, path FROM media WHERE id > ?3 AND taken_source = ?1 AND presence = 'present' ORDER BY id LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![scan::UNCHECKED, max as i64, after], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<std::result::Result<_, _>>()?)
-        };
-        let after = self.inner.dates_cursor.load(Ordering::Relaxed);
-        let mut todo = batch(after)?;
-        if todo.is_empty() && after > 0 {
-            todo = batch(0)?;
-        }
-        if let Some((last, _)) = todo.last() {
-            self.inner.dates_cursor.store(*last, Ordering::Relaxed);
-        }
-        // The same pass stores each photo's upright size (header only, every format).
-        /// A photo's id, date taken, and upright width and height (each if readable).
+        let jobs = self.queue().claim(JobKind::PhotoFacts, max)?;
+        /// A photo's date taken, upright width and height, and place (each if readable).
         type PhotoFacts = (
-            i64,
             std::result::Result<Option<crate::taken::Taken>, crate::taken::DateError>,
             Option<u32>,
             Option<u32>,
@@ -85,19 +67,21 @@ impl Library {
         );
         // Naive EXIF dates are wall time in this machine's zone, read once per batch.
         let zone = jiff::tz::TimeZone::system();
-        let dates: Vec<PhotoFacts> = todo
+        // Read outside the database lock: the window's queries go on meanwhile.
+        let facts: Vec<PhotoFacts> = jobs
             .iter()
-            .map(|(id, path)| {
-                let size = keepsake_imaging::photo_info(Path::new(path)).ok();
-                let taken = crate::taken::exif_taken_in(Path::new(path), &zone);
-                let place = crate::taken::exif_place(Path::new(path));
-                (*id, taken, size.map(|s| s.width), size.map(|s| s.height), place)
+            .map(|job| {
+                let size = keepsake_imaging::photo_info(&job.path).ok();
+                let taken = crate::taken::exif_taken_in(&job.path, &zone);
+                let place = crate::taken::exif_place(&job.path);
+                (taken, size.map(|s| s.width), size.map(|s| s.height), place)
             })
             .collect();
-        let mut report = crate::taken::PhotoDates { checked: dates.len(), unreadable: Vec::new() };
+        let mut report = crate::taken::PhotoDates { checked: jobs.len(), unreadable: Vec::new() };
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for ((id, date, w, h, place), (_, path)) in dates.into_iter().zip(&todo) {
+        for ((date, w, h, place), job) in facts.into_iter().zip(&jobs) {
+            let id = job.media_id;
             tx.execute(
                 "UPDATE media SET width = COALESCE(?2, width), height = COALESCE(?3, height),
                    latitude = ?4, longitude = ?5 WHERE id = ?1",
@@ -108,13 +92,23 @@ impl Library {
                     "UPDATE media SET taken_at = ?2, taken_offset = ?3, taken_source = 'exif' WHERE id = ?1",
                     params![id, t.at, t.offset_minutes],
                 )?,
-                Ok(None) => tx.execute("UPDATE media SET taken_source = 'mtime' WHERE id = ?1", [id])?,
+                Ok(None) => tx.execute(
+                    "UPDATE media SET taken_at = mtime_ms / 1000, taken_offset = NULL, taken_source = 'mtime'
+                     WHERE id = ?1",
+                    [id],
+                )?,
                 Err(e) => {
+                    let path = job.path.display();
                     tracing::warn!("date of {path}: {e}; it sorts by the file's modification time");
-                    report.unreadable.push((id, PathBuf::from(path), e.to_string()));
-                    tx.execute("UPDATE media SET taken_source = 'mtime' WHERE id = ?1", [id])?
+                    report.unreadable.push((id, PathBuf::from(&job.path), e.to_string()));
+                    tx.execute(
+                        "UPDATE media SET taken_at = mtime_ms / 1000, taken_offset = NULL, taken_source = 'mtime'
+                         WHERE id = ?1",
+                        [id],
+                    )?
                 }
             };
+            crate::jobs::finish_tx(&tx, job.job_id)?;
         }
         tx.commit()?;
         Ok(report)

@@ -1,33 +1,34 @@
 //! How good each picture is, for events and memories (`media.score`, `media.faces`,
 //! `media.dhash`): which shot of an event to show, which of a burst to keep.
 //!
-//! - **Photos** are scored in the background ([`Library::score_pictures`], run by the
-//!   [`crate::Analyzer`] after the grid copies are made, yielding to the window like the
-//!   passes before it): a batch of grid copies goes to one `keepsake worker` through the
+//! - **Photos** are scored in the background ([`Library::score_pictures`], run from the
+//!   job queue's [`JobKind::Score`] jobs by the [`crate::Analyzer`] after the grid copies
+//!   are made, yielding to the window like the passes before it): a batch of grid copies goes to one `keepsake worker` through the
 //!   helper ([`crate::helper`]), whose engine judges each by the measures a video's picks
 //!   are judged by and counts faces ([`WorkerRequest::ScorePictures`]). One request per
 //!   batch, and the helper keeps its worker between batches, so the face model loads
 //!   once, not once a photo. The worker's sandbox is the grid copies' folder, read only.
 //! - **Videos** take their best pick's: its score and the faces the engine saw in it,
 //!   stored with the analysis (`crate::picture::best_pick_scores`); videos analysed before scores
-//!   existed are filled from their stored picks by the same pass.
+//!   existed have a score job (schema v9) that fills them from their stored picks.
 //! - **Difference hashes** are computed in-process (`crate::picture`), with the `image` crate (the
 //!   library never links FFmpeg or ONNX Runtime): the grid copy, or the best pick's
 //!   image, shrunk to 9×8 grey, one bit per horizontal neighbour pair. Near-identical
 //!   shots differ in a few bits, unrelated ones in about half of the 64.
 //!
 //! A file that changes has its three columns cleared where the scan and the watcher
-//! notice the change (the `UPDATE`s that mark it `pending`), so it is scored again.
+//! notice the change (the `UPDATE`s that mark it `pending`) and its jobs queued again
+//! (`crate::jobs::enqueue_indexed`), so it is scored again.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use crate::error::{LibraryError, Result};
+use crate::jobs::ClaimedJob;
 use crate::library::Library;
-use crate::model::{ImageKey, MediaId, Reasons};
+use crate::model::{FailureKind, ImageKey, JobKind, MediaId, MediaKind, Reasons};
 use crate::protocol::{PictureScoreResult, WorkerRequest};
 
 pub use crate::picture::{dhash, dhash_distance, dhash_of};
@@ -40,63 +41,71 @@ pub(crate) const SCORE_BATCH: usize = 16;
 const SCORE_TIMEOUT_BASE: Duration = Duration::from_secs(30);
 /// Extra deadline per picture in a batch.
 const SCORE_TIMEOUT_PER_PICTURE: Duration = Duration::from_secs(5);
-/// Where the background pass stands between batches: the last photo id looked at, and
-/// photos that could not be scored this session (their grid copy unreadable, a worker
-/// that failed on them), so they are not sent again and again.
-#[derive(Debug, Default)]
-pub struct ScoringPass {
-    after: MediaId,
-    skipped: HashSet<MediaId>,
-}
-
 /// One photo of a batch: what is needed to store its result safely.
 struct Candidate {
-    id: MediaId,
+    job: ClaimedJob,
     size: i64,
     mtime_ms: i64,
     grid: PathBuf,
     dhash: Option<i64>,
 }
 
+/// Attempts at scoring a picture before its job fails for good (a worker that crashes
+/// on a batch fails each of its pictures' attempts; one of them may be what crashes it).
+const SCORE_ATTEMPTS: u32 = 3;
+/// First retry delay of a failed batch, doubled each attempt.
+const SCORE_BACKOFF_MS: i64 = 30_000;
+
 impl Library {
-    /// Scores up to `max` pictures: first videos analysed before scores existed (from
-    /// their stored best pick), then photos with no score yet, in id order from where
-    /// the last call stopped (from the start again once past the end, for photos that
-    /// changed). Each photo's grid copy is made if missing (as a first view would), its
-    /// difference hash computed here, and the batch scored in one worker request. Stops
-    /// early, with what it did, as soon as `viewing` says the window shows something.
-    /// Returns how many pictures it looked at (0: nothing left to score).
-    pub fn score_pictures(&self, pass: &mut ScoringPass, max: usize, viewing: &dyn Fn() -> bool) -> Result<usize> {
-        let videos = self.backfill_video_scores(max)?;
-        if videos > 0 || viewing() {
-            return Ok(videos);
-        }
-        let mut todo = self.unscored_photos(pass, max)?;
-        if todo.is_empty() && pass.after > 0 {
-            pass.after = 0;
-            todo = self.unscored_photos(pass, max)?;
-        }
-        let mut batch: Vec<Candidate> = Vec::with_capacity(todo.len());
-        let mut looked = 0;
-        for (id, size, mtime_ms) in todo {
+    /// Scores up to `max` pictures whose [`JobKind::Score`] job is queued: a video (one
+    /// analysed before scores existed) from its stored best pick; a photo from its grid
+    /// copy, made if missing (as a first view would), its difference hash computed here
+    /// and the batch scored in one worker request. Stops early, giving back the jobs it
+    /// did not get to, as soon as `viewing` says the window shows something. Returns how
+    /// many pictures it looked at (0: nothing was queued).
+    pub fn score_pictures(&self, max: usize, viewing: &dyn Fn() -> bool) -> Result<usize> {
+        let queue = self.queue();
+        let jobs = queue.claim(JobKind::Score, max)?;
+        let mut batch: Vec<Candidate> = Vec::with_capacity(jobs.len());
+        let (mut looked, mut left) = (0, Vec::new());
+        for job in jobs {
             if viewing() {
-                break;
+                left.push(job);
+                continue;
             }
-            pass.after = id;
             looked += 1;
-            match self.image_path(&ImageKey::Photo(id)) {
+            let Some((kind, size, mtime_ms)) = self.scoring_facts(job.media_id)? else {
+                queue.finish(std::slice::from_ref(&job))?; // gone since it was queued
+                continue;
+            };
+            if kind == MediaKind::Video {
+                self.score_video_from_pick(&job)?;
+                continue;
+            }
+            match self.image_path(&ImageKey::Photo(job.media_id)) {
                 Ok(grid) => {
-                    let dhash = dhash(&grid).map_err(|e| tracing::debug!("photo {id}: no difference hash: {e}")).ok();
-                    batch.push(Candidate { id, size, mtime_ms, grid, dhash });
+                    let dhash = dhash(&grid)
+                        .map_err(|e| tracing::debug!("photo {}: no difference hash: {e}", job.media_id))
+                        .ok();
+                    batch.push(Candidate { job, size, mtime_ms, grid, dhash });
                 }
-                // Unreadable photos are marked failed by image_path and leave the query.
-                Err(LibraryError::Unreadable { .. }) => {}
+                // Unreadable photos are marked failed by image_path: nothing to score.
+                Err(LibraryError::Unreadable { reason, .. }) => {
+                    queue.fail_attempt(&job, &reason, FailureKind::Undecodable, 1, 0)?;
+                }
                 Err(e) => {
-                    tracing::debug!("photo {id}: no grid copy to score: {e}");
-                    pass.skipped.insert(id);
+                    tracing::debug!("photo {}: no grid copy to score: {e}", job.media_id);
+                    queue.fail_attempt(
+                        &job,
+                        &e.to_string(),
+                        FailureKind::Internal,
+                        SCORE_ATTEMPTS,
+                        SCORE_BACKOFF_MS,
+                    )?;
                 }
             }
         }
+        queue.release(&left)?;
         if batch.is_empty() {
             return Ok(looked);
         }
@@ -107,99 +116,90 @@ impl Library {
         let scores = match answer {
             Ok(response) => response.scores.unwrap_or_default(),
             Err(reason) => {
-                // A worker that crashed or hung on this batch: not these photos again this
-                // session (one of them may be what crashes it); the rest of the album goes on.
+                // A worker that crashed or hung on this batch: each photo's attempt fails
+                // and is retried later, a few times (one of them may be what crashes it);
+                // the rest of the album goes on.
                 tracing::warn!("scoring {} photos failed: {reason}", batch.len());
-                pass.skipped.extend(batch.iter().map(|c| c.id));
+                let (kind, reason) = (reason.kind(), reason.to_string());
+                for c in &batch {
+                    queue.fail_attempt(&c.job, &reason, kind, SCORE_ATTEMPTS, SCORE_BACKOFF_MS)?;
+                }
                 return Ok(looked);
             }
         };
         tracing::debug!(photos = batch.len(), ms = started.elapsed().as_millis() as u64, "scored a batch of photos");
-        self.store_photo_scores(pass, &batch, &scores)?;
+        self.store_photo_scores(&batch, &scores)?;
         Ok(looked)
     }
 
-    /// Photos to score after `pass.after`: present, readable, not yet scored.
-    fn unscored_photos(&self, pass: &ScoringPass, max: usize) -> Result<Vec<(MediaId, i64, i64)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, size, mtime_ms FROM media
-             WHERE id > ?1 AND kind = 'photo' AND presence = 'present' AND state != 'failed' AND score IS NULL
-             ORDER BY id LIMIT ?2",
-        )?;
-        // Skipped photos are filtered here, so a long run of them cannot stall the pass.
-        let limit = (max + pass.skipped.len()) as i64;
-        let rows = stmt.query_map(params![pass.after, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        let mut out = Vec::with_capacity(max);
-        for row in rows {
-            let row: (MediaId, i64, i64) = row?;
-            if !pass.skipped.contains(&row.0) {
-                out.push(row);
-            }
-            if out.len() >= max {
-                break;
-            }
-        }
-        Ok(out)
+    /// A queued picture's kind, size and modification time, if it is still present.
+    fn scoring_facts(&self, id: MediaId) -> Result<Option<(MediaKind, i64, i64)>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT kind, size, mtime_ms FROM media WHERE id = ?1 AND presence = 'present'", [id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?
+            .map(|(kind, size, mtime)| {
+                (if kind == "video" { MediaKind::Video } else { MediaKind::Photo }, size, mtime)
+            }))
     }
 
-    /// Stores a batch's answers. Only where the file is still the one whose grid copy
-    /// was scored (same size and modification time): a photo changed meanwhile keeps
-    /// its cleared columns and is scored again.
-    fn store_photo_scores(
-        &self,
-        pass: &mut ScoringPass,
-        batch: &[Candidate],
-        scores: &[PictureScoreResult],
-    ) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for c in batch {
-            let result = scores.iter().find(|s| s.path == c.grid);
-            match result.and_then(|r| r.score.filter(|s| s.is_finite()).map(|s| (s, r.faces))) {
-                Some((score, faces)) => {
-                    tx.execute(
-                        "UPDATE media SET score = ?2, faces = ?3, dhash = ?4 WHERE id = ?1 AND size = ?5 AND mtime_ms = ?6",
-                        params![c.id, score, faces, c.dhash, c.size, c.mtime_ms],
-                    )?;
-                }
-                None => {
-                    let reason = result.and_then(|r| r.error.clone()).unwrap_or_else(|| "no answer for it".into());
-                    tracing::warn!("photo {}: not scored: {reason}", c.id);
-                    pass.skipped.insert(c.id);
+    /// Stores a batch's answers, each with its job done. Only where the file is still the
+    /// one whose grid copy was scored (same size and modification time): a photo changed
+    /// meanwhile has its job queued again and is scored again.
+    fn store_photo_scores(&self, batch: &[Candidate], scores: &[PictureScoreResult]) -> Result<()> {
+        let mut failed = Vec::new();
+        {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            for c in batch {
+                let result = scores.iter().find(|s| s.path == c.grid);
+                match result.and_then(|r| r.score.filter(|s| s.is_finite()).map(|s| (s, r.faces))) {
+                    Some((score, faces)) => {
+                        tx.execute(
+                            "UPDATE media SET score = ?2, faces = ?3, dhash = ?4 WHERE id = ?1 AND size = ?5 AND mtime_ms = ?6",
+                            params![c.job.media_id, score, faces, c.dhash, c.size, c.mtime_ms],
+                        )?;
+                        crate::jobs::finish_tx(&tx, c.job.job_id)?;
+                    }
+                    None => {
+                        let reason = result.and_then(|r| r.error.clone()).unwrap_or_else(|| "no answer for it".into());
+                        tracing::warn!("photo {}: not scored: {reason}", c.job.media_id);
+                        failed.push((c, reason));
+                    }
                 }
             }
+            tx.commit()?;
         }
-        tx.commit()?;
+        for (c, reason) in failed {
+            self.queue().fail_attempt(&c.job, &reason, FailureKind::Internal, SCORE_ATTEMPTS, SCORE_BACKOFF_MS)?;
+        }
         Ok(())
     }
 
-    /// Fills score, faces and hash of up to `max` analysed videos that have none, from
-    /// their stored best pick (videos analysed before these columns existed; a new
-    /// analysis stores them itself). Returns how many it filled.
-    fn backfill_video_scores(&self, max: usize) -> Result<usize> {
-        let rows: Vec<(MediaId, f64, String, String)> = {
-            let conn = self.conn();
-            let mut stmt = conn.prepare_cached(
-                "SELECT m.id, p.score, p.reasons, p.image FROM media m JOIN picks p ON p.media_id = m.id
-                 WHERE m.kind = 'video' AND m.state = 'ready' AND m.score IS NULL
-                   AND p.rank = (SELECT MIN(rank) FROM picks WHERE media_id = m.id)
-                 ORDER BY m.id LIMIT ?1",
-            )?;
-            let rows = stmt.query_map([max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            rows.collect::<std::result::Result<_, _>>()?
-        };
-        for (id, score, reasons, image) in &rows {
-            let faces = serde_json::from_str::<Reasons>(reasons).ok().and_then(|r| r.faces);
+    /// Fills a video's score, faces and hash from its stored best pick (a video analysed
+    /// before these columns existed; a new analysis stores them itself), and finishes its
+    /// job. A video without picks (not analysed, or failed) has nothing to give.
+    fn score_video_from_pick(&self, job: &ClaimedJob) -> Result<()> {
+        let best: Option<(f64, String, String)> = self
+            .conn()
+            .prepare_cached(
+                "SELECT p.score, p.reasons, p.image FROM picks p WHERE p.media_id = ?1 ORDER BY p.rank LIMIT 1",
+            )?
+            .query_row([job.media_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        if let Some((score, reasons, image)) = best {
+            let faces = serde_json::from_str::<Reasons>(&reasons).ok().and_then(|r| r.faces);
             let hash = self.pick_dhash(&self.data_dir().join(image));
-            // A score that is not a number must still leave the query (0: the worst).
-            let score = if score.is_finite() { *score } else { 0.0 };
+            // A score that is not a number is stored as 0, the worst.
+            let score = if score.is_finite() { score } else { 0.0 };
             self.conn().execute(
                 "UPDATE media SET score = ?2, faces = ?3, dhash = ?4 WHERE id = ?1 AND score IS NULL",
-                params![id, score, faces, hash],
+                params![job.media_id, score, faces, hash],
             )?;
         }
-        Ok(rows.len())
+        self.queue().finish(std::slice::from_ref(job))
     }
 }
 
