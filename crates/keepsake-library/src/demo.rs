@@ -21,6 +21,7 @@ use crate::error::{LibraryError, Result};
 use crate::index::Index;
 use crate::model::{Root, ScanReport};
 use crate::protocol::WorkerRequest;
+use crate::worker_process::WorkerFailure;
 
 /// The folder name, which is also the album name the sidebar shows.
 pub const DEMO_FOLDER: &str = "Demo album";
@@ -104,10 +105,10 @@ impl Demo {
     /// a file that is not one the demo put there before, and lists them in the marker.
     fn place_demo_files(&self, staging: &Path, dir: &Path) -> Result<()> {
         if !is_real_dir(staging) {
-            return Err(LibraryError::Worker(format!(
+            return Err(LibraryError::Worker(WorkerFailure::Protocol(format!(
                 "the worker reported the demo album made, but {} is not there",
                 staging.display()
-            )));
+            ))));
         }
         match std::fs::create_dir(dir) {
             Ok(()) => {}

@@ -58,8 +58,11 @@ pub enum LibraryError {
     /// The demo album cannot be made where it belongs.
     #[error("demo album: {0}")]
     Demo(String),
+    /// A worker process gave no usable answer: it could not start, crashed, hung,
+    /// refused, or broke the protocol. The failure itself, typed
+    /// ([`crate::WorkerFailure::kind`] says which for a caller that acts on it).
     #[error("worker: {0}")]
-    Worker(String),
+    Worker(#[from] crate::worker_process::WorkerFailure),
     #[error("watcher: {0}")]
     Watch(String),
 }

@@ -39,6 +39,7 @@ use rusqlite::{params, params_from_iter, Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::db::Presence;
 use crate::error::Result;
 use crate::media;
 use crate::model::{MediaItem, MediaQuery, RootId, SortOrder};
@@ -291,9 +292,10 @@ fn recompute(conn: &Connection, rule: &Rule) -> Result<Recomputed> {
     let rows: Vec<Row> = {
         let mut stmt = conn.prepare_cached(
             "SELECT id, taken_at, latitude, longitude, event_id FROM media
-             WHERE presence != 'deleted' AND live_of IS NULL ORDER BY taken_at, id",
+             WHERE presence != ?1 AND live_of IS NULL ORDER BY taken_at, id",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        let rows =
+            stmt.query_map([Presence::Deleted], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
         rows.collect::<std::result::Result<_, _>>()?
     };
     let shots: Vec<Shot> = rows
@@ -392,8 +394,8 @@ fn recompute(conn: &Connection, rule: &Rule) -> Result<Recomputed> {
     }
     // Rows that are no longer shown (gone, or now a Live Photo's movie) leave their event.
     done.moved += conn.execute(
-        "UPDATE media SET event_id = NULL WHERE event_id IS NOT NULL AND (presence = 'deleted' OR live_of IS NOT NULL)",
-        [],
+        "UPDATE media SET event_id = NULL WHERE event_id IS NOT NULL AND (presence = ?1 OR live_of IS NOT NULL)",
+        [Presence::Deleted],
     )?;
     let kept: std::collections::HashSet<EventId> = ids.iter().copied().collect();
     for e in old.keys().filter(|e| !kept.contains(e)) {
@@ -444,15 +446,21 @@ pub fn date_range_name(a: (i32, u32, u32), b: (i32, u32, u32)) -> String {
 
 /// Events (all, one, or those with items in one album), newest first.
 pub(crate) fn list(conn: &Connection, root: Option<RootId>, only: Option<EventId>) -> Result<Vec<Event>> {
-    let mut sql = String::from(
+    // Fixed filters in the query's text, from the enum's names (no value of a user's).
+    let deleted = Presence::Deleted.as_str();
+    let mut sql = format!(
         "SELECT e.id, e.name, e.start_at, e.end_at, COUNT(*), SUM(m.kind = 'photo'), SUM(m.kind = 'video'),
            date(e.start_at, 'unixepoch', 'localtime'), date(e.end_at, 'unixepoch', 'localtime')
-         FROM events e JOIN media m ON m.event_id = e.id AND m.presence != 'deleted' AND m.live_of IS NULL",
+         FROM events e JOIN media m ON m.event_id = e.id AND m.presence != '{deleted}' AND m.live_of IS NULL",
     );
     let mut args: Vec<i64> = Vec::new();
     let mut clauses = Vec::new();
+    let in_root = format!(
+        "EXISTS (SELECT 1 FROM media r WHERE r.event_id = e.id AND r.root_id = ? AND r.presence != '{deleted}'
+           AND r.live_of IS NULL)"
+    );
     if let Some(root) = root {
-        clauses.push("EXISTS (SELECT 1 FROM media r WHERE r.event_id = e.id AND r.root_id = ? AND r.presence != 'deleted' AND r.live_of IS NULL)");
+        clauses.push(in_root.as_str());
         args.push(root);
     }
     if let Some(id) = only {
@@ -494,7 +502,7 @@ pub(crate) fn list(conn: &Connection, root: Option<RootId>, only: Option<EventId
         let sql = format!(
             "SELECT e, id FROM (SELECT m.event_id AS e, m.id AS id,
                  ROW_NUMBER() OVER (PARTITION BY m.event_id ORDER BY {BEST_FIRST}) AS n
-               FROM media m WHERE m.event_id IS NOT NULL AND m.presence != 'deleted' AND m.live_of IS NULL{filter})
+               FROM media m WHERE m.event_id IS NOT NULL AND m.presence != '{deleted}' AND m.live_of IS NULL{filter})
              WHERE n = 1"
         );
         let mut stmt = conn.prepare_cached(&sql)?;

@@ -65,7 +65,7 @@ impl HelperWorker {
     /// and a worker that crashed, hung or ran out of memory are both errors that say
     /// why, as [`LibraryError::Worker`].
     pub fn request(&self, req: &WorkerRequest, timeout: Duration) -> Result<WorkerResponse> {
-        self.request_refusable(req, timeout)?.map_err(|f| LibraryError::Worker(f.to_string()))
+        self.request_refusable(req, timeout)?.map_err(LibraryError::Worker)
     }
 
     /// Like [`HelperWorker::request`], for requests about one file that may be the file's
@@ -90,8 +90,7 @@ impl HelperWorker {
         };
         let mut worker = match parked {
             Some(w) => w,
-            None => WorkerProcess::spawn(&self.exe, Some(self.memory_limit), &need)
-                .map_err(|f| LibraryError::Worker(f.to_string()))?,
+            None => WorkerProcess::spawn(&self.exe, Some(self.memory_limit), &need).map_err(LibraryError::Worker)?,
         };
         let response = match worker.request(req, timeout) {
             Ok(response) => response,
@@ -195,5 +194,14 @@ mod tests {
         let helper = HelperWorker::new(Some(PathBuf::from("/nonexistent/keepsake")));
         let err = helper.request(&WorkerRequest::InspectRuntime, Duration::from_secs(5)).unwrap_err();
         assert!(err.to_string().contains("cannot start the worker /nonexistent/keepsake"), "{err}");
+        // Typed across the boundary: the failure itself, not its words.
+        assert!(matches!(&err, LibraryError::Worker(WorkerFailure::Spawn { .. })), "{err:?}");
+        assert_eq!(err.code(), crate::ErrorCode::Worker);
+        // A refusal keeps the engine's kind.
+        let refused = WorkerFailure::Refused { kind: crate::model::FailureKind::NotMedia, message: "no".into() };
+        assert!(matches!(
+            LibraryError::from(refused),
+            LibraryError::Worker(WorkerFailure::Refused { kind: crate::model::FailureKind::NotMedia, .. })
+        ));
     }
 }

@@ -16,6 +16,7 @@ use crate::error::{LibraryError, Result};
 use crate::model::*;
 use crate::protocol::{AnalysisResult, ProbeResult};
 use crate::util::now_ms;
+use crate::worker_process::WorkerFailure;
 
 /// Derived pictures and analysis results: from [`crate::Library::images`]; cheap to clone.
 #[derive(Clone)]
@@ -172,7 +173,9 @@ impl ImageStore {
         let data_dir = &self.core.data_dir;
         // Plain data; serialising it cannot fail, but a failure must not go unnoticed.
         let as_json = |what: &str, json: serde_json::Result<String>| {
-            json.map_err(|e| LibraryError::Worker(format!("cannot store the analysis's {what}: {e}")))
+            json.map_err(|e| {
+                LibraryError::Worker(WorkerFailure::Protocol(format!("cannot store the analysis's {what}: {e}")))
+            })
         };
         let curve = as_json("curve", serde_json::to_string(&a.curve))?;
         {

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use rusqlite::{params, Connection};
 
 use crate::core::{path_str, Core};
-use crate::db;
+use crate::db::{self, Presence};
 use crate::error::{LibraryError, Result};
 use crate::jobs::JobQueue;
 use crate::media;
@@ -124,12 +124,12 @@ impl Index {
         let conn = self.core.read()?;
         let mut stmt = conn.prepare(
             "SELECT r.id, r.path, r.name, r.online,
-               (SELECT COUNT(*) FROM media m WHERE m.root_id = r.id AND m.kind = 'photo' AND m.presence != 'deleted'),
-               (SELECT COUNT(*) FROM media m WHERE m.root_id = r.id AND m.kind = 'video' AND m.presence != 'deleted'
+               (SELECT COUNT(*) FROM media m WHERE m.root_id = r.id AND m.kind = 'photo' AND m.presence != ?1),
+               (SELECT COUNT(*) FROM media m WHERE m.root_id = r.id AND m.kind = 'video' AND m.presence != ?1
                   AND m.live_of IS NULL)
              FROM roots r ORDER BY r.name",
         )?;
-        let rows = stmt.query_map([], |r| root_from_row(r, true))?;
+        let rows = stmt.query_map([Presence::Deleted], |r| root_from_row(r, true))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
@@ -493,10 +493,10 @@ pub(crate) fn root_from_row(r: &rusqlite::Row, with_counts: bool) -> rusqlite::R
 fn media_at_or_under(conn: &Connection, path: &str) -> Result<Vec<(i64, String)>> {
     let folder = path.trim_end_matches('/');
     let mut stmt = conn.prepare_cached(
-        "SELECT id, path FROM media WHERE presence != 'deleted'
+        "SELECT id, path FROM media WHERE presence != ?3
            AND (path = ?1 OR (path >= ?2 || '/' AND path < ?2 || '0'))",
     )?;
-    let rows = stmt.query_map(params![path, folder], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map(params![path, folder, Presence::Deleted], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
@@ -538,8 +538,8 @@ mod tests {
     /// Live paths in the index, sorted.
     fn paths(library: &Library) -> Vec<String> {
         let conn = library.conn();
-        let mut stmt = conn.prepare("SELECT path FROM media WHERE presence != 'deleted' ORDER BY path").unwrap();
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+        let mut stmt = conn.prepare("SELECT path FROM media WHERE presence != ?1 ORDER BY path").unwrap();
+        let rows = stmt.query_map([Presence::Deleted], |r| r.get::<_, String>(0)).unwrap();
         rows.map(|r| r.unwrap()).collect()
     }
 

@@ -33,6 +33,7 @@ use crate::model::*;
 use crate::protocol::{AnalysisResult, ProbeResult, RuntimeResult, WorkerRequest};
 use crate::slideshow::Slideshow;
 use crate::util::now_ms;
+use crate::worker_process::WorkerFailure;
 
 /// The album library on one data directory.
 #[derive(Clone)]
@@ -168,7 +169,9 @@ impl Library {
     /// panel without loading the engine itself.
     pub fn engine_setup(&self) -> Result<RuntimeResult> {
         let response = self.helper().request(&WorkerRequest::InspectRuntime, std::time::Duration::from_secs(30))?;
-        response.runtime.ok_or_else(|| LibraryError::Worker("the worker sent no runtime report".into()))
+        response
+            .runtime
+            .ok_or_else(|| LibraryError::Worker(WorkerFailure::Protocol("the worker sent no runtime report".into())))
     }
 
     /// The helper worker (for the background passes in `photo_passes` and `scoring`).

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
+use std::sync::LazyLock;
+
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use crate::db::Presence;
 use crate::error::{LibraryError, Result};
@@ -11,13 +13,21 @@ use crate::model::{
     MotionKind, SortOrder,
 };
 
-const ITEM_COLUMNS: &str = "m.id, m.root_id, m.path, m.name, m.kind, m.state, m.presence, m.error, m.size,
+/// An item's columns, for every query that makes [`MediaItem`]s. The presence of its
+/// Live Photo movie is a fixed filter in the text (from the enum's name), so the
+/// queries' own parameters keep their numbers.
+static ITEM_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "m.id, m.root_id, m.path, m.name, m.kind, m.state, m.presence, m.error, m.size,
     m.duration, m.width, m.height, m.taken_at, m.cover_version,
     (SELECT group_concat(rank) FROM picks p WHERE p.media_id = m.id),
     COALESCE((SELECT kind FROM cover_overrides c WHERE c.media_id = m.id), 'auto'),
     m.rotation, m.codec,
-    CASE WHEN EXISTS (SELECT 1 FROM media l WHERE l.live_of = m.id AND l.presence != 'deleted') THEN 'live'
-         WHEN m.motion_length IS NOT NULL THEN 'embedded' END";
+    CASE WHEN EXISTS (SELECT 1 FROM media l WHERE l.live_of = m.id AND l.presence != '{}') THEN 'live'
+         WHEN m.motion_length IS NOT NULL THEN 'embedded' END",
+        Presence::Deleted.as_str()
+    )
+});
 
 /// `media.state`: what a row's analysis (a video's) or decoding (a photo's) came to.
 /// [`MediaState::Missing`] is not stored (it is `media.presence`'s), so writing it is an
@@ -104,8 +114,8 @@ fn item_from_row(r: &Row) -> rusqlite::Result<MediaItem> {
 pub(crate) fn filter(q: &MediaQuery) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
     // A Live Photo's movie is part of its still, not a tile of its own.
-    let mut sql = String::from(" WHERE m.presence != 'deleted' AND m.live_of IS NULL");
-    let mut args: Vec<Value> = Vec::new();
+    let mut sql = String::from(" WHERE m.presence != ? AND m.live_of IS NULL");
+    let mut args: Vec<Value> = vec![Value::Text(Presence::Deleted.as_str().into())];
     if let Some(root) = q.root {
         sql.push_str(" AND m.root_id = ?");
         args.push(Value::Integer(root));
@@ -135,7 +145,7 @@ pub(crate) fn list(conn: &Connection, q: &MediaQuery) -> Result<Vec<MediaItem>> 
     };
     let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
     let sql =
-        format!("SELECT {ITEM_COLUMNS} FROM media m{where_sql} ORDER BY {order} LIMIT {limit} OFFSET {}", q.offset);
+        format!("SELECT {} FROM media m{where_sql} ORDER BY {order} LIMIT {limit} OFFSET {}", *ITEM_COLUMNS, q.offset);
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(args), item_from_row)?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -143,11 +153,11 @@ pub(crate) fn list(conn: &Connection, q: &MediaQuery) -> Result<Vec<MediaItem>> 
 
 /// Items by id, in the order asked (ids not found, or deleted, are left out).
 pub(crate) fn items_by_ids(conn: &Connection, ids: &[MediaId]) -> Result<Vec<MediaItem>> {
-    let mut stmt = conn
-        .prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM media m WHERE m.id = ?1 AND m.presence != 'deleted'"))?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {} FROM media m WHERE m.id = ?1 AND m.presence != ?2", *ITEM_COLUMNS))?;
     let mut items = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(item) = stmt.query_row([id], item_from_row).optional()? {
+        if let Some(item) = stmt.query_row(params![id, Presence::Deleted], item_from_row).optional()? {
             items.push(item);
         }
     }
@@ -161,7 +171,9 @@ pub(crate) fn count(conn: &Connection, q: &MediaQuery) -> Result<u64> {
 
 pub(crate) fn id_by_path(conn: &Connection, path: &str) -> Result<Option<MediaId>> {
     Ok(conn
-        .query_row("SELECT id FROM media WHERE path = ?1 AND presence != 'deleted'", [path], |r| r.get(0))
+        .query_row("SELECT id FROM media WHERE path = ?1 AND presence != ?2", params![path, Presence::Deleted], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 
@@ -229,12 +241,13 @@ pub(crate) fn detail(conn: &Connection, data_dir: &std::path::Path, id: MediaId)
     let (item, rotation, codec, picture, motion_note, motion_path, taken_source) = conn
         .query_row(
             &format!(
-                "SELECT {ITEM_COLUMNS}, m.picture, m.motion_note,
-                   (SELECT l.path FROM media l WHERE l.live_of = m.id AND l.presence != 'deleted' ORDER BY l.id LIMIT 1),
+                "SELECT {}, m.picture, m.motion_note,
+                   (SELECT l.path FROM media l WHERE l.live_of = m.id AND l.presence != ?2 ORDER BY l.id LIMIT 1),
                    m.taken_source
-                 FROM media m WHERE m.id = ?1 AND m.presence != 'deleted'"
+                 FROM media m WHERE m.id = ?1 AND m.presence != ?2",
+                *ITEM_COLUMNS
             ),
-            [id],
+            params![id, Presence::Deleted],
             |r| {
                 Ok((
                     item_from_row(r)?,
@@ -265,4 +278,24 @@ pub(crate) fn detail(conn: &Connection, data_dir: &std::path::Path, id: MediaId)
         curve: curve.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
         cover,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `media.state` is stored by name; an unknown name read back is an error (not
+    /// `pending`), and `missing`, which is a presence, is never written as a state.
+    #[test]
+    fn media_states_are_stored_by_name() {
+        let conn = Connection::open_in_memory().unwrap();
+        for s in [MediaState::Pending, MediaState::Ready, MediaState::Failed] {
+            let back: MediaState = conn.query_row("SELECT ?1", [s], |r| r.get(0)).unwrap();
+            assert_eq!(back, s);
+        }
+        assert!(conn.query_row("SELECT 'analysing'", [], |r| r.get::<_, MediaState>(0)).is_err());
+        assert!(conn.query_row("SELECT ?1", [MediaState::Missing], |r| r.get::<_, String>(0)).is_err());
+        assert_eq!(MediaState::first(MediaKind::Video), MediaState::Pending);
+        assert_eq!(MediaState::first(MediaKind::Photo), MediaState::Ready);
+    }
 }

@@ -27,10 +27,11 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::db::Presence;
 use crate::error::Result;
 use crate::events::{date_range_name, EventId, MONTHS};
 use crate::media;
-use crate::model::{MediaId, MediaItem};
+use crate::model::{MediaId, MediaItem, MediaState};
 
 /// The most items a memory plays.
 pub const MAX_MEMORY_ITEMS: usize = 40;
@@ -92,10 +93,10 @@ fn candidates(conn: &Connection, from: i64, until: i64) -> Result<Vec<Candidate>
         "SELECT m.id, m.taken_at, m.kind, COALESCE(m.score, (SELECT MAX(p.score) FROM picks p WHERE p.media_id = m.id)),
            COALESCE(m.faces, 0) > 0, m.dhash, COALESCE(m.width, 0) * COALESCE(m.height, 0), m.event_id
          FROM media m
-         WHERE m.presence = 'present' AND m.live_of IS NULL AND m.state != 'failed' AND m.taken_at >= ?1 AND m.taken_at < ?2
+         WHERE m.presence = ?3 AND m.live_of IS NULL AND m.state != ?4 AND m.taken_at >= ?1 AND m.taken_at < ?2
          ORDER BY m.taken_at, m.id",
     )?;
-    let rows = stmt.query_map(params![from, until], |r| {
+    let rows = stmt.query_map(params![from, until, Presence::Present, MediaState::Failed], |r| {
         Ok(Candidate {
             id: r.get(0)?,
             t: r.get(1)?,
@@ -260,10 +261,11 @@ pub(crate) fn memories(conn: &Connection, now: i64) -> Result<Vec<Memory>> {
     let today = local_date(conn, now)?;
     let (year, month, day) = today;
     let week: String = conn.query_row("SELECT strftime('%W', ?1, 'unixepoch', 'localtime')", [now], |r| r.get(0))?;
-    let first: Option<i64> =
-        conn.query_row("SELECT MIN(taken_at) FROM media WHERE presence = 'present' AND live_of IS NULL", [], |r| {
-            r.get(0)
-        })?;
+    let first: Option<i64> = conn.query_row(
+        "SELECT MIN(taken_at) FROM media WHERE presence = ?1 AND live_of IS NULL",
+        [Presence::Present],
+        |r| r.get(0),
+    )?;
     let Some(first) = first else { return Ok(Vec::new()) };
     let first_year = local_date(conn, first)?.0;
     let mut out = Vec::new();

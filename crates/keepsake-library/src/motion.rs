@@ -26,8 +26,9 @@ use std::sync::Mutex;
 
 use rusqlite::{params, Connection};
 
+use crate::db::Presence;
 use crate::error::Result;
-use crate::model::{LibraryEvent, MediaId};
+use crate::model::{JobState, LibraryEvent, MediaId, MediaState};
 use crate::util::lock;
 
 /// The longest movie that pairs with a still by name alone (Live Photos are ~3 s).
@@ -479,11 +480,11 @@ fn folder_rows(conn: &Connection, dir: &str) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, path, name, kind, size, mtime_ms, facts_stamp, live_key, clip_ms, live_of,
                 motion_offset, motion_length, motion_note
-         FROM media WHERE presence != 'deleted' AND path >= ?1 || '/' AND path < ?1 || '0'
+         FROM media WHERE presence != ?2 AND path >= ?1 || '/' AND path < ?1 || '0'
            AND instr(substr(path, length(?1) + 2), '/') = 0
          ORDER BY path",
     )?;
-    let rows = stmt.query_map([dir], |r| {
+    let rows = stmt.query_map(params![dir, Presence::Deleted], |r| {
         let stamp = format!("{}:{}", r.get::<_, i64>(4)?, r.get::<_, i64>(5)?);
         let old: Option<String> = r.get(6)?;
         Ok(Row {
@@ -602,19 +603,22 @@ fn pair_folder(db: &Mutex<Connection>, dir: &str) -> Result<Vec<LibraryEvent>> {
         match want {
             // The still is the cover: the movie's analysis is not needed.
             Some(_) => {
-                tx.execute("DELETE FROM jobs WHERE media_id = ?1 AND state = 'queued'", [movie.id])?;
+                tx.execute("DELETE FROM jobs WHERE media_id = ?1 AND state = ?2", params![movie.id, JobState::Queued])?;
             }
             // An ordinary video again: analysed like any other.
             None => {
                 let needs_job: bool = tx.query_row(
-                    "SELECT m.state != 'ready' AND NOT EXISTS
-                       (SELECT 1 FROM jobs j WHERE j.media_id = m.id AND j.state IN ('queued', 'running'))
+                    "SELECT m.state != ?2 AND NOT EXISTS
+                       (SELECT 1 FROM jobs j WHERE j.media_id = m.id AND (j.state = ?3 OR j.state = ?4))
                      FROM media m WHERE m.id = ?1",
-                    [movie.id],
+                    params![movie.id, MediaState::Ready, JobState::Queued, JobState::Running],
                     |r| r.get(0),
                 )?;
                 if needs_job {
-                    tx.execute("UPDATE media SET state = 'pending', error = NULL WHERE id = ?1", [movie.id])?;
+                    tx.execute(
+                        "UPDATE media SET state = ?2, error = NULL WHERE id = ?1",
+                        params![movie.id, MediaState::Pending],
+                    )?;
                     crate::jobs::enqueue_tx(&tx, movie.id, 0)?;
                 }
             }

@@ -14,6 +14,7 @@ use crate::error::{LibraryError, Result};
 use crate::helper::HelperWorker;
 use crate::model::MediaId;
 use crate::protocol::WorkerRequest;
+use crate::worker_process::WorkerFailure;
 
 /// Longest side of covers rendered from a moment.
 const COVER_SIDE: u32 = 1920;
@@ -103,10 +104,7 @@ pub(crate) fn photo_copy(helper: &HelperWorker, id: MediaId, photo: &Path, dest:
             WorkerRequest::PhotoThumbnail { photo: photo.to_owned(), out: dest.to_owned(), max_side: copy.side() };
         helper.request_refusable(&req, PHOTO_TIMEOUT).and_then(|answer| match answer {
             Ok(_) if dest.is_file() => Ok(()),
-            Ok(_) => Err(LibraryError::Worker(format!(
-                "the worker reported {} written, but it is not there",
-                dest.display()
-            ))),
+            Ok(_) => Err(not_written(dest)),
             Err(failure) => Err(LibraryError::Unreadable { id, reason: failure.to_string() }),
         })
     } else {
@@ -128,10 +126,15 @@ pub(crate) fn moment(helper: &HelperWorker, video: &Path, time: f64, out: &Path,
     let req = WorkerRequest::RenderMoment { video: video.to_owned(), time, out: out.to_owned(), max_side };
     helper.request(&req, MOMENT_TIMEOUT)?;
     if !out.is_file() {
-        return Err(LibraryError::Worker(format!(
-            "the worker reported {} written, but it is not there",
-            out.display()
-        )));
+        return Err(not_written(out));
     }
     Ok(())
+}
+
+/// A worker that said it wrote `path`, which is not there: it broke the protocol.
+fn not_written(path: &Path) -> LibraryError {
+    LibraryError::Worker(WorkerFailure::Protocol(format!(
+        "the worker reported {} written, but it is not there",
+        path.display()
+    )))
 }

@@ -10,6 +10,7 @@ use crate::error::{LibraryError, Result};
 use crate::images::ImageStore;
 use crate::model::{ImageKey, MediaId, MediaKind};
 use crate::protocol::{ExportResult, SlideshowFormat, WorkerRequest};
+use crate::worker_process::WorkerFailure;
 
 /// The most media one slideshow may include (400 items is already ~20 minutes of MP4).
 pub const MAX_SLIDESHOW_ITEMS: usize = 400;
@@ -84,6 +85,8 @@ impl Slideshow {
         let timeout = Duration::from_secs(60 + 4 * images.len() as u64);
         let req = WorkerRequest::ExportSlideshow { images: images.to_vec(), out: out.to_owned(), format };
         let response = self.core.helper.request(&req, timeout)?;
-        response.export.ok_or_else(|| LibraryError::Worker("the worker sent no export report".into()))
+        response
+            .export
+            .ok_or_else(|| LibraryError::Worker(WorkerFailure::Protocol("the worker sent no export report".into())))
     }
 }
