@@ -207,9 +207,10 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // v9: one queue for all background work (`crate::model::JobKind`): `jobs.kind`, one
     // job per file and kind. The photo passes used to find their work by themselves (an
-    // in-memory cursor over `media`); what they had left becomes jobs here: dates of
-    // photos a bulk scan did not open, grid copies (a job finds an existing copy at once),
-    // scores of photos and of videos analysed before scores existed.
+    // in-memory cursor over `media`); what they had left becomes jobs here: a photo whose
+    // date a bulk scan did not read starts at its facts, one not scored yet at its grid
+    // copy (a job finds an existing copy at once) and moves on to its score; videos
+    // analysed before scores existed get theirs from their picks.
     r#"
     CREATE TABLE jobs_v9 (
         id INTEGER PRIMARY KEY,
@@ -235,14 +236,13 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE jobs_v9 RENAME TO jobs;
     CREATE INDEX jobs_next ON jobs(kind, state, priority DESC, id);
     INSERT INTO jobs (media_id, kind, created_ms)
-        SELECT id, 'photo_facts', 0 FROM media
-        WHERE kind = 'photo' AND taken_source = 'unchecked' AND presence != 'deleted';
-    INSERT INTO jobs (media_id, kind, created_ms)
-        SELECT id, 'grid_copy', 0 FROM media WHERE kind = 'photo' AND presence != 'deleted' AND state != 'failed';
+        SELECT id, CASE WHEN taken_source = 'unchecked' THEN 'photo_facts'
+                        WHEN score IS NULL THEN 'grid_copy' ELSE 'score' END, 0
+        FROM media WHERE kind = 'photo' AND presence != 'deleted' AND state != 'failed'
+          AND (taken_source = 'unchecked' OR score IS NULL);
     INSERT INTO jobs (media_id, kind, created_ms)
         SELECT id, 'score', 0 FROM media
-        WHERE presence != 'deleted' AND state != 'failed' AND score IS NULL
-          AND (kind = 'photo' OR (kind = 'video' AND state = 'ready'));
+        WHERE kind = 'video' AND state = 'ready' AND presence != 'deleted' AND score IS NULL;
     "#,
 ];
 

@@ -97,17 +97,18 @@ pub(crate) fn enqueue_kind_tx(conn: &Connection, media_id: MediaId, kind: JobKin
 pub(crate) fn enqueue_indexed(conn: &Connection, media_id: MediaId) -> Result<()> {
     let kind: Option<String> =
         conn.prepare_cached("SELECT kind FROM media WHERE id = ?1")?.query_row([media_id], |r| r.get(0)).optional()?;
-    let kinds: &[JobKind] = match kind.as_deref() {
-        Some("video") => &[JobKind::Analyse],
-        // Facts first (the timeline needs the date), then the grid copy, then the score
-        // made from it; the Analyzer runs the kinds in that order.
-        Some("photo") => &[JobKind::PhotoFacts, JobKind::GridCopy, JobKind::Score],
-        _ => &[],
-    };
-    for kind in kinds {
-        enqueue_kind_tx(conn, media_id, *kind, 0)?;
+    match kind.as_deref() {
+        Some("video") => enqueue_kind_tx(conn, media_id, JobKind::Analyse, 0),
+        // A photo's one job starts at its facts (the timeline needs the date) and moves on
+        // to its grid copy, then its score (see `finish_tx`): one row per photo, not three,
+        // which a 100k-photo scan writes in its transaction. A changed photo starts over.
+        Some("photo") => {
+            conn.prepare_cached("DELETE FROM jobs WHERE media_id = ?1 AND kind != ?2")?
+                .execute(params![media_id, JobKind::PhotoFacts])?;
+            enqueue_kind_tx(conn, media_id, JobKind::PhotoFacts, 0)
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// A job handed to a worker thread.
@@ -417,7 +418,7 @@ impl JobQueue {
         let mut conn = lock(&self.db);
         let tx = conn.transaction()?;
         for job in jobs {
-            finish_tx(&tx, job.job_id)?;
+            finish_tx(&tx, job)?;
         }
         tx.commit()?;
         Ok(())
@@ -494,12 +495,23 @@ impl JobQueue {
     }
 }
 
-/// Marks one job done inside the caller's transaction.
-pub(crate) fn finish_tx(conn: &Connection, job_id: i64) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE jobs SET state = ?3, error = NULL, error_kind = NULL, owner_pid = NULL, finished_ms = ?2 WHERE id = ?1",
-    )?
-    .execute(params![job_id, now_ms(), Done])?;
+/// Marks one job done inside the caller's transaction, or, for a photo's job with a
+/// next step ([`JobKind::next_for_photo`]), queues that step in its place.
+pub(crate) fn finish_tx(conn: &Connection, job: &ClaimedJob) -> Result<()> {
+    match job.kind.next_for_photo() {
+        Some(next) => conn
+            .prepare_cached(
+                "UPDATE jobs SET kind = ?3, state = ?4, attempts = 0, not_before_ms = 0, error = NULL,
+                   error_kind = NULL, owner_pid = NULL, finished_ms = ?2 WHERE id = ?1",
+            )?
+            .execute(params![job.job_id, now_ms(), next, Queued])?,
+        None => conn
+            .prepare_cached(
+                "UPDATE jobs SET state = ?3, error = NULL, error_kind = NULL, owner_pid = NULL, finished_ms = ?2
+                 WHERE id = ?1",
+            )?
+            .execute(params![job.job_id, now_ms(), Done])?,
+    };
     Ok(())
 }
 
@@ -623,9 +635,8 @@ mod tests {
         let count = |kind: JobKind| -> i64 {
             lock(&db).query_row("SELECT COUNT(*) FROM jobs WHERE kind = ?1", [kind], |r| r.get(0)).unwrap()
         };
-        assert_eq!(count(JobKind::PhotoFacts), 3);
-        assert_eq!(count(JobKind::GridCopy), 3);
-        assert_eq!(count(JobKind::Score), 3);
+        assert_eq!(count(JobKind::PhotoFacts), 3, "a photo's one job starts at its facts");
+        assert_eq!(count(JobKind::GridCopy) + count(JobKind::Score), 0);
         assert_eq!(count(JobKind::Analyse), 3, "the video's job is the one it had: still one per file and kind");
 
         let facts = queue.claim(JobKind::PhotoFacts, 2).unwrap();
@@ -641,15 +652,25 @@ mod tests {
         assert_eq!(ids, [(1, 1), (2, 1)], "a released job comes back untried; a finished one does not");
         queue.finish(&next).unwrap();
         assert!(queue.claim(JobKind::PhotoFacts, 5).unwrap().is_empty());
-        assert!(queue.has_work(&[JobKind::GridCopy]).unwrap());
         assert!(!queue.has_work(&[JobKind::PhotoFacts]).unwrap());
 
-        enqueue_indexed(&lock(&db), 2).unwrap(); // the file changed
+        // Done with its facts, a photo's job moves on to its grid copy, then its score.
+        let copies = queue.claim(JobKind::GridCopy, 5).unwrap();
+        assert_eq!(copies.iter().map(|j| (j.media_id, j.attempts)).collect::<Vec<_>>(), [(3, 1), (1, 1), (2, 1)]);
+        queue.finish(&copies[..2]).unwrap();
+        queue.release(&copies[2..]).unwrap();
+        assert_eq!((count(JobKind::GridCopy), count(JobKind::Score)), (1, 2));
+
+        enqueue_indexed(&lock(&db), 3).unwrap(); // the file changed: it starts over
+        assert_eq!((count(JobKind::PhotoFacts), count(JobKind::GridCopy), count(JobKind::Score)), (1, 1, 1));
         let again = queue.claim(JobKind::PhotoFacts, 5).unwrap();
-        assert_eq!(again.iter().map(|j| j.media_id).collect::<Vec<_>>(), [2]);
+        assert_eq!(again.iter().map(|j| j.media_id).collect::<Vec<_>>(), [3]);
+        queue.finish(&again).unwrap();
+        assert_eq!((count(JobKind::PhotoFacts), count(JobKind::GridCopy), count(JobKind::Score)), (0, 2, 1));
 
         // A photo's score failing for good leaves the photo as it was.
-        let score = queue.claim(JobKind::Score, 1).unwrap();
+        let score = queue.claim(JobKind::Score, 5).unwrap();
+        assert_eq!(score.iter().map(|j| j.media_id).collect::<Vec<_>>(), [1]);
         assert!(queue.fail_attempt(&score[0], "the worker hung", FailureKind::WorkerHung, 1, 0).unwrap());
         let state: String =
             lock(&db).query_row("SELECT state FROM media WHERE id = ?1", [score[0].media_id], |r| r.get(0)).unwrap();

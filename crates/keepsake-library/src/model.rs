@@ -405,7 +405,8 @@ pub struct QueueProgress {
 /// What a job does. Every piece of background work on one file is a job in the one
 /// persistent queue (`crate::jobs`), with its own runners in the [`crate::Analyzer`]:
 /// videos are analysed by worker processes, several at once; photos' passes run on one
-/// low-priority thread, in this order of kinds, yielding to the window.
+/// low-priority thread, in this order of kinds, yielding to the window. A photo has one
+/// job that moves through its steps ([`JobKind::next_for_photo`]).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
@@ -439,6 +440,14 @@ impl JobKind {
     /// The kind named `s`; `None` for a name this Keepsake does not know.
     pub fn parse(s: &str) -> Option<JobKind> {
         Self::ALL.iter().find(|(_, n)| *n == s).map(|(k, _)| *k)
+    }
+    /// What a photo's job does after this step: facts, then the grid copy, then the score.
+    pub fn next_for_photo(self) -> Option<JobKind> {
+        match self {
+            JobKind::PhotoFacts => Some(JobKind::GridCopy),
+            JobKind::GridCopy => Some(JobKind::Score),
+            JobKind::Analyse | JobKind::Score => None,
+        }
     }
 }
 

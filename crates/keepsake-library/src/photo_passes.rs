@@ -108,7 +108,7 @@ impl Library {
                     )?
                 }
             };
-            crate::jobs::finish_tx(&tx, job.job_id)?;
+            crate::jobs::finish_tx(&tx, job)?;
         }
         tx.commit()?;
         Ok(report)

@@ -161,7 +161,7 @@ impl Library {
                             "UPDATE media SET score = ?2, faces = ?3, dhash = ?4 WHERE id = ?1 AND size = ?5 AND mtime_ms = ?6",
                             params![c.job.media_id, score, faces, c.dhash, c.size, c.mtime_ms],
                         )?;
-                        crate::jobs::finish_tx(&tx, c.job.job_id)?;
+                        crate::jobs::finish_tx(&tx, &c.job)?;
                     }
                     None => {
                         let reason = result.and_then(|r| r.error.clone()).unwrap_or_else(|| "no answer for it".into());
