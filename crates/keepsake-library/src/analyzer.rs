@@ -170,6 +170,11 @@ impl Analyzer {
                 turn = match kind {
                     JobKind::PhotoFacts => self.library.fill_photo_dates(PHOTO_FACTS_BATCH).map(|report| {
                         dates_read = report.checked;
+                        for &id in &report.motion_changed {
+                            if let Ok(d) = self.library.catalog().media_by_id(id) {
+                                on_event(LibraryEvent::MediaChanged { id, path: d.item.path });
+                            }
+                        }
                         if let Some((_, path, why)) = report.unreadable.first() {
                             let more = match report.unreadable.len() - 1 {
                                 0 => String::new(),

@@ -24,7 +24,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::Presence;
 use crate::error::Result;
-use crate::model::{FailureKind, JobInfo, JobKind, JobState, MediaId, QueueProgress};
+use crate::model::{FailureKind, JobInfo, JobKind, JobState, MediaId, MediaKind, QueueProgress};
 use crate::util::{lock, now_ms, process_alive};
 
 use JobState::{Cancelled, Done, Failed, Queued, Running};
@@ -94,20 +94,17 @@ pub(crate) fn enqueue_kind_tx(conn: &Connection, media_id: MediaId, kind: JobKin
 /// Queues the background work a file needs after it was indexed or changed, inside the
 /// caller's transaction: every path that (re)indexes a file (scan, the watcher) calls
 /// this one function, so what a new file gets is decided here only.
-pub(crate) fn enqueue_indexed(conn: &Connection, media_id: MediaId) -> Result<()> {
-    let kind: Option<String> =
-        conn.prepare_cached("SELECT kind FROM media WHERE id = ?1")?.query_row([media_id], |r| r.get(0)).optional()?;
-    match kind.as_deref() {
-        Some("video") => enqueue_kind_tx(conn, media_id, JobKind::Analyse, 0),
+pub(crate) fn enqueue_indexed(conn: &Connection, media_id: MediaId, kind: MediaKind) -> Result<()> {
+    match kind {
+        MediaKind::Video => enqueue_kind_tx(conn, media_id, JobKind::Analyse, 0),
         // A photo's one job starts at its facts (the timeline needs the date) and moves on
         // to its grid copy, then its score (see `finish_tx`): one row per photo, not three,
         // which a 100k-photo scan writes in its transaction. A changed photo starts over.
-        Some("photo") => {
+        MediaKind::Photo => {
             conn.prepare_cached("DELETE FROM jobs WHERE media_id = ?1 AND kind != ?2")?
                 .execute(params![media_id, JobKind::PhotoFacts])?;
             enqueue_kind_tx(conn, media_id, JobKind::PhotoFacts, 0)
         }
-        _ => Ok(()),
     }
 }
 
@@ -628,9 +625,10 @@ mod tests {
         let queue = JobQueue::new(db.clone());
         {
             let conn = lock(&db);
-            for id in [3, 1, 2, 5001] {
-                enqueue_indexed(&conn, id).unwrap();
+            for id in [3, 1, 2] {
+                enqueue_indexed(&conn, id, MediaKind::Photo).unwrap();
             }
+            enqueue_indexed(&conn, 5001, MediaKind::Video).unwrap();
         }
         let count = |kind: JobKind| -> i64 {
             lock(&db).query_row("SELECT COUNT(*) FROM jobs WHERE kind = ?1", [kind], |r| r.get(0)).unwrap()
@@ -661,7 +659,7 @@ mod tests {
         queue.release(&copies[2..]).unwrap();
         assert_eq!((count(JobKind::GridCopy), count(JobKind::Score)), (1, 2));
 
-        enqueue_indexed(&lock(&db), 3).unwrap(); // the file changed: it starts over
+        enqueue_indexed(&lock(&db), 3, MediaKind::Photo).unwrap(); // the file changed: it starts over
         assert_eq!((count(JobKind::PhotoFacts), count(JobKind::GridCopy), count(JobKind::Score)), (1, 1, 1));
         let again = queue.claim(JobKind::PhotoFacts, 5).unwrap();
         assert_eq!(again.iter().map(|j| j.media_id).collect::<Vec<_>>(), [3]);
@@ -706,7 +704,7 @@ mod tests {
         {
             let mut conn = lock(&db);
             let tx = conn.transaction().unwrap();
-            enqueue_indexed(&tx, 4).unwrap();
+            enqueue_indexed(&tx, 4, MediaKind::Photo).unwrap();
             tx.commit().unwrap();
         }
         let started = std::time::Instant::now();

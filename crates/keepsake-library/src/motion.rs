@@ -450,7 +450,8 @@ pub(crate) fn folder_of(path: &str) -> Option<String> {
 }
 
 /// A motion photo's stored facts: video offset, length, and why it was not usable.
-type Motion = (Option<i64>, Option<i64>, Option<String>);
+/// A still's embedded video range and why it could not be used (see [`still_motion`]).
+pub(crate) type Motion = (Option<i64>, Option<i64>, Option<String>);
 
 struct Row {
     id: MediaId,
@@ -462,12 +463,26 @@ struct Row {
     live_key: Option<String>,
     clip_ms: Option<i64>,
     live_of: Option<MediaId>,
-    motion: Motion,
+}
+
+/// A still's embedded video, as stored in `media.motion_offset`, `motion_length` and
+/// `motion_note`: a JPEG motion photo's MP4 range, or why its metadata could not be
+/// used. Read by the photo-facts job with the photo's date (a bulk scan opens no photo).
+pub(crate) fn still_motion(path: &Path) -> Motion {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if !is_jpeg(name) {
+        return (None, None, None);
+    }
+    match embedded_video(path) {
+        Ok(Some(e)) => (Some(e.offset as i64), Some(e.length as i64), None),
+        Ok(None) | Err(MotionError::Io(_)) => (None, None, None),
+        Err(e) => (None, None, Some(e.to_string())),
+    }
 }
 
 /// Re-pairs the Live Photos in each folder (direct children only) and refreshes what
-/// was read from files that changed. Returns an event for every item whose pairing or
-/// motion changed. File reads happen without the database lock.
+/// was read from movies that changed. Returns an event for every item whose pairing
+/// changed. File reads happen without the database lock.
 pub(crate) fn pair_folders(db: &Mutex<Connection>, folders: &BTreeSet<String>) -> Result<Vec<LibraryEvent>> {
     let mut events = Vec::new();
     for dir in folders {
@@ -478,8 +493,7 @@ pub(crate) fn pair_folders(db: &Mutex<Connection>, folders: &BTreeSet<String>) -
 
 fn folder_rows(conn: &Connection, dir: &str) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, path, name, kind, size, mtime_ms, facts_stamp, live_key, clip_ms, live_of,
-                motion_offset, motion_length, motion_note
+        "SELECT id, path, name, kind, size, mtime_ms, facts_stamp, live_key, clip_ms, live_of
          FROM media WHERE presence != ?2 AND path >= ?1 || '/' AND path < ?1 || '0'
            AND instr(substr(path, length(?1) + 2), '/') = 0
          ORDER BY path",
@@ -497,7 +511,6 @@ fn folder_rows(conn: &Connection, dir: &str) -> Result<Vec<Row>> {
             live_key: r.get(7)?,
             clip_ms: r.get(8)?,
             live_of: r.get(9)?,
-            motion: (r.get(10)?, r.get(11)?, r.get(12)?),
         })
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -506,35 +519,23 @@ fn folder_rows(conn: &Connection, dir: &str) -> Result<Vec<Row>> {
 fn pair_folder(db: &Mutex<Connection>, dir: &str) -> Result<Vec<LibraryEvent>> {
     let mut rows = folder_rows(&lock(db), dir)?;
     rows.retain(|r| if r.video { is_live_movie(&r.name) } else { is_live_still(&r.name) });
-    if rows.is_empty() {
+    // Without a movie there is nothing to pair (and a still's own facts, its embedded
+    // video, are read with its date by the photo-facts job: `still_motion`).
+    if !rows.iter().any(|r| r.video) {
         return Ok(Vec::new());
     }
     let mut events = Vec::new();
-    // Facts of files that changed (or were never read): no lock held while reading.
-    let fresh: Vec<usize> = (0..rows.len()).filter(|&i| !rows[i].stamp_ok).collect();
+    // Facts of movies that changed (or were never read): no lock held while reading.
+    let fresh: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].video && !rows[i].stamp_ok).collect();
     for &i in &fresh {
         let r = &mut rows[i];
-        let path = Path::new(&r.path);
-        if r.video {
-            let facts = movie_facts(path);
-            r.live_key = Some(facts.content_id.unwrap_or_default());
-            r.clip_ms = facts.duration_ms;
-        } else {
-            r.live_key = None; // read when a movie needs it
-            let motion = if is_jpeg(&r.name) {
-                match embedded_video(path) {
-                    Ok(Some(e)) => (Some(e.offset as i64), Some(e.length as i64), None),
-                    Ok(None) | Err(MotionError::Io(_)) => (None, None, None),
-                    Err(e) => (None, None, Some(e.to_string())),
-                }
-            } else {
-                (None, None, None)
-            };
-            if motion != r.motion {
-                events.push(LibraryEvent::MediaChanged { id: r.id, path: PathBuf::from(&r.path) });
-            }
-            r.motion = motion;
-        }
+        let facts = movie_facts(Path::new(&r.path));
+        r.live_key = Some(facts.content_id.unwrap_or_default());
+        r.clip_ms = facts.duration_ms;
+    }
+    // A still whose file changed has its content identifier read again when needed.
+    for r in rows.iter_mut().filter(|r| !r.video && !r.stamp_ok) {
+        r.live_key = None;
     }
     // Pairing: by identifier first, then by name for short movies.
     let movies: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].video).collect();
@@ -583,15 +584,12 @@ fn pair_folder(db: &Mutex<Connection>, dir: &str) -> Result<Vec<LibraryEvent>> {
     let mut conn = lock(db);
     let tx = conn.transaction()?;
     for &i in &fresh {
-        let Row { id, stamp, live_key: key, clip_ms: clip, motion: (off, len, note), .. } = &rows[i];
-        tx.execute(
-            "UPDATE media SET facts_stamp = ?2, live_key = ?3, clip_ms = ?4, motion_offset = ?5, motion_length = ?6,
-               motion_note = ?7 WHERE id = ?1",
-            params![id, stamp, key, clip, off, len, note],
-        )?;
+        let Row { id, stamp, live_key: key, clip_ms: clip, .. } = &rows[i];
+        tx.prepare_cached("UPDATE media SET facts_stamp = ?2, live_key = ?3, clip_ms = ?4 WHERE id = ?1")?
+            .execute(params![id, stamp, key, clip])?;
     }
     for (id, key) in &keys_read {
-        tx.execute("UPDATE media SET live_key = ?2 WHERE id = ?1", params![id, key])?;
+        tx.prepare_cached("UPDATE media SET live_key = ?2 WHERE id = ?1")?.execute(params![id, key])?;
     }
     for &m in &movies {
         let movie = &rows[m];

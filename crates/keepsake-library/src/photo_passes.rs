@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use crate::error::{LibraryError, Result};
 use crate::jobs::ClaimedJob;
@@ -58,12 +58,14 @@ impl Library {
     /// background by the [`crate::Analyzer`].
     pub fn fill_photo_dates(&self, max: usize) -> Result<crate::taken::PhotoDates> {
         let jobs = self.queue().claim(JobKind::PhotoFacts, max)?;
-        /// A photo's date taken, upright width and height, and place (each if readable).
+        /// A photo's date taken, upright width and height, place (each if readable), and
+        /// embedded video (a motion photo's).
         type PhotoFacts = (
             std::result::Result<Option<crate::taken::Taken>, crate::taken::DateError>,
             Option<u32>,
             Option<u32>,
             Option<(f64, f64)>,
+            crate::motion::Motion,
         );
         // Naive EXIF dates are wall time in this machine's zone, read once per batch.
         let zone = jiff::tz::TimeZone::system();
@@ -74,14 +76,30 @@ impl Library {
                 let size = keepsake_imaging::photo_info(&job.path).ok();
                 let taken = crate::taken::exif_taken_in(&job.path, &zone);
                 let place = crate::taken::exif_place(&job.path);
-                (taken, size.map(|s| s.width), size.map(|s| s.height), place)
+                let motion = crate::motion::still_motion(&job.path);
+                (taken, size.map(|s| s.width), size.map(|s| s.height), place, motion)
             })
             .collect();
-        let mut report = crate::taken::PhotoDates { checked: jobs.len(), unreadable: Vec::new() };
+        let mut report =
+            crate::taken::PhotoDates { checked: jobs.len(), unreadable: Vec::new(), motion_changed: Vec::new() };
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for ((date, w, h, place), job) in facts.into_iter().zip(&jobs) {
+        for ((date, w, h, place, motion), job) in facts.into_iter().zip(&jobs) {
             let id = job.media_id;
+            // The embedded video, stamped with the file's size and time it was read at (so
+            // a file changed since is not served from a stale range).
+            let before: Option<crate::motion::Motion> = tx
+                .prepare_cached("SELECT motion_offset, motion_length, motion_note FROM media WHERE id = ?1")?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            if before.is_some_and(|b| b != motion) {
+                report.motion_changed.push(id);
+            }
+            tx.prepare_cached(
+                "UPDATE media SET motion_offset = ?2, motion_length = ?3, motion_note = ?4,
+                   facts_stamp = size || ':' || mtime_ms WHERE id = ?1",
+            )?
+            .execute(params![id, motion.0, motion.1, motion.2])?;
             tx.execute(
                 "UPDATE media SET width = COALESCE(?2, width), height = COALESCE(?3, height),
                    latitude = ?4, longitude = ?5 WHERE id = ?1",

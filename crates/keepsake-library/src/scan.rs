@@ -308,7 +308,7 @@ pub(crate) fn update_existing(conn: &Connection, f: &FoundFile, e: &Existing) ->
            score = NULL, faces = NULL, dhash = NULL WHERE id = ?1",
     )?
     .execute(params![e.id, f.size, f.mtime_ms, MediaState::first(f.kind), Presence::Present])?;
-    crate::jobs::enqueue_indexed(conn, e.id)?;
+    crate::jobs::enqueue_indexed(conn, e.id, f.kind)?;
     Ok(Touched::Changed { restored: back })
 }
 
@@ -561,7 +561,7 @@ impl<'c> BulkInsert<'c> {
             Err(e) => return Err(e.into()),
         }
         let id = self.conn.last_insert_rowid();
-        crate::jobs::enqueue_indexed(self.conn, id)?;
+        crate::jobs::enqueue_indexed(self.conn, id, f.kind)?;
         Ok(Some(id))
     }
 }
@@ -584,7 +584,7 @@ pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, dat
     )?;
     let [a, b, c, d, e, g, h, i, j, k] = row.params(&root_id, f);
     let id: i64 = stmt.query_row(params![a, b, c, d, e, g, h, i, j, k, Presence::Present], |r| r.get(0))?;
-    crate::jobs::enqueue_indexed(conn, id)?;
+    crate::jobs::enqueue_indexed(conn, id, f.kind)?;
     if f.kind == MediaKind::Photo && read_exif {
         // Already opened for its date: its upright size too (a bulk scan leaves both to
         // Library::fill_photo_dates).

@@ -64,6 +64,9 @@ pub struct PhotoDates {
     pub checked: usize,
     /// Photos with a date that could not be read, and why (they keep their mtime).
     pub unreadable: Vec<(crate::model::MediaId, std::path::PathBuf, String)>,
+    /// Photos found to be motion photos, or no longer, or with a note on why their
+    /// embedded video cannot be used: the grid's badge changed.
+    pub motion_changed: Vec<crate::model::MediaId>,
 }
 
 /// Why a photo's date could not be read (the file has one, or may have).

@@ -222,6 +222,11 @@ impl Album {
     fn rescan(&self) {
         self.lib.index().scan_all(&no_progress).unwrap();
     }
+    /// What the app's background photo job does next: each photo's date, size, place and
+    /// embedded video, read from its file (a scan opens no photo).
+    fn read_photo_facts(&self) {
+        while self.lib.fill_photo_dates(100).unwrap().checked > 0 {}
+    }
 }
 
 #[test]
@@ -437,6 +442,8 @@ fn motion_photos_serve_their_embedded_mp4_exactly() {
     std::fs::write(a.dir.join("plain.jpg"), &jpg).unwrap();
     let before = snapshot(&a.dir);
     a.lib.index().add_root(&a.dir, &no_progress).unwrap();
+    assert_eq!(a.motion("PXL_1.MP.jpg"), None, "not known before the photo's facts are read");
+    a.read_photo_facts();
 
     assert_eq!(a.names().len(), 4);
     assert_eq!(a.motion("plain.jpg"), None);
@@ -456,6 +463,7 @@ fn motion_photos_serve_their_embedded_mp4_exactly() {
     std::fs::write(a.dir.join("PXL_1.MP.jpg"), &jpg).unwrap();
     assert_eq!(a.lib.catalog().motion_source(px).unwrap(), None);
     a.rescan();
+    a.read_photo_facts();
     assert_eq!(a.motion("PXL_1.MP.jpg"), None, "now a plain photo");
 }
 
@@ -481,6 +489,7 @@ fn broken_motion_photos_are_plain_photos_that_say_why() {
     std::fs::write(a.dir.join("no_length.jpg"), build(&micro("many"), &mp4)).unwrap();
     let before = snapshot(&a.dir);
     a.lib.index().add_root(&a.dir, &no_progress).unwrap();
+    a.read_photo_facts();
     for (name, why) in [
         ("past_end.jpg", "motion photo's video offset points past the end"),
         ("too_long.jpg", "motion photo's video offset points before the start"),
