@@ -50,15 +50,6 @@ pub(crate) struct Inner {
     covers: Covers,
     demo: Demo,
     slideshow: Slideshow,
-    /// Highest media id whose photo date `Library::fill_photo_dates` has looked at.
-    /// (Read by the cursor-driven `photo_passes.rs`; goes with it, once the photo passes
-    /// run from the job queue.)
-    #[allow(dead_code)]
-    pub(crate) dates_cursor: std::sync::atomic::AtomicI64,
-    /// Highest media id whose grid copy `Library::prerender_photo_thumbnails` has made
-    /// (as `dates_cursor`).
-    #[allow(dead_code)]
-    pub(crate) thumbs_cursor: std::sync::atomic::AtomicI64,
     /// When the window last asked for something to show (ms since the epoch).
     last_viewed_ms: std::sync::atomic::AtomicI64,
 }
@@ -96,8 +87,6 @@ impl Library {
             queue,
             index,
             images,
-            dates_cursor: Default::default(),
-            thumbs_cursor: Default::default(),
             last_viewed_ms: Default::default(),
         };
         Ok(Library { inner: Arc::new(inner) })
