@@ -21,7 +21,7 @@ const FIRST_PAINT_GRACE: Duration = Duration::from_secs(3);
 /// schedules the rest for when the grid has painted: see [`start_background`].
 pub fn start(app: &AppHandle) {
     let state = app.state::<AppState>();
-    if command_line_folders().is_empty() && state.library.wants_demo().unwrap_or(false) {
+    if command_line_folders().is_empty() && state.library.demo().wanted().unwrap_or(false) {
         let handle = app.clone();
         let spawned = std::thread::Builder::new().name("keepsake-demo".into()).spawn(move || create_demo(&handle));
         if let Err(e) = spawned {
@@ -79,7 +79,7 @@ pub fn start_background(app: &AppHandle) -> bool {
 /// the app was closed, and disks plugged in or out.
 fn catch_up(app: &AppHandle) {
     let state = app.state::<AppState>();
-    match state.library.scan_all(&|_| {}) {
+    match state.library.index().scan_all(&|_| {}) {
         Ok(report) => {
             let changes =
                 report.added + report.changed + report.moved + report.removed + report.missing + report.restored;
@@ -103,7 +103,7 @@ fn catch_up(app: &AppHandle) {
 fn add_folders(app: &AppHandle, folders: &[PathBuf]) {
     let state = app.state::<AppState>();
     for dir in folders {
-        match state.library.add_root(dir, &|_| {}) {
+        match state.library.index().add_root(dir, &|_| {}) {
             Ok((root, report)) => {
                 tracing::info!(root = %root.path.display(), added = report.added, "album from the command line")
             }
@@ -118,7 +118,7 @@ fn add_folders(app: &AppHandle, folders: &[PathBuf]) {
 fn create_demo(app: &AppHandle) {
     let state = app.state::<AppState>();
     tracing::info!("first launch: generating the demo album");
-    match state.library.create_demo() {
+    match state.library.demo().create() {
         Ok((root, report)) => {
             tracing::info!(root = %root.path.display(), added = report.added, "demo album ready");
             emit_shell(app, ShellEvent::AlbumsChanged);

@@ -180,7 +180,7 @@ fn videos_take_their_best_picks_score_and_faces() {
     let conn = rusqlite::Connection::open(lib.data_dir().join("library.sqlite3")).unwrap();
     conn.execute("UPDATE media SET score = NULL, faces = NULL, dhash = NULL", []).unwrap();
     conn.execute("INSERT INTO jobs (media_id, kind, created_ms) SELECT id, 'score', 0 FROM media", []).unwrap();
-    assert_eq!(lib.score_pictures(16, &|| false).unwrap(), 1);
+    assert_eq!(lib.photo_jobs().score(16, &|| false).unwrap(), 1);
     assert_eq!(scores(&lib, "portrait.mp4"), stored);
-    assert_eq!(lib.score_pictures(16, &|| false).unwrap(), 0, "nothing left to score");
+    assert_eq!(lib.photo_jobs().score(16, &|| false).unwrap(), 0, "nothing left to score");
 }

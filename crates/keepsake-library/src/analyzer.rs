@@ -13,8 +13,8 @@ use crate::error::Result;
 use crate::jobs::ClaimedJob;
 use crate::library::Library;
 use crate::model::{FailureKind, JobKind, LibraryEvent};
+use crate::photo_jobs::SCORE_BATCH;
 use crate::protocol::{WorkerRequest, WorkerResponse};
-use crate::scoring::SCORE_BATCH;
 use crate::worker_process::{
     env_num, worker_exe_from_env, worker_memory_from_env, Sandbox, WorkerFailure, WorkerProcess,
 };
@@ -160,7 +160,7 @@ impl Analyzer {
             }
             if events_at.map_or(true, |t| t.elapsed() >= EVENTS_EVERY) {
                 events_at = Some(Instant::now());
-                if let Err(e) = self.library.refresh_events() {
+                if let Err(e) = self.library.catalog().refresh_events() {
                     tracing::warn!("events: {e}");
                 }
             }
@@ -168,7 +168,7 @@ impl Analyzer {
             let (mut turn, mut dates_read) = (Ok(0), 0);
             for kind in kinds {
                 turn = match kind {
-                    JobKind::PhotoFacts => self.library.fill_photo_dates(PHOTO_FACTS_BATCH).map(|report| {
+                    JobKind::PhotoFacts => self.library.photo_jobs().read_facts(PHOTO_FACTS_BATCH).map(|report| {
                         dates_read = report.checked;
                         for &id in &report.motion_changed {
                             if let Ok(d) = self.library.catalog().media_by_id(id) {
@@ -185,17 +185,17 @@ impl Analyzer {
                         }
                         report.checked
                     }),
-                    JobKind::GridCopy => {
-                        self.library.prerender_photo_thumbnails(PRERENDER_BATCH, &viewing).map(|(done, unreadable)| {
+                    JobKind::GridCopy => self.library.photo_jobs().make_grid_copies(PRERENDER_BATCH, &viewing).map(
+                        |(done, unreadable)| {
                             for id in unreadable {
-                                if let Ok(d) = self.library.media_by_id(id) {
+                                if let Ok(d) = self.library.catalog().media_by_id(id) {
                                     on_event(LibraryEvent::MediaChanged { id, path: d.item.path });
                                 }
                             }
                             done
-                        })
-                    }
-                    JobKind::Score => self.library.score_pictures(SCORE_BATCH, &viewing),
+                        },
+                    ),
+                    JobKind::Score => self.library.photo_jobs().score(SCORE_BATCH, &viewing),
                     JobKind::Analyse => Ok(0),
                 };
                 if !matches!(turn, Ok(0)) {
@@ -262,7 +262,8 @@ impl Analyzer {
             match outcome {
                 Ok(()) => {
                     crate::util::lock(summary).analysed += 1;
-                    let version = self.library.media_by_id(job.media_id).map(|d| d.item.cover_version).unwrap_or(0);
+                    let version =
+                        self.library.catalog().media_by_id(job.media_id).map(|d| d.item.cover_version).unwrap_or(0);
                     on_event(LibraryEvent::JobFinished { id: job.media_id, ok: true, error: None, error_kind: None });
                     on_event(LibraryEvent::CoverChanged { id: job.media_id, version });
                 }
@@ -294,6 +295,7 @@ impl Analyzer {
     fn worker_sandbox(&self) -> Result<Sandbox, AttemptFailure> {
         let roots = self
             .library
+            .index()
             .roots()
             .map_err(|e| AttemptFailure::Local(format!("cannot list the albums for the worker's sandbox: {e}")))?;
         let frames = self.library.data_dir().join("frames");
@@ -307,7 +309,7 @@ impl Analyzer {
         if !job.path.is_file() {
             return Err(AttemptFailure::Gone(job.path.clone()));
         }
-        self.library.ensure_fingerprint(job.media_id, &job.path);
+        self.library.index().ensure_fingerprint(job.media_id, &job.path);
         let out_dir = self.library.data_dir().join(format!("frames/{}", job.media_id));
         let attempt_dir = out_dir.join(format!("a{}", crate::util::now_ms()));
         let result = (|| -> Result<(), AttemptFailure> {
@@ -325,7 +327,7 @@ impl Analyzer {
             let probe = worker.request(&WorkerRequest::Probe { video: job.path.clone() }, self.config.timeout_base)?;
             let info =
                 expect_ok(probe)?.probe.ok_or_else(|| WorkerFailure::Protocol("worker sent no probe result".into()))?;
-            let _ = self.library.store_probe(job.media_id, &info);
+            let _ = self.library.images().store_probe(job.media_id, &info);
             let timeout = self.config.timeout_base
                 + Duration::from_secs_f64(
                     (info.duration.max(0.0) * self.config.timeout_per_video_second).min(86_400.0),
@@ -344,6 +346,7 @@ impl Analyzer {
                 frame.path = inside_job_folder(&frame.path, &attempt_dir)?;
             }
             self.library
+                .images()
                 .store_analysis(job.job_id, job.media_id, &analysis)
                 .map_err(|e| AttemptFailure::Local(format!("could not store the result: {e}")))
         })();
@@ -475,7 +478,7 @@ done
         );
         std::fs::write(&exe, script).unwrap();
         std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
-        library.add_root(&album, &|_| {}).unwrap();
+        library.index().add_root(&album, &|_| {}).unwrap();
         let config = AnalyzerConfig {
             workers: 1,
             worker_exe: exe,
@@ -492,13 +495,16 @@ done
         for job in &failed {
             let error = job.error.clone().unwrap_or_default();
             assert!(error.contains("outside") && !error.contains('\n'), "{}: {error}", job.path.display());
-            assert!(library.media_by_id(job.media_id).unwrap().frames.is_empty(), "nothing stored");
+            assert!(library.catalog().media_by_id(job.media_id).unwrap().frames.is_empty(), "nothing stored");
         }
-        let good =
-            library.media(&crate::MediaQuery { search: Some("good.mp4".into()), ..Default::default() }).unwrap()[0].id;
-        let frames = library.media_by_id(good).unwrap().frames;
+        let good = library
+            .catalog()
+            .media(&crate::MediaQuery { search: Some("good.mp4".into()), ..Default::default() })
+            .unwrap()[0]
+            .id;
+        let frames = library.catalog().media_by_id(good).unwrap().frames;
         assert_eq!(frames.len(), 1);
-        assert_eq!(library.image_path(&crate::ImageKey::Frame(good, 1)).unwrap(), frames[0].path);
+        assert_eq!(library.images().image_path(&crate::ImageKey::Frame(good, 1)).unwrap(), frames[0].path);
         assert_eq!(std::fs::read(&secret).unwrap(), b"not a pick", "the secret is untouched");
     }
 }

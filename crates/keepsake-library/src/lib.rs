@@ -21,10 +21,15 @@
 //!   - [`Covers`] (`library.covers()`): the user's cover choices.
 //!   - [`Demo`] (`library.demo()`): the first-launch demo album.
 //!   - [`Slideshow`] (`library.slideshow()`): slideshow export.
-//! - [`JobQueue`] (via [`Library::queue`]): priorities, pause/resume/cancel, retries, progress.
-//! - [`Analyzer`] + [`AnalyzerConfig`]: runs the queue with bounded worker processes.
+//!   - [`PhotoJobs`] (`library.photo_jobs()`): a photo's background job, a step at a
+//!     time: its facts (date, size, place, embedded video), its grid copy, its score.
+//! - [`JobQueue`] (via [`Library::queue`]): the one persistent queue of background work,
+//!   typed by [`JobKind`]; priorities, pause/resume/cancel, retries, progress, and
+//!   [`JobQueue::wait_for_change`] for whoever reports it.
+//! - [`Analyzer`] + [`AnalyzerConfig`]: runs the queue: analyses on bounded worker
+//!   processes, the photos' steps on one low-priority thread.
 //! - [`Watcher`] + [`WatcherConfig`]: live folder watching, reported as [`LibraryEvent`]s.
-//! - Picture scores for events and memories ([`Library::score_pictures`], run by the
+//! - Picture scores for events and memories ([`PhotoJobs::score`], run by the
 //!   [`Analyzer`]): each photo's and video's score and faces by the engine's measures,
 //!   and a difference hash ([`dhash`], [`dhash_distance`]) to collapse bursts.
 //! - [`protocol`]: the JSON-lines protocol spoken to `keepsake worker`, which does all
@@ -60,7 +65,7 @@ mod memories;
 pub mod model;
 pub mod motion;
 pub mod paths;
-mod photo_passes;
+mod photo_jobs;
 mod picture;
 pub mod protocol;
 mod render;
@@ -94,6 +99,7 @@ pub use model::{
     MediaDetail, MediaId, MediaItem, MediaKind, MediaQuery, MediaState, MotionKind, QueueProgress, Reasons,
     RejectReason, Root, RootId, ScanProgress, ScanReport, SortOrder, SMALL_TILE_SIDE,
 };
+pub use photo_jobs::PhotoJobs;
 pub use protocol::{ExportResult, RuntimeReport, RuntimeResult, SlideshowFormat};
 pub use render::photo_needs_worker;
 pub use scan::{is_ignored_name, media_kind};

@@ -17,20 +17,18 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rusqlite::Connection;
-
 use crate::catalog::Catalog;
 use crate::core::Core;
 use crate::covers::Covers;
 use crate::demo::Demo;
 use crate::error::{LibraryError, Result};
-use crate::events::{self, Recomputed};
+use crate::events;
 use crate::helper::HelperWorker;
 use crate::images::ImageStore;
 use crate::index::Index;
 use crate::jobs::JobQueue;
-use crate::model::*;
-use crate::protocol::{AnalysisResult, ProbeResult, RuntimeResult, WorkerRequest};
+use crate::photo_jobs::PhotoJobs;
+use crate::protocol::{RuntimeResult, WorkerRequest};
 use crate::slideshow::Slideshow;
 use crate::util::now_ms;
 use crate::worker_process::WorkerFailure;
@@ -38,10 +36,10 @@ use crate::worker_process::WorkerFailure;
 /// The album library on one data directory.
 #[derive(Clone)]
 pub struct Library {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
-pub(crate) struct Inner {
+struct Inner {
     core: Arc<Core>,
     queue: JobQueue,
     index: Index,
@@ -50,6 +48,7 @@ pub(crate) struct Inner {
     covers: Covers,
     demo: Demo,
     slideshow: Slideshow,
+    photo_jobs: PhotoJobs,
     /// When the window last asked for something to show (ms since the epoch).
     last_viewed_ms: std::sync::atomic::AtomicI64,
 }
@@ -83,6 +82,7 @@ impl Library {
             covers: Covers::new(core.clone()),
             demo: Demo::new(core.clone(), index.clone()),
             slideshow: Slideshow::new(core.clone(), images.clone()),
+            photo_jobs: PhotoJobs::new(core.clone(), queue.clone(), images.clone()),
             core,
             queue,
             index,
@@ -138,6 +138,12 @@ impl Library {
         &self.inner.slideshow
     }
 
+    /// The photos' background jobs: facts, grid copies, scores (run by the
+    /// [`crate::Analyzer`]; tests and tools may run a step themselves).
+    pub fn photo_jobs(&self) -> &PhotoJobs {
+        &self.inner.photo_jobs
+    }
+
     /// Notes that the window just asked for something to show (a grid page, an image).
     /// Background passes over the library (reading photo dates after an import) hold off
     /// while this keeps happening: a scroll asks for images every few frames, and on two
@@ -174,90 +180,9 @@ impl Library {
         &self.inner.core
     }
 
-    /// The database's one writer, locked (for the background passes in `photo_passes`
-    /// and `scoring`, and tests).
-    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    /// The database's one writer, locked (for tests).
+    #[cfg(test)]
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
         self.inner.core.conn()
-    }
-}
-
-/// Forwarders kept while files being edited elsewhere (`analyzer.rs`, `scoring.rs`,
-/// `photo_passes.rs`, `src-tauri/src/services.rs`) still call the old names; each goes
-/// once its callers use the part it forwards to.
-impl Library {
-    /// [`Index::add_root`].
-    #[doc(hidden)]
-    pub fn add_root(&self, dir: &Path, progress: &dyn Fn(ScanProgress)) -> Result<(Root, ScanReport)> {
-        self.index().add_root(dir, progress)
-    }
-
-    /// [`Index::scan_all`].
-    #[doc(hidden)]
-    pub fn scan_all(&self, progress: &dyn Fn(ScanProgress)) -> Result<ScanReport> {
-        self.index().scan_all(progress)
-    }
-
-    /// [`Demo::wanted`].
-    #[doc(hidden)]
-    pub fn wants_demo(&self) -> Result<bool> {
-        self.demo().wanted()
-    }
-
-    /// [`Demo::create`].
-    #[doc(hidden)]
-    pub fn create_demo(&self) -> Result<(Root, ScanReport)> {
-        self.demo().create()
-    }
-
-    /// [`Index::roots`].
-    pub(crate) fn roots(&self) -> Result<Vec<Root>> {
-        self.index().roots()
-    }
-
-    /// [`Catalog::refresh_events`].
-    pub(crate) fn refresh_events(&self) -> Result<Option<Recomputed>> {
-        self.catalog().refresh_events()
-    }
-
-    /// [`Catalog::media`].
-    #[cfg(test)]
-    pub(crate) fn media(&self, q: &MediaQuery) -> Result<Vec<MediaItem>> {
-        self.catalog().media(q)
-    }
-
-    /// [`Catalog::media_by_id`].
-    pub(crate) fn media_by_id(&self, id: MediaId) -> Result<MediaDetail> {
-        self.catalog().media_by_id(id)
-    }
-
-    /// [`ImageStore::image_path`].
-    pub(crate) fn image_path(&self, key: &ImageKey) -> Result<PathBuf> {
-        self.images().image_path(key)
-    }
-
-    /// [`Index::ensure_fingerprint`].
-    pub(crate) fn ensure_fingerprint(&self, id: MediaId, path: &Path) {
-        self.index().ensure_fingerprint(id, path)
-    }
-
-    /// [`ImageStore::store_probe`].
-    pub(crate) fn store_probe(&self, id: MediaId, p: &ProbeResult) -> Result<()> {
-        self.images().store_probe(id, p)
-    }
-
-    /// [`ImageStore::store_analysis`].
-    pub(crate) fn store_analysis(&self, job_id: i64, id: MediaId, a: &AnalysisResult) -> Result<()> {
-        self.images().store_analysis(job_id, id, a)
-    }
-
-    /// [`ImageStore::pick_dhash`].
-    pub(crate) fn pick_dhash(&self, path: &Path) -> Option<i64> {
-        self.images().pick_dhash(path)
-    }
-
-    /// [`Index::index_file`].
-    #[cfg(test)]
-    pub(crate) fn index_file(&self, path: &Path) -> Result<Vec<LibraryEvent>> {
-        self.index().index_file(path)
     }
 }

@@ -1,13 +1,14 @@
 //! How good each picture is, for events and memories (`media.score`, `media.faces`,
 //! `media.dhash`): which shot of an event to show, which of a burst to keep.
 //!
-//! - **Photos** are scored in the background ([`Library::score_pictures`], run from the
-//!   job queue's [`JobKind::Score`] jobs by the [`crate::Analyzer`] after the grid copies
-//!   are made, yielding to the window like the passes before it): a batch of grid copies goes to one `keepsake worker` through the
-//!   helper ([`crate::helper`]), whose engine judges each by the measures a video's picks
-//!   are judged by and counts faces ([`WorkerRequest::ScorePictures`]). One request per
-//!   batch, and the helper keeps its worker between batches, so the face model loads
-//!   once, not once a photo. The worker's sandbox is the grid copies' folder, read only.
+//! - **Photos** are scored in the background ([`crate::PhotoJobs::score`], the last step
+//!   of a photo's job in the queue, run by the [`crate::Analyzer`] after its grid copy
+//!   is made, yielding to the window like the steps before it): a batch of grid copies
+//!   goes to one `keepsake worker` through the helper ([`crate::helper`]), whose engine
+//!   judges each by the measures a video's picks are judged by and counts faces
+//!   ([`crate::protocol::WorkerRequest::ScorePictures`]). One request per batch, and the
+//!   helper keeps its worker between batches, so the face model loads once, not once a
+//!   photo. The worker's sandbox is the grid copies' folder, read only.
 //! - **Videos** take their best pick's: its score and the faces the engine saw in it,
 //!   stored with the analysis (`crate::picture::best_pick_scores`); videos analysed before scores
 //!   existed have a score job (schema v9) that fills them from their stored picks.
@@ -20,196 +21,18 @@
 //! notice the change (the `UPDATE`s that mark it `pending`) and its jobs queued again
 //! (`crate::jobs::enqueue_indexed`), so it is scored again.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
-use rusqlite::{params, OptionalExtension};
-
-use crate::error::{LibraryError, Result};
-use crate::jobs::ClaimedJob;
-use crate::library::Library;
-use crate::model::{FailureKind, ImageKey, JobKind, MediaId, MediaKind, Reasons};
-use crate::protocol::{PictureScoreResult, WorkerRequest};
-
 pub use crate::picture::{dhash, dhash_distance, dhash_of};
-
-/// Photos scored per worker request (about 20-60 ms each in the worker, so a batch is
-/// a second or so of background work; the batch is cut short when the window shows
-/// something).
-pub(crate) const SCORE_BATCH: usize = 16;
-/// Fixed part of a batch's deadline (starting a worker and loading the face model).
-const SCORE_TIMEOUT_BASE: Duration = Duration::from_secs(30);
-/// Extra deadline per picture in a batch.
-const SCORE_TIMEOUT_PER_PICTURE: Duration = Duration::from_secs(5);
-/// One photo of a batch: what is needed to store its result safely.
-struct Candidate {
-    job: ClaimedJob,
-    size: i64,
-    mtime_ms: i64,
-    grid: PathBuf,
-    dhash: Option<i64>,
-}
-
-/// Attempts at scoring a picture before its job fails for good (a worker that crashes
-/// on a batch fails each of its pictures' attempts; one of them may be what crashes it).
-const SCORE_ATTEMPTS: u32 = 3;
-/// First retry delay of a failed batch, doubled each attempt.
-const SCORE_BACKOFF_MS: i64 = 30_000;
-
-impl Library {
-    /// Scores up to `max` pictures whose [`JobKind::Score`] job is queued: a video (one
-    /// analysed before scores existed) from its stored best pick; a photo from its grid
-    /// copy, made if missing (as a first view would), its difference hash computed here
-    /// and the batch scored in one worker request. Stops early, giving back the jobs it
-    /// did not get to, as soon as `viewing` says the window shows something. Returns how
-    /// many pictures it looked at (0: nothing was queued).
-    pub fn score_pictures(&self, max: usize, viewing: &dyn Fn() -> bool) -> Result<usize> {
-        let queue = self.queue();
-        let jobs = queue.claim(JobKind::Score, max)?;
-        let mut batch: Vec<Candidate> = Vec::with_capacity(jobs.len());
-        let (mut looked, mut left) = (0, Vec::new());
-        for job in jobs {
-            if viewing() {
-                left.push(job);
-                continue;
-            }
-            looked += 1;
-            let Some((kind, size, mtime_ms)) = self.scoring_facts(job.media_id)? else {
-                queue.finish(std::slice::from_ref(&job))?; // gone since it was queued
-                continue;
-            };
-            if kind == MediaKind::Video {
-                self.score_video_from_pick(&job)?;
-                continue;
-            }
-            match self.image_path(&ImageKey::Photo(job.media_id)) {
-                Ok(grid) => {
-                    let dhash = dhash(&grid)
-                        .map_err(|e| tracing::debug!("photo {}: no difference hash: {e}", job.media_id))
-                        .ok();
-                    batch.push(Candidate { job, size, mtime_ms, grid, dhash });
-                }
-                // Unreadable photos are marked failed by image_path: nothing to score.
-                Err(LibraryError::Unreadable { reason, .. }) => {
-                    queue.fail_attempt(&job, &reason, FailureKind::Undecodable, 1, 0)?;
-                }
-                Err(e) => {
-                    tracing::debug!("photo {}: no grid copy to score: {e}", job.media_id);
-                    queue.fail_attempt(
-                        &job,
-                        &e.to_string(),
-                        FailureKind::Internal,
-                        SCORE_ATTEMPTS,
-                        SCORE_BACKOFF_MS,
-                    )?;
-                }
-            }
-        }
-        queue.release(&left)?;
-        if batch.is_empty() {
-            return Ok(looked);
-        }
-        let pictures: Vec<PathBuf> = batch.iter().map(|c| c.grid.clone()).collect();
-        let timeout = SCORE_TIMEOUT_BASE + SCORE_TIMEOUT_PER_PICTURE * pictures.len() as u32;
-        let started = std::time::Instant::now();
-        let answer = self.helper().request_refusable(&WorkerRequest::ScorePictures { pictures }, timeout)?;
-        let scores = match answer {
-            Ok(response) => response.scores.unwrap_or_default(),
-            Err(reason) => {
-                // A worker that crashed or hung on this batch: each photo's attempt fails
-                // and is retried later, a few times (one of them may be what crashes it);
-                // the rest of the album goes on.
-                tracing::warn!("scoring {} photos failed: {reason}", batch.len());
-                let (kind, reason) = (reason.kind(), reason.to_string());
-                for c in &batch {
-                    queue.fail_attempt(&c.job, &reason, kind, SCORE_ATTEMPTS, SCORE_BACKOFF_MS)?;
-                }
-                return Ok(looked);
-            }
-        };
-        tracing::debug!(photos = batch.len(), ms = started.elapsed().as_millis() as u64, "scored a batch of photos");
-        self.store_photo_scores(&batch, &scores)?;
-        Ok(looked)
-    }
-
-    /// A queued picture's kind, size and modification time, if it is still present.
-    fn scoring_facts(&self, id: MediaId) -> Result<Option<(MediaKind, i64, i64)>> {
-        Ok(self
-            .conn()
-            .query_row("SELECT kind, size, mtime_ms FROM media WHERE id = ?1 AND presence = 'present'", [id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()?
-            .map(|(kind, size, mtime)| {
-                (if kind == "video" { MediaKind::Video } else { MediaKind::Photo }, size, mtime)
-            }))
-    }
-
-    /// Stores a batch's answers, each with its job done. Only where the file is still the
-    /// one whose grid copy was scored (same size and modification time): a photo changed
-    /// meanwhile has its job queued again and is scored again.
-    fn store_photo_scores(&self, batch: &[Candidate], scores: &[PictureScoreResult]) -> Result<()> {
-        let mut failed = Vec::new();
-        {
-            let mut conn = self.conn();
-            let tx = conn.transaction()?;
-            for c in batch {
-                let result = scores.iter().find(|s| s.path == c.grid);
-                match result.and_then(|r| r.score.filter(|s| s.is_finite()).map(|s| (s, r.faces))) {
-                    Some((score, faces)) => {
-                        tx.execute(
-                            "UPDATE media SET score = ?2, faces = ?3, dhash = ?4 WHERE id = ?1 AND size = ?5 AND mtime_ms = ?6",
-                            params![c.job.media_id, score, faces, c.dhash, c.size, c.mtime_ms],
-                        )?;
-                        crate::jobs::finish_tx(&tx, &c.job)?;
-                    }
-                    None => {
-                        let reason = result.and_then(|r| r.error.clone()).unwrap_or_else(|| "no answer for it".into());
-                        tracing::warn!("photo {}: not scored: {reason}", c.job.media_id);
-                        failed.push((c, reason));
-                    }
-                }
-            }
-            tx.commit()?;
-        }
-        for (c, reason) in failed {
-            self.queue().fail_attempt(&c.job, &reason, FailureKind::Internal, SCORE_ATTEMPTS, SCORE_BACKOFF_MS)?;
-        }
-        Ok(())
-    }
-
-    /// Fills a video's score, faces and hash from its stored best pick (a video analysed
-    /// before these columns existed; a new analysis stores them itself), and finishes its
-    /// job. A video without picks (not analysed, or failed) has nothing to give.
-    fn score_video_from_pick(&self, job: &ClaimedJob) -> Result<()> {
-        let best: Option<(f64, String, String)> = self
-            .conn()
-            .prepare_cached(
-                "SELECT p.score, p.reasons, p.image FROM picks p WHERE p.media_id = ?1 ORDER BY p.rank LIMIT 1",
-            )?
-            .query_row([job.media_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
-        if let Some((score, reasons, image)) = best {
-            let faces = serde_json::from_str::<Reasons>(&reasons).ok().and_then(|r| r.faces);
-            let hash = self.pick_dhash(&self.data_dir().join(image));
-            // A score that is not a number is stored as 0, the worst.
-            let score = if score.is_finite() { score } else { 0.0 };
-            self.conn().execute(
-                "UPDATE media SET score = ?2, faces = ?3, dhash = ?4 WHERE id = ?1 AND score IS NULL",
-                params![job.media_id, score, faces, hash],
-            )?;
-        }
-        self.queue().finish(std::slice::from_ref(job))
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Frame;
+    use crate::library::Library;
+    use crate::model::{Frame, Reasons};
     use crate::picture::best_pick_scores;
+    use crate::protocol::WorkerRequest;
     use image::{GrayImage, Luma};
     use std::path::Path;
+    use std::path::PathBuf;
 
     fn scene(seed: u32, shift: u32, gain: f32) -> GrayImage {
         GrayImage::from_fn(512, 384, |x, y| {
@@ -258,7 +81,7 @@ mod tests {
         let photo = album.join("cat.png");
         std::fs::copy(crate::test_support::media_dir().join("chelsea.png"), &photo).unwrap();
         let lib = Library::open(&tmp.path().join("data")).unwrap();
-        lib.add_root(&album, &|_| {}).unwrap();
+        lib.index().add_root(&album, &|_| {}).unwrap();
         let scored = "UPDATE media SET score = 0.5, faces = 0, dhash = 7";
         lib.conn().execute(scored, []).unwrap();
         let columns = |lib: &Library| -> (Option<f64>, Option<i64>, Option<i64>) {
@@ -266,10 +89,10 @@ mod tests {
                 .query_row("SELECT score, faces, dhash FROM media", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .unwrap()
         };
-        assert!(lib.index_file(&photo).unwrap().is_empty(), "unchanged: nothing to do");
+        assert!(lib.index().index_file(&photo).unwrap().is_empty(), "unchanged: nothing to do");
         assert_eq!(columns(&lib), (Some(0.5), Some(0), Some(7)), "an unchanged file keeps them");
         std::fs::copy(crate::test_support::media_dir().join("coffee.png"), &photo).unwrap();
-        assert_eq!(lib.index_file(&photo).unwrap().len(), 1, "the change is reported");
+        assert_eq!(lib.index().index_file(&photo).unwrap().len(), 1, "the change is reported");
         assert_eq!(columns(&lib), (None, None, None));
     }
 

@@ -57,7 +57,7 @@ pub struct Taken {
     pub offset_minutes: Option<i32>,
 }
 
-/// What one batch of [`crate::Library::fill_photo_dates`] did.
+/// What one batch of [`crate::PhotoJobs::read_facts`] did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PhotoDates {
     /// Photos looked at; 0 when none are left.

@@ -159,7 +159,7 @@ fn another_place_from_exif_gps_splits_a_day_through_the_photo_pass() {
         }
         let lib = Library::open(&tmp.path().join("data")).unwrap();
         lib.index().add_root(&album, &no_progress).unwrap();
-        while lib.fill_photo_dates(100).unwrap().checked > 0 {}
+        while lib.photo_jobs().read_facts(100).unwrap().checked > 0 {}
         let db = rusqlite::Connection::open(tmp.path().join("data").join(db::DB_FILE)).unwrap();
         let placed: i64 =
             db.query_row("SELECT COUNT(*) FROM media WHERE latitude IS NOT NULL", [], |r| r.get(0)).unwrap();

@@ -122,8 +122,8 @@ fn photo_dates_come_from_exif_in_the_background_else_mtime() {
     lib.index().add_root(&album, &no_progress).unwrap();
     let source = |name: &str| lib.catalog().media_by_path(&album.join(name)).unwrap().taken_source;
     assert_eq!(source("dated.jpg"), DateSource::NotReadYet, "the detail panel says the date isn't read yet");
-    assert_eq!(lib.fill_photo_dates(100).unwrap().checked, 2);
-    assert_eq!(lib.fill_photo_dates(100).unwrap().checked, 0, "each photo is read once");
+    assert_eq!(lib.photo_jobs().read_facts(100).unwrap().checked, 2);
+    assert_eq!(lib.photo_jobs().read_facts(100).unwrap().checked, 0, "each photo is read once");
     assert_eq!(source("dated.jpg"), DateSource::Exif);
     assert_eq!(source("undated.jpg"), DateSource::FileTime, "the detail panel says it is the file's time");
     let items = lib.catalog().media(&MediaQuery { sort: SortOrder::TakenAsc, ..Default::default() }).unwrap();
@@ -247,7 +247,7 @@ fn a_named_pipe_in_an_album_blocks_nothing() {
         let fingerprint = fingerprint::fingerprint(&pipe).is_err();
         let exif = taken::exif_taken_at(&pipe).is_err();
         let thumbnail = lib2.images().image_path(&ImageKey::Photo(x)).is_err();
-        let dates = lib2.fill_photo_dates(100).unwrap().checked;
+        let dates = lib2.photo_jobs().read_facts(100).unwrap().checked;
         let scan = lib2.index().scan_all(&no_progress).unwrap();
         let _ = tx.send((fingerprint, exif, thumbnail, dates, scan.removed, scan.added));
     });

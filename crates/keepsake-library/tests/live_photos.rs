@@ -225,7 +225,7 @@ impl Album {
     /// What the app's background photo job does next: each photo's date, size, place and
     /// embedded video, read from its file (a scan opens no photo).
     fn read_photo_facts(&self) {
-        while self.lib.fill_photo_dates(100).unwrap().checked > 0 {}
+        while self.lib.photo_jobs().read_facts(100).unwrap().checked > 0 {}
     }
 }
 

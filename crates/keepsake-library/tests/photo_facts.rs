@@ -39,7 +39,7 @@ fn photos_get_upright_width_height_and_taken_at_in_every_format() {
 
     let lib = Library::open(&tmp.path().join("data")).unwrap();
     lib.index().add_root(&album, &no_progress).unwrap();
-    assert_eq!(lib.fill_photo_dates(100).unwrap().checked, 4);
+    assert_eq!(lib.photo_jobs().read_facts(100).unwrap().checked, 4);
     let items = lib.catalog().media(&MediaQuery::default()).unwrap();
     let get = |name: &str| items.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("{name} not indexed"));
     let local = |s: &str| taken::parse_datetime(s).unwrap();
@@ -73,7 +73,7 @@ fn photo_dates_keep_their_offset_and_unreadable_dates_are_reported() {
     let data = tmp.path().join("data");
     let lib = Library::open(&data).unwrap();
     lib.index().add_root(&album, &no_progress).unwrap();
-    let report = lib.fill_photo_dates(100).unwrap();
+    let report = lib.photo_jobs().read_facts(100).unwrap();
     assert_eq!(report.checked, 3);
     assert_eq!(report.unreadable.len(), 1, "{report:?}");
     let (_, path, why) = &report.unreadable[0];
@@ -95,5 +95,5 @@ fn photo_dates_keep_their_offset_and_unreadable_dates_are_reported() {
     let mtime = std::fs::metadata(album.join("damaged.jpg")).unwrap().modified().unwrap();
     let mtime_s = mtime.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     assert_eq!(row("damaged.jpg"), (mtime_s, None, "mtime".into()));
-    assert_eq!(lib.fill_photo_dates(100).unwrap().checked, 0, "each photo is read once, the damaged one too");
+    assert_eq!(lib.photo_jobs().read_facts(100).unwrap().checked, 0, "each photo is read once, the damaged one too");
 }
