@@ -25,7 +25,9 @@
 //! Photo pairing, album removal; in this process or in `keepsake` on the command line)
 //! remembering to say "events changed", every connection the library opens gets
 //! temporary triggers on `media` that mark the events dirty (a `settings` row) when a
-//! row arrives or goes, or its date, presence, Live Photo link or place changes.
+//! row goes, or its date, presence, Live Photo link or place changes. A row arriving is
+//! marked by the one index path that inserts rows (`crate::scan`: once per batch, not a
+//! trigger per row, which cost a bulk scan a statement journal for every insert).
 //! `Catalog::refresh_events` (in `crate::catalog`, which uses this module) recomputes in one write transaction when marked: every
 //! read of events does first, and the analyzer's background pass does every few
 //! seconds. A recomputation reads `(id, taken_at, place, event)` of every present item
@@ -92,9 +94,12 @@ pub(crate) const DIRTY_KEY: &str = "events_dirty";
 /// Temporary (per-connection) triggers that mark the events dirty on any change that
 /// can move a shot between events. Temporary, so they need no schema version and every
 /// process that opens the library has them.
+///
+/// No trigger on INSERT: new rows come only through `crate::scan` (`insert_new`,
+/// `insert_file`), which marks the events dirty once per transaction. A per-row trigger
+/// made SQLite keep a statement journal (a copy of every page an INSERT touches) for
+/// each of a 100k-file scan's inserts: ~10% of `keepsake add` (docs/bench-scan.md).
 const TRIGGERS: &str = "
-    CREATE TEMP TRIGGER IF NOT EXISTS events_dirty_insert AFTER INSERT ON main.media
-    BEGIN INSERT OR IGNORE INTO settings (key, value) VALUES ('events_dirty', '1'); END;
     CREATE TEMP TRIGGER IF NOT EXISTS events_dirty_delete AFTER DELETE ON main.media
     BEGIN INSERT OR IGNORE INTO settings (key, value) VALUES ('events_dirty', '1'); END;
     CREATE TEMP TRIGGER IF NOT EXISTS events_dirty_update
@@ -112,8 +117,9 @@ pub(crate) fn install(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Marks the events out of date (the index calls it for the rows it inserts).
 pub(crate) fn mark_dirty(conn: &Connection) -> Result<()> {
-    conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?1, '1')", [DIRTY_KEY])?;
+    conn.prepare_cached("INSERT OR IGNORE INTO settings (key, value) VALUES (?1, '1')")?.execute([DIRTY_KEY])?;
     Ok(())
 }
 

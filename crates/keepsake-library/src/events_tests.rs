@@ -402,6 +402,9 @@ impl TestLibrary {
             params![self.root, format!("/album/{name}"), name, kind.as_str(), t * 1000, t],
         )
         .unwrap();
+        // Rows written straight into `media` mark the events as the index does for the
+        // rows it inserts (crate::scan; there is no INSERT trigger).
+        mark_dirty(&conn).unwrap();
         conn.last_insert_rowid()
     }
 
@@ -431,6 +434,7 @@ impl TestLibrary {
                 ids.push(tx.last_insert_rowid());
             }
         }
+        mark_dirty(&tx).unwrap();
         tx.commit().unwrap();
         ids
     }

@@ -317,7 +317,7 @@ pub(crate) fn update_existing(conn: &Connection, f: &FoundFile, e: &Existing) ->
 pub(crate) enum Dates {
     /// Now: one file at a time (the watcher).
     Read,
-    /// Later, by the photo-date pass (`Library::fill_photo_dates`): a scan stays a
+    /// Later, by the photo-date pass (`PhotoJobs::read_facts`): a scan stays a
     /// metadata walk and does not open every photo.
     Later,
 }
@@ -468,6 +468,8 @@ pub(crate) fn insert_new(
                 on_insert(f, what);
             }
         }
+        // New rows can start or join events (there is no INSERT trigger: crate::events).
+        crate::events::mark_dirty(&tx)?;
         tx.commit()?;
     }
     Ok(())
@@ -503,7 +505,7 @@ impl<'f> NewRow<'f> {
     }
 
     /// Photos' EXIF dates are read only with [`Dates::Read`]; otherwise they are left
-    /// `unchecked` for [`crate::Library::fill_photo_dates`].
+    /// `unchecked` for [`crate::PhotoJobs::read_facts`].
     fn of(f: &'f FoundFile, dates: Dates) -> Self {
         let read_exif = dates == Dates::Read;
         let mtime_s = f.mtime_ms / 1000;
@@ -561,7 +563,7 @@ impl<'c> BulkInsert<'c> {
             Err(e) => return Err(e.into()),
         }
         let id = self.conn.last_insert_rowid();
-        crate::jobs::enqueue_indexed(self.conn, id, f.kind)?;
+        crate::jobs::enqueue_new(self.conn, id, f.kind)?;
         Ok(Some(id))
     }
 }
@@ -569,7 +571,7 @@ impl<'c> BulkInsert<'c> {
 /// Inserts one new media row (or takes over the deleted one at its path) and queues its
 /// background work. Photos' EXIF (date, upright size, place) is read here only with
 /// [`Dates::Read`] (single files from the watcher); a bulk scan leaves it for
-/// [`crate::Library::fill_photo_dates`], so indexing stays a metadata walk and does not
+/// [`crate::PhotoJobs::read_facts`], so indexing stays a metadata walk and does not
 /// open every photo.
 pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, dates: Dates) -> Result<i64> {
     let row = NewRow::of(f, dates);
@@ -584,10 +586,12 @@ pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, dat
     )?;
     let [a, b, c, d, e, g, h, i, j, k] = row.params(&root_id, f);
     let id: i64 = stmt.query_row(params![a, b, c, d, e, g, h, i, j, k, Presence::Present], |r| r.get(0))?;
+    // A new row can start or join an event (there is no INSERT trigger: crate::events).
+    crate::events::mark_dirty(conn)?;
     crate::jobs::enqueue_indexed(conn, id, f.kind)?;
     if f.kind == MediaKind::Photo && read_exif {
         // Already opened for its date: its upright size too (a bulk scan leaves both to
-        // Library::fill_photo_dates).
+        // PhotoJobs::read_facts).
         if let Ok(info) = keepsake_imaging::photo_info(Path::new(&f.path)) {
             let size = params![id, info.width, info.height];
             conn.execute("UPDATE media SET width = ?2, height = ?3 WHERE id = ?1", size)?;
