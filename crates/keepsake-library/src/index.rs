@@ -508,6 +508,7 @@ struct ScanCache<'a>(&'a Core);
 impl<'a> ScanCache<'a> {
     fn grow(core: &'a Core) -> Result<Self> {
         db::set_cache_kib(&core.conn(), db::SCAN_CACHE_KIB)?;
+        core.conn().pragma_update(None, "wal_autocheckpoint", db::SCAN_WAL_PAGES)?;
         Ok(Self(core))
     }
 }
@@ -515,9 +516,10 @@ impl<'a> ScanCache<'a> {
 impl Drop for ScanCache<'_> {
     fn drop(&mut self) {
         let conn = self.0.conn();
-        if let Err(e) =
-            db::set_cache_kib(&conn, db::CACHE_KIB).and_then(|()| Ok(conn.execute_batch("PRAGMA shrink_memory")?))
-        {
+        if let Err(e) = db::set_cache_kib(&conn, db::CACHE_KIB).and_then(|()| {
+            conn.pragma_update(None, "wal_autocheckpoint", db::WAL_PAGES)?;
+            Ok(conn.execute_batch("PRAGMA shrink_memory")?)
+        }) {
             tracing::warn!(error = %e, "could not shrink the database cache after a scan");
         }
         drop(conn);
