@@ -427,21 +427,25 @@ fn find_marker(f: &mut File, from: u64, len: u64) -> std::io::Result<Option<u64>
 
 // ---- pairing ----------------------------------------------------------------------
 
-fn ext_of(name: &str) -> Option<(&str, String)> {
-    let (stem, ext) = name.rsplit_once('.')?;
-    Some((stem, ext.to_ascii_lowercase()))
+/// A name's stem and extension (as written: compare it with `eq_ignore_ascii_case`).
+fn ext_of(name: &str) -> Option<(&str, &str)> {
+    name.rsplit_once('.')
+}
+
+fn has_ext(name: &str, exts: &[&str]) -> bool {
+    ext_of(name).is_some_and(|(_, e)| exts.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
 fn is_live_still(name: &str) -> bool {
-    ext_of(name).is_some_and(|(_, e)| matches!(e.as_str(), "heic" | "heif" | "jpg" | "jpeg"))
+    has_ext(name, &["heic", "heif", "jpg", "jpeg"])
 }
 
 fn is_live_movie(name: &str) -> bool {
-    ext_of(name).is_some_and(|(_, e)| matches!(e.as_str(), "mov" | "mp4"))
+    has_ext(name, &["mov", "mp4"])
 }
 
 fn is_jpeg(name: &str) -> bool {
-    ext_of(name).is_some_and(|(_, e)| matches!(e.as_str(), "jpg" | "jpeg"))
+    has_ext(name, &["jpg", "jpeg"])
 }
 
 /// The folder of an indexed path (paths are stored with `/`).
@@ -453,16 +457,26 @@ pub(crate) fn folder_of(path: &str) -> Option<String> {
 /// A still's embedded video range and why it could not be used (see [`still_motion`]).
 pub(crate) type Motion = (Option<i64>, Option<i64>, Option<String>);
 
+/// A Live Photo candidate in a folder (a still or movie by its extension).
 struct Row {
     id: MediaId,
     path: String,
-    name: String,
+    /// Where the name starts in `path`.
+    name_at: usize,
     video: bool,
+    /// The file's `size:mtime` is the one its facts were read at.
     stamp_ok: bool,
-    stamp: String,
+    size: i64,
+    mtime_ms: i64,
     live_key: Option<String>,
     clip_ms: Option<i64>,
     live_of: Option<MediaId>,
+}
+
+impl Row {
+    fn name(&self) -> &str {
+        &self.path[self.name_at..]
+    }
 }
 
 /// A still's embedded video, as stored in `media.motion_offset`, `motion_length` and
@@ -482,49 +496,87 @@ pub(crate) fn still_motion(path: &Path) -> Motion {
 
 /// Re-pairs the Live Photos in each folder (direct children only) and refreshes what
 /// was read from movies that changed. Returns an event for every item whose pairing
-/// changed. File reads happen without the database lock.
+/// changed. File reads happen without the database lock; what a run of folders changed
+/// is written in one transaction ([`FOLDERS_PER_WRITE`]).
 pub(crate) fn pair_folders(db: &Mutex<Connection>, folders: &BTreeSet<String>) -> Result<Vec<LibraryEvent>> {
     let mut events = Vec::new();
+    let mut planned = Vec::new();
     for dir in folders {
-        events.extend(pair_folder(db, dir)?);
+        planned.extend(plan_folder(db, dir)?);
+        if planned.len() >= FOLDERS_PER_WRITE {
+            write_plans(db, &mut planned, &mut events)?;
+        }
     }
+    write_plans(db, &mut planned, &mut events)?;
     Ok(events)
 }
 
+/// Folders whose pairing is written per transaction: a commit per folder was a tenth of
+/// a 100k-file first scan (1000 folders); 64 keep the lock short for the window's writes.
+const FOLDERS_PER_WRITE: usize = 64;
+
+/// The Live Photo candidates of one folder, in path order: only stills and movies by
+/// name, read without building what the rest would need.
 fn folder_rows(conn: &Connection, dir: &str) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, path, name, kind, size, mtime_ms, facts_stamp, live_key, clip_ms, live_of
+        "SELECT id, path, kind, size, mtime_ms, facts_stamp, live_key, clip_ms, live_of
          FROM media WHERE presence != ?2 AND path >= ?1 || '/' AND path < ?1 || '0'
            AND instr(substr(path, length(?1) + 2), '/') = 0
          ORDER BY path",
     )?;
-    let rows = stmt.query_map(params![dir, Presence::Deleted], |r| {
-        let stamp = format!("{}:{}", r.get::<_, i64>(4)?, r.get::<_, i64>(5)?);
-        let old: Option<String> = r.get(6)?;
-        Ok(Row {
+    let mut rows = stmt.query(params![dir, Presence::Deleted])?;
+    let mut out = Vec::new();
+    let mut stamp = String::new();
+    while let Some(r) = rows.next()? {
+        let video = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)? == "video";
+        let path = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        let name_at = path.rfind('/').map_or(0, |i| i + 1);
+        let name = &path[name_at..];
+        if !(if video { is_live_movie(name) } else { is_live_still(name) }) {
+            continue;
+        }
+        let (size, mtime_ms): (i64, i64) = (r.get(3)?, r.get(4)?);
+        stamp.clear();
+        use std::fmt::Write as _;
+        let _ = write!(stamp, "{size}:{mtime_ms}");
+        let old = r.get_ref(5)?.as_str_or_null().map_err(rusqlite::Error::from)?;
+        out.push(Row {
             id: r.get(0)?,
-            path: r.get(1)?,
-            name: r.get(2)?,
-            video: r.get::<_, String>(3)? == "video",
-            stamp_ok: old.as_deref() == Some(stamp.as_str()),
-            stamp,
-            live_key: r.get(7)?,
-            clip_ms: r.get(8)?,
-            live_of: r.get(9)?,
-        })
-    })?;
-    Ok(rows.collect::<std::result::Result<_, _>>()?)
+            path: path.to_owned(),
+            name_at,
+            video,
+            stamp_ok: old == Some(stamp.as_str()),
+            size,
+            mtime_ms,
+            live_key: r.get(6)?,
+            clip_ms: r.get(7)?,
+            live_of: r.get(8)?,
+        });
+    }
+    Ok(out)
 }
 
-fn pair_folder(db: &Mutex<Connection>, dir: &str) -> Result<Vec<LibraryEvent>> {
+/// What pairing one folder found, to be written.
+struct Plan {
+    rows: Vec<Row>,
+    /// Movies whose facts were read now.
+    fresh: Vec<usize>,
+    /// Stills whose content identifier was read now.
+    keys_read: Vec<(MediaId, String)>,
+    /// Movie -> still.
+    pairs: HashMap<MediaId, MediaId>,
+    movies: Vec<usize>,
+}
+
+/// Reads one folder's rows (under the lock) and its changed movies' facts (without it)
+/// and pairs them. None when the folder has no movie: nothing to pair (and a still's own
+/// facts, its embedded video, are read with its date by the photo-facts job:
+/// `still_motion`).
+fn plan_folder(db: &Mutex<Connection>, dir: &str) -> Result<Option<Plan>> {
     let mut rows = folder_rows(&lock(db), dir)?;
-    rows.retain(|r| if r.video { is_live_movie(&r.name) } else { is_live_still(&r.name) });
-    // Without a movie there is nothing to pair (and a still's own facts, its embedded
-    // video, are read with its date by the photo-facts job: `still_motion`).
     if !rows.iter().any(|r| r.video) {
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    let mut events = Vec::new();
     // Facts of movies that changed (or were never read): no lock held while reading.
     let fresh: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].video && !rows[i].stamp_ok).collect();
     for &i in &fresh {
@@ -566,13 +618,13 @@ fn pair_folder(db: &Mutex<Connection>, dir: &str) -> Result<Vec<LibraryEvent>> {
         if pairs.contains_key(&movie.id) || !movie.clip_ms.is_some_and(|ms| ms <= LIVE_MAX_MS) {
             continue;
         }
-        let Some((stem, _)) = ext_of(&movie.name) else { continue };
+        let Some((stem, _)) = ext_of(movie.name()) else { continue };
         let mkey = movie.live_key.as_deref().unwrap_or("");
         let found = stills.iter().find(|&&s| {
             let still = &rows[s];
             let skey = still.live_key.as_deref().unwrap_or("");
             !taken.contains(&still.id)
-                && ext_of(&still.name).is_some_and(|(st, _)| st.eq_ignore_ascii_case(stem))
+                && ext_of(still.name()).is_some_and(|(st, _)| st.eq_ignore_ascii_case(stem))
                 && (mkey.is_empty() || skey.is_empty() || mkey == skey)
         });
         if let Some(&s) = found {
@@ -580,18 +632,36 @@ fn pair_folder(db: &Mutex<Connection>, dir: &str) -> Result<Vec<LibraryEvent>> {
             taken.insert(rows[s].id);
         }
     }
-    // Write what was read and what changed.
+    Ok(Some(Plan { rows, fresh, keys_read, pairs, movies }))
+}
+
+/// Writes what [`plan_folder`] found for some folders, in one transaction, and says
+/// which items' pairing changed.
+fn write_plans(db: &Mutex<Connection>, plans: &mut Vec<Plan>, events: &mut Vec<LibraryEvent>) -> Result<()> {
+    if plans.is_empty() {
+        return Ok(());
+    }
     let mut conn = lock(db);
     let tx = conn.transaction()?;
-    for &i in &fresh {
-        let Row { id, stamp, live_key: key, clip_ms: clip, .. } = &rows[i];
+    for plan in plans.drain(..) {
+        write_plan(&tx, &plan, events)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn write_plan(tx: &Connection, plan: &Plan, events: &mut Vec<LibraryEvent>) -> Result<()> {
+    let Plan { rows, fresh, keys_read, pairs, movies } = plan;
+    for &i in fresh {
+        let Row { id, size, mtime_ms, live_key: key, clip_ms: clip, .. } = &rows[i];
+        let stamp = format!("{size}:{mtime_ms}");
         tx.prepare_cached("UPDATE media SET facts_stamp = ?2, live_key = ?3, clip_ms = ?4 WHERE id = ?1")?
             .execute(params![id, stamp, key, clip])?;
     }
-    for (id, key) in &keys_read {
+    for (id, key) in keys_read {
         tx.prepare_cached("UPDATE media SET live_key = ?2 WHERE id = ?1")?.execute(params![id, key])?;
     }
-    for &m in &movies {
+    for &m in movies {
         let movie = &rows[m];
         let want = pairs.get(&movie.id).copied();
         if want == movie.live_of {
@@ -617,7 +687,7 @@ fn pair_folder(db: &Mutex<Connection>, dir: &str) -> Result<Vec<LibraryEvent>> {
                         "UPDATE media SET state = ?2, error = NULL WHERE id = ?1",
                         params![movie.id, MediaState::Pending],
                     )?;
-                    crate::jobs::enqueue_tx(&tx, movie.id, 0)?;
+                    crate::jobs::enqueue_tx(tx, movie.id, 0)?;
                 }
             }
         }
@@ -628,8 +698,7 @@ fn pair_folder(db: &Mutex<Connection>, dir: &str) -> Result<Vec<LibraryEvent>> {
             }
         }
     }
-    tx.commit()?;
-    Ok(events)
+    Ok(())
 }
 
 /// Folders of `paths`, for [`pair_folders`].
