@@ -2,7 +2,7 @@
 # Keepsake's one set-up step, called by `make run`, `make test`, `make bench` and `make eval`.
 # Installs what is missing and skips what is done, so a second run takes seconds:
 #   Debian packages -> ONNX Runtime + models (sha256-checked) -> test media -> npm packages
-#   -> (for tests) tauri-driver.
+#   (the UI's; for tests, the end-to-end suites' WebDriver client too) -> (for tests) tauri-driver.
 # Usage: scripts/setup.sh [run|test|bench]   (default: run)
 # When something cannot be installed it stops with one line naming what is missing.
 set -euo pipefail
@@ -91,6 +91,16 @@ if [[ ! -f "$stamp" || ui/package-lock.json -nt "$stamp" || ! -d ui/node_modules
     (cd ui && npm install --no-save --no-audit --no-fund --loglevel=error) || die "npm install failed in ui/ (is the npm registry reachable?)"
   fi
   mkdir -p .cache/setup && touch "$stamp"
+fi
+
+# The end-to-end suites' WebDriver client (selenium-webdriver, tests/e2e/package-lock.json),
+# which the grid benchmark drives the app with too.
+e2e_stamp=.cache/setup/npm-e2e.stamp
+if [[ "$purpose" == test || "$purpose" == bench ]] \
+  && [[ ! -f "$e2e_stamp" || tests/e2e/package-lock.json -nt "$e2e_stamp" || ! -d tests/e2e/node_modules ]]; then
+  say "installing the end-to-end tests' npm packages (npm ci in tests/e2e)"
+  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in tests/e2e/ (is the npm registry reachable?)"
+  mkdir -p .cache/setup && touch "$e2e_stamp"
 fi
 
 # ---- tauri-driver for the end-to-end tests (from crates.io, project-local) -----------------

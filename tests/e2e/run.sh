@@ -7,6 +7,8 @@ export KEEPSAKE_APP="${1:-${KEEPSAKE_APP:-$root/target/debug/keepsake-app}}"
 [[ -x "$KEEPSAKE_APP" ]] || { echo "e2e: no app binary at $KEEPSAKE_APP (make build)" >&2; exit 1; }
 export KEEPSAKE_BIN_DIR="$(dirname "$KEEPSAKE_APP")"
 cd "$root"
+[[ -d tests/e2e/node_modules/selenium-webdriver ]] \
+  || { echo "e2e: the WebDriver client is not installed (scripts/setup.sh test, or npm ci in tests/e2e)" >&2; exit 1; }
 cmd=(node --test --test-concurrency=1 --test-reporter=spec tests/e2e/*.test.mjs)
 if [[ "${E2E_USE_DISPLAY:-0}" == 1 && -n "${DISPLAY:-}" ]]; then
   exec "${cmd[@]}"

@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Key } from "selenium-webdriver";
 import { launchApp, sleep, until } from "./webdriver.mjs";
 
 const run = (cmd, args) => execFileSync(cmd, args, { maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "pipe"] });
@@ -126,7 +127,7 @@ const focusedTile = (app) =>
     const a = document.activeElement;
     return { focused: [...f].map((t) => Number(t.dataset.index)), active: a?.dataset?.testid === 'tile' ? Number(a.dataset.index) : a?.tagName ?? null };`);
 
-const KEY = { right: "\uE014", left: "\uE012", down: "\uE015", up: "\uE013", enter: "\uE007", escape: "\uE00C", home: "\uE011", end: "\uE010" };
+const KEY = { right: Key.ARROW_RIGHT, left: Key.ARROW_LEFT, down: Key.ARROW_DOWN, up: Key.ARROW_UP, enter: Key.ENTER, escape: Key.ESCAPE, home: Key.HOME, end: Key.END };
 
 test("timeline: month headers in date order with their counts, from the photos' EXIF dates", async () => {
   const app = await launchApp({ env: { KEEPSAKE_DATA_DIR: dataDir }, args: [album] });
@@ -182,24 +183,24 @@ test("timeline: a drag on the scrubber lands on the year dropped on, showing the
       const t = document.querySelector('[data-testid=scrubber-year][data-year="2016"]').getBoundingClientRect();
       return { x: Math.round(s.left + s.width / 2), top: Math.round(s.top + 4), tick: Math.round(t.top + 2) };`);
     const g = await geometry();
-    await app.cmd("POST", "/actions", { actions: [{ type: "pointer", id: "mouse", parameters: { pointerType: "mouse" }, actions: [
-      { type: "pointerMove", x: g.x, y: g.top, origin: "viewport", duration: 0 },
-      { type: "pointerDown", button: 0 },
-      { type: "pointerMove", x: g.x, y: Math.round((g.top + g.tick) / 2), origin: "viewport", duration: 150 },
-      { type: "pointerMove", x: g.x, y: g.tick, origin: "viewport", duration: 150 },
-    ] }] });
+    await app.actions()
+      .move({ x: g.x, y: g.top, duration: 0 })
+      .press()
+      .move({ x: g.x, y: Math.round((g.top + g.tick) / 2), duration: 150 })
+      .move({ x: g.x, y: g.tick, duration: 150 })
+      .perform();
     const label = await app.exec("return document.querySelector('[data-testid=scrubber-label]')?.textContent ?? null");
     assert.match(label ?? "", /2016/, `the label while dragging: ${label}`);
     // (No screenshot here: after pointer actions WebKitWebDriver's screenshot never answers.)
-    await app.cmd("POST", "/actions", { actions: [{ type: "pointer", id: "mouse", parameters: { pointerType: "mouse" }, actions: [{ type: "pointerUp", button: 0 }] }] });
-    await app.cmd("DELETE", "/actions");
+    await app.actions().release().perform();
+    await app.releaseActions();
     const landed = await until(async () => { const k = await topHeader(app); return k?.startsWith("2016") ? k : null; }, { what: "2016 at the top", timeoutMs: 5000 })
       .catch(async (e) => { throw new Error(`${e.message}: top is ${await topHeader(app)}`); });
     assert.equal(landed, MONTHS.find((m) => m.key.startsWith("2016")).key, "the year's first month (newest first: its last)");
     assert.equal(await app.attr(scrubber, "aria-valuetext"), await monthYear(app, 2016, Number(landed.slice(5))));
     // The keyboard moves it too: Page Down is a year on.
     await app.exec("document.querySelector('[data-testid=scrubber]').focus()");
-    await app.keys("\uE00F"); // PageDown
+    await app.keys(Key.PAGE_DOWN);
     await until(async () => (await topHeader(app))?.startsWith("2015"), { what: "2015 after Page Down", timeoutMs: 5000 });
   } finally {
     await app.quit();

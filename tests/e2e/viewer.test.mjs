@@ -18,9 +18,10 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Key } from "selenium-webdriver";
 import { launchApp, sleep, until } from "./webdriver.mjs";
 
-const KEY = { enter: "\uE007", escape: "\uE00C", right: "\uE014", left: "\uE012" };
+const KEY = { enter: Key.ENTER, escape: Key.ESCAPE, right: Key.ARROW_RIGHT, left: Key.ARROW_LEFT };
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const ENV = { TZ: "UTC" };
 
@@ -119,14 +120,6 @@ async function still(app, name) {
   }
 }
 
-async function doubleClick(app, el) {
-  const origin = { [ "element-6066-11e4-a52e-4f735466cecf" ]: el };
-  const click = [{ type: "pointerDown", button: 0 }, { type: "pointerUp", button: 0 }];
-  await app.cmd("POST", "/actions", {
-    actions: [{ type: "pointer", id: "mouse", parameters: { pointerType: "mouse" }, actions: [{ type: "pointerMove", origin, x: 0, y: 0 }, ...click, ...click] }],
-  });
-}
-
 test("viewer, events and memories", async (t) => {
   const app = await launchApp({ env: { ...ENV, KEEPSAKE_DATA_DIR: dataDir }, args: [album] });
   try {
@@ -138,7 +131,8 @@ test("viewer, events and memories", async (t) => {
       const ids = await tileIds(app);
       await app.exec(`document.querySelector('[data-testid=tile][data-index="0"]').focus()`);
       await press(app, KEY.enter);
-      let v = await until(() => viewerState(app), { what: "the viewer" });
+      // The viewer shows at once and learns its item a moment later: wait for the item.
+      let v = await until(async () => { const s = await viewerState(app); return s?.id ? s : null; }, { what: "the viewer and its item" });
       assert.equal(v.index, "0");
       assert.equal(v.id, ids["0"]);
       assert.ok(v.focusInside, "focus moved into the viewer");
@@ -165,7 +159,7 @@ test("viewer, events and memories", async (t) => {
       assert.equal(focused, "1");
 
       // A double click opens it too, on the tile clicked.
-      await doubleClick(app, await app.waitFor('[data-testid=tile][data-index="2"]'));
+      await app.actions().doubleClick(await app.waitFor('[data-testid=tile][data-index="2"]')).perform();
       // The viewer shows at once and learns its item a moment later: wait for the item.
       v = await until(async () => { const s = await viewerState(app); return s?.id ? s : null; }, { what: "the viewer, by double click" });
       assert.equal(v.id, ids["2"]);

@@ -1,18 +1,22 @@
-// A small W3C WebDriver client over fetch, driving the REAL keepsake-app binary through
-// tauri-driver (which fronts WebKitWebDriver on Linux). No browser stand-in: every test
-// talks to the Tauri app exactly as a user's window would run.
+// The end-to-end suites' driver for the REAL keepsake-app binary: tauri-driver (which fronts
+// WebKitWebDriver on Linux) launches the app, and every WebDriver command goes through
+// selenium-webdriver (tests/e2e/package.json, installed by scripts/setup.sh). No browser
+// stand-in: every test talks to the Tauri app exactly as a user's window would run. What
+// stays here is ours, not WebDriver protocol: starting tauri-driver, answering native
+// dialogs through X11, and AppSession's short names for the commands the suites use.
 //
 //   const app = await launchApp({ dataDir });   // spawns tauri-driver + the app
 //   const el = await app.waitFor('[data-testid="tile"]');
 //   await app.quit();
 import { execFileSync, spawn } from "node:child_process";
+import { Agent } from "node:http";
 import { createServer, connect } from "node:net";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Builder, By, Capabilities } from "selenium-webdriver";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
 /** Path of the app under test: $KEEPSAKE_APP, else the debug build. */
 export function appPath() {
@@ -48,6 +52,27 @@ async function portOpen(port) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * selenium-webdriver's HTTP client waits for an answer forever; fetch, which this file
+ * used before, gave up after 300 s without one (undici's headersTimeout). Kept, because
+ * WebKitWebDriver can leave a command unanswered: a new session whose app died while
+ * starting (measured: still waiting after 10 minutes), a screenshot of a page where
+ * nothing moves (see viewer.test.mjs). A connection silent for this long is closed, and
+ * the command fails with this message instead of hanging the suite.
+ */
+const ANSWER_TIMEOUT_MS = 300_000;
+class AnswerTimeoutAgent extends Agent {
+  constructor() {
+    super({ keepAlive: true, timeout: ANSWER_TIMEOUT_MS });
+  }
+  createConnection(options, callback) {
+    const socket = super.createConnection(options, callback);
+    socket.once("timeout", () =>
+      socket.destroy(new Error(`WebDriver did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`)));
+    return socket;
+  }
+}
+
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes (then throws `what`). */
 export async function until(fn, { timeoutMs = 15000, intervalMs = 150, what = "condition" } = {}) {
   const deadline = Date.now() + timeoutMs;
@@ -64,7 +89,6 @@ export async function until(fn, { timeoutMs = 15000, intervalMs = 150, what = "c
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ""}`);
 }
 
-/** One WebDriver session against a running keepsake-app. */
 /**
  * Answers the app's native save dialog (titled `title`) with `path`, as a user would type
  * it: WebDriver only reaches the web page, so this goes through X11 with xdotool.
@@ -101,57 +125,53 @@ export async function answerOpenDialog(title, path) {
   xdo("key", "--window", window, "Return");
 }
 
+/**
+ * One WebDriver session against a running keepsake-app: thin names over selenium-webdriver's
+ * WebDriver (`webdriver`, for anything not named here) and its WebElements (what
+ * findAll/waitFor return and the element methods take).
+ */
 export class AppSession {
-  constructor(base, sessionId, driver) {
-    this.base = base;
-    this.sessionId = sessionId;
-    this.driver = driver;
-  }
-
-  async cmd(method, path, body) {
-    const res = await fetch(`${this.base}/session/${this.sessionId}${path}`, {
-      method,
-      headers: { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await res.json().catch(() => ({}));
-    if (!res.ok) {
-      const v = json.value || {};
-      throw new Error(`WebDriver ${method} ${path}: ${v.error || res.status} ${v.message || ""}`.trim());
-    }
-    return json.value;
+  constructor(webdriver, tauriDriver) {
+    this.webdriver = webdriver;
+    this.tauriDriver = tauriDriver;
   }
 
   /** Elements matching a CSS selector (possibly none). */
-  async findAll(css) {
-    const els = await this.cmd("POST", "/elements", { using: "css selector", value: css });
-    return els.map((e) => e[ELEMENT]);
-  }
+  findAll(css) { return this.webdriver.findElements(By.css(css)); }
 
-  /** The first element matching `css`, waiting for it to appear. */
+  /**
+   * The first element matching `css`, waiting for it to appear. Kept on our `until` rather
+   * than the library's `driver.wait(until.elementLocated(...))`: that wait gives up on the
+   * first error a poll throws (lib/webdriver.js: a rejected condition rejects the wait),
+   * where `until` polls on through them (a page mid-reload) and names the selector when
+   * it times out; the suites use the same `until` for conditions WebDriver doesn't see.
+   */
   async waitFor(css, timeoutMs = 20000) {
     return until(async () => (await this.findAll(css))[0], { timeoutMs, what: css });
   }
 
-  text(el) { return this.cmd("GET", `/element/${el}/text`); }
-  attr(el, name) { return this.cmd("GET", `/element/${el}/attribute/${encodeURIComponent(name)}`); }
-  prop(el, name) { return this.cmd("GET", `/element/${el}/property/${encodeURIComponent(name)}`); }
-  click(el) { return this.cmd("POST", `/element/${el}/click`, {}); }
-  type(el, text) { return this.cmd("POST", `/element/${el}/value`, { text }); }
-  clear(el) { return this.cmd("POST", `/element/${el}/clear`, {}); }
-  title() { return this.cmd("GET", "/title"); }
-  keys(text) {
-    const actions = [...text].flatMap((c) => [{ type: "keyDown", value: c }, { type: "keyUp", value: c }]);
-    return this.cmd("POST", "/actions", { actions: [{ type: "key", id: "kbd", actions }] });
-  }
+  text(el) { return el.getText(); }
+  /** The element's attribute as the page wrote it (W3C Get Element Attribute). */
+  attr(el, name) { return el.getDomAttribute(name); }
+  prop(el, name) { return el.getProperty(name); }
+  click(el) { return el.click(); }
+  type(el, text) { return el.sendKeys(text); }
+  clear(el) { return el.clear(); }
+  title() { return this.webdriver.getTitle(); }
+  /** Presses and releases each character of `text` (selenium-webdriver's Key values too). */
+  keys(text) { return this.webdriver.actions().sendKeys(text).perform(); }
+  /** A pointer and keyboard action builder (selenium-webdriver's Actions): `.perform()` sends it. */
+  actions() { return this.webdriver.actions(); }
+  /** Releases every key and button the actions left pressed. */
+  releaseActions() { return this.webdriver.actions().clear(); }
   /** Runs `script` (a function body) in the page; `arguments` holds `args`. */
-  exec(script, args = []) { return this.cmd("POST", "/execute/sync", { script, args }); }
-  execAsync(script, args = []) { return this.cmd("POST", "/execute/async", { script, args }); }
+  exec(script, args = []) { return this.webdriver.executeScript(script, ...args); }
+  execAsync(script, args = []) { return this.webdriver.executeAsyncScript(script, ...args); }
 
   /** Saves a PNG screenshot of the window. */
   async screenshot(file) {
     if (!file.includes("/")) file = join(screenshotDir(), file);
-    const b64 = await this.cmd("GET", "/screenshot");
+    const b64 = await this.webdriver.takeScreenshot();
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, Buffer.from(b64, "base64"));
     return file;
@@ -160,11 +180,11 @@ export class AppSession {
   /** Ends the session, closing the app, and stops tauri-driver. */
   async quit() {
     try {
-      await fetch(`${this.base}/session/${this.sessionId}`, { method: "DELETE" });
+      await this.webdriver.quit();
     } catch {
       /* the app may be gone already */
     }
-    await this.driver.stop();
+    await this.tauriDriver.stop();
   }
 }
 
@@ -196,7 +216,7 @@ export async function launchApp({ env = {}, args = [], app = appPath() } = {}) {
   child.stderr.on("data", (d) => log.push(String(d)));
   let exited = false;
   child.on("exit", () => { exited = true; });
-  const driver = {
+  const tauriDriver = {
     log,
     async stop() {
       const group = (sig) => { try { process.kill(-child.pid, sig); } catch { /* gone */ } };
@@ -215,21 +235,17 @@ export async function launchApp({ env = {}, args = [], app = appPath() } = {}) {
       timeoutMs: 20000,
       what: "tauri-driver and WebKitWebDriver to listen",
     });
-    const base = `http://127.0.0.1:${port}`;
-    const res = await fetch(`${base}/session`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        capabilities: { alwaysMatch: { "tauri:options": { application: app, args } } },
-      }),
-    });
-    const json = await res.json();
-    if (!res.ok || !json.value?.sessionId) {
-      throw new Error(`could not start the app: ${JSON.stringify(json.value)}`);
-    }
-    return new AppSession(base, json.value.sessionId, driver);
+    const capabilities = new Capabilities().set("tauri:options", { application: app, args });
+    const webdriver = await new Builder()
+      .disableEnvironmentOverrides() // SELENIUM_* variables must not send the suites elsewhere
+      .usingServer(`http://127.0.0.1:${port}`)
+      .usingHttpAgent(new AnswerTimeoutAgent())
+      .withCapabilities(capabilities)
+      .forBrowser("wry") // what Tauri's WebDriver guide names it (the builder needs one)
+      .build();
+    return new AppSession(webdriver, tauriDriver);
   } catch (e) {
-    await driver.stop();
+    await tauriDriver.stop();
     e.message += `\n--- tauri-driver output ---\n${log.join("")}`;
     throw e;
   }
