@@ -467,6 +467,7 @@ pub(crate) fn insert_new(
                 }
                 on_insert(f, what);
             }
+            bulk.finish()?;
         }
         // New rows can start or join events (there is no INSERT trigger: crate::events).
         crate::events::mark_dirty(&tx)?;
@@ -539,6 +540,8 @@ impl<'f> NewRow<'f> {
 struct BulkInsert<'c> {
     conn: &'c Connection,
     media: rusqlite::Statement<'c>,
+    /// Ids of the rows inserted, whose jobs [`BulkInsert::finish`] queues.
+    ids: Option<(i64, i64)>,
 }
 
 impl<'c> BulkInsert<'c> {
@@ -549,7 +552,16 @@ impl<'c> BulkInsert<'c> {
                 "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state, taken_offset)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?,
+            ids: None,
         })
+    }
+
+    /// Queues the inserted rows' background work (`jobs::enqueue_new_range`).
+    fn finish(self) -> Result<()> {
+        match self.ids {
+            Some((first, last)) => crate::jobs::enqueue_new_range(self.conn, first, last),
+            None => Ok(()),
+        }
     }
 
     fn insert(&mut self, root_id: RootId, f: &FoundFile) -> Result<Option<i64>> {
@@ -563,7 +575,7 @@ impl<'c> BulkInsert<'c> {
             Err(e) => return Err(e.into()),
         }
         let id = self.conn.last_insert_rowid();
-        crate::jobs::enqueue_new(self.conn, id, f.kind)?;
+        self.ids = Some(self.ids.map_or((id, id), |(first, _)| (first, id)));
         Ok(Some(id))
     }
 }
