@@ -66,8 +66,10 @@ test("playback: a phone's HEVC .MOVs (SDR and HDR) and an H.264 .mp4 play in the
       const ready = await until(async () => {
         const s = await playerState(app);
         if (s?.error) throw new Error(`${clip.name}: media error ${s.error}`);
-        return s && s.ready >= 2 && s;
-      }, { timeoutMs: 30000, intervalMs: 100, what: `${clip.name} to have a picture (readyState >= 2)` });
+        // A picture: enough data, and its size known. Under load WebKit's GStreamer player
+        // can say HAVE_CURRENT_DATA a moment before it reports the size (0x0 then).
+        return s && s.ready >= 2 && s.width > 0 && s;
+      }, { timeoutMs: 30000, intervalMs: 100, what: `${clip.name} to have a picture of a known size (readyState >= 2)` });
       const readyMs = Date.now() - started;
       assert.match(ready.src, new RegExp(`^http://127\\.0\\.0\\.1:\\d+/[0-9a-f]{64}/video/${ids[clip.name]}$`));
       assert.equal(`${ready.width}x${ready.height}`, `${clip.width}x${clip.height}`, `${clip.name}: the decoded picture's size`);
