@@ -75,7 +75,7 @@ impl Core {
         let conn = self.read()?;
         let mut stmt = conn.prepare_cached("SELECT id, path, name, online FROM roots")?;
         // No counts here: this runs for every file event.
-        let rows = stmt.query_map([], |r| crate::index::root_from_row(r, false))?;
+        let rows = stmt.query_map([], |r| root_from_row(r, false))?;
         for root in rows {
             let root = root?;
             if path.starts_with(&root.path) {
@@ -142,4 +142,28 @@ impl Drop for Reader<'_> {
 /// `path` as the index stores it (UTF-8), or the error saying it cannot be.
 pub(crate) fn path_str(path: &Path) -> Result<&str> {
     path.to_str().ok_or_else(|| LibraryError::NotUtf8Path(path.to_path_buf()))
+}
+
+/// A root from `id, path, name, online[, photos, videos]`; counts are 0 when the query
+/// has none.
+///
+/// The listing (`with_counts`) also says where the root lives ([`crate::storage`]; its
+/// `statfs` is remembered, and skipped while the root is offline); the per-event
+/// lookups do not need it.
+pub(crate) fn root_from_row(r: &rusqlite::Row, with_counts: bool) -> rusqlite::Result<Root> {
+    let path = PathBuf::from(r.get::<_, String>(1)?);
+    let online: bool = r.get(3)?;
+    let fs = (with_counts && online).then(|| crate::storage::of_root(&path));
+    let (storage, filesystem) = fs.map(|f| (f.storage, f.name)).unwrap_or_default();
+    Ok(Root {
+        id: r.get(0)?,
+        name: r.get(2)?,
+        online,
+        photos: if with_counts { r.get(4)? } else { 0 },
+        videos: if with_counts { r.get(5)? } else { 0 },
+        rescan_every_s: crate::storage::poll_every(storage).map(|d| d.as_secs()),
+        storage,
+        filesystem,
+        path,
+    })
 }

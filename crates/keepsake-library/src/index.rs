@@ -129,7 +129,7 @@ impl Index {
                   AND m.live_of IS NULL)
              FROM roots r ORDER BY r.name",
         )?;
-        let rows = stmt.query_map([Presence::Deleted], |r| root_from_row(r, true))?;
+        let rows = stmt.query_map([Presence::Deleted], |r| crate::core::root_from_row(r, true))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
@@ -458,30 +458,6 @@ pub(crate) fn ensure_fingerprint(core: &Core, id: MediaId, path: &Path) {
             let _ = core.conn().execute("UPDATE media SET fingerprint = ?2 WHERE id = ?1", params![id, fp]);
         }
     }
-}
-
-/// A root from `id, path, name, online[, photos, videos]`; counts are 0 when the query
-/// has none.
-///
-/// The listing (`with_counts`) also says where the root lives ([`crate::storage`]; its
-/// `statfs` is remembered, and skipped while the root is offline); the per-event
-/// lookups do not need it.
-pub(crate) fn root_from_row(r: &rusqlite::Row, with_counts: bool) -> rusqlite::Result<Root> {
-    let path = PathBuf::from(r.get::<_, String>(1)?);
-    let online: bool = r.get(3)?;
-    let fs = (with_counts && online).then(|| crate::storage::of_root(&path));
-    let (storage, filesystem) = fs.map(|f| (f.storage, f.name)).unwrap_or_default();
-    Ok(Root {
-        id: r.get(0)?,
-        name: r.get(2)?,
-        online,
-        photos: if with_counts { r.get(4)? } else { 0 },
-        videos: if with_counts { r.get(5)? } else { 0 },
-        rescan_every_s: crate::storage::poll_every(storage).map(|d| d.as_secs()),
-        storage,
-        filesystem,
-        path,
-    })
 }
 
 /// Live media rows (id, path) for the file at `path` or anything inside the folder at

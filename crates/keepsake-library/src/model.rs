@@ -298,6 +298,10 @@ pub struct MediaDetail {
     pub cover: Cover,
 }
 
+/// `media.taken_source` of a photo whose date is not read yet: a bulk scan opens no
+/// photo, the photo's facts job reads it (`crate::PhotoJobs::read_facts`).
+pub(crate) const UNCHECKED: &str = "unchecked";
+
 /// Where an item's date taken comes from (`media.taken_source`).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "snake_case")]
@@ -320,7 +324,7 @@ impl DateSource {
         match name {
             "exif" => DateSource::Exif,
             "container" => DateSource::Container,
-            crate::scan::UNCHECKED => DateSource::NotReadYet,
+            UNCHECKED => DateSource::NotReadYet,
             _ => DateSource::FileTime,
         }
     }

@@ -616,8 +616,7 @@ pub(crate) fn insert_file(conn: &Connection, root_id: RootId, f: &FoundFile, dat
     Ok(id)
 }
 
-/// `taken_source` of photos whose EXIF has not been read yet.
-pub(crate) const UNCHECKED: &str = "unchecked";
+pub(crate) use crate::model::UNCHECKED;
 
 /// If a deleted row has this file's size and fingerprint, moves that row here.
 /// The file is hashed only when a deleted row of its size has a fingerprint.
