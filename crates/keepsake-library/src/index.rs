@@ -262,7 +262,16 @@ impl Index {
         let written = std::thread::scope(|scope| -> Result<()> {
             let walker = scope.spawn(|| {
                 let mut unreadable = Vec::new();
-                scan::walk_batches(path, &mut unreadable, 5 * scan::PROGRESS_EVERY, &mut |batch| {
+                scan::walk_batches(path, &mut unreadable, 5 * scan::PROGRESS_EVERY, &mut |mut batch| {
+                    // In path order (here, off the writing thread): each folder's rows land
+                    // together in the path index instead of at random within it.
+                    batch.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+                    // And the facts of movies that may be Live Photos' (see FoundFile::movie).
+                    for f in batch.iter_mut().filter(|f| f.kind == MediaKind::Video) {
+                        if f.path.rsplit_once('/').is_some_and(|(_, name)| crate::motion::is_live_movie(name)) {
+                            f.movie = Some(crate::motion::movie_facts(Path::new(&f.path)));
+                        }
+                    }
                     // A send fails only when the writer stopped on an error; the walk
                     // then ends early and that error is returned below.
                     let _ = tx.send(batch);
@@ -485,6 +494,9 @@ impl<'a> ScanCache<'a> {
     fn grow(core: &'a Core) -> Result<Self> {
         db::set_cache_kib(&core.conn(), db::SCAN_CACHE_KIB)?;
         core.conn().pragma_update(None, "wal_autocheckpoint", db::SCAN_WAL_PAGES)?;
+        // The bulk insert's multi-row statements keep their statement journal in memory
+        // rather than in a temporary file created and unlinked per transaction.
+        core.conn().pragma_update(None, "temp_store", "MEMORY")?;
         Ok(Self(core))
     }
 }
@@ -494,6 +506,7 @@ impl Drop for ScanCache<'_> {
         let conn = self.0.conn();
         if let Err(e) = db::set_cache_kib(&conn, db::CACHE_KIB).and_then(|()| {
             conn.pragma_update(None, "wal_autocheckpoint", db::WAL_PAGES)?;
+            conn.pragma_update(None, "temp_store", "DEFAULT")?;
             Ok(conn.execute_batch("PRAGMA shrink_memory")?)
         }) {
             tracing::warn!(error = %e, "could not shrink the database cache after a scan");

@@ -440,7 +440,8 @@ fn is_live_still(name: &str) -> bool {
     has_ext(name, &["heic", "heif", "jpg", "jpeg"])
 }
 
-fn is_live_movie(name: &str) -> bool {
+/// A movie that can be a Live Photo's by its name (the pairing reads its facts).
+pub(crate) fn is_live_movie(name: &str) -> bool {
     has_ext(name, &["mov", "mp4"])
 }
 
@@ -511,6 +512,11 @@ pub(crate) fn pair_folders(db: &Mutex<Connection>, folders: &BTreeSet<String>) -
     Ok(events)
 }
 
+/// The `size:mtime` stamp a movie's facts (`facts_stamp`) were read at.
+pub(crate) fn facts_stamp(size: u64, mtime_ms: i64) -> String {
+    format!("{size}:{mtime_ms}")
+}
+
 /// Folders whose pairing is written per transaction: a commit per folder was a tenth of
 /// a 100k-file first scan (1000 folders); 64 keep the lock short for the window's writes.
 const FOLDERS_PER_WRITE: usize = 64;
@@ -538,7 +544,7 @@ fn folder_rows(conn: &Connection, dir: &str) -> Result<Vec<Row>> {
         let (size, mtime_ms): (i64, i64) = (r.get(3)?, r.get(4)?);
         stamp.clear();
         use std::fmt::Write as _;
-        let _ = write!(stamp, "{size}:{mtime_ms}");
+        let _ = write!(stamp, "{size}:{mtime_ms}"); // facts_stamp's, without a String per row
         let old = r.get_ref(5)?.as_str_or_null().map_err(rusqlite::Error::from)?;
         out.push(Row {
             id: r.get(0)?,
@@ -654,7 +660,7 @@ fn write_plan(tx: &Connection, plan: &Plan, events: &mut Vec<LibraryEvent>) -> R
     let Plan { rows, fresh, keys_read, pairs, movies } = plan;
     for &i in fresh {
         let Row { id, size, mtime_ms, live_key: key, clip_ms: clip, .. } = &rows[i];
-        let stamp = format!("{size}:{mtime_ms}");
+        let stamp = facts_stamp(*size as u64, *mtime_ms);
         tx.prepare_cached("UPDATE media SET facts_stamp = ?2, live_key = ?3, clip_ms = ?4 WHERE id = ?1")?
             .execute(params![id, stamp, key, clip])?;
     }

@@ -113,6 +113,10 @@ pub(crate) struct FoundFile {
     pub kind: MediaKind,
     pub size: u64,
     pub mtime_ms: i64,
+    /// A movie's Live Photo facts when the walk read them (a first scan reads them on
+    /// its walking thread, so the writing thread neither opens the movie nor updates its
+    /// row when pairing); None: the pairing reads them (`crate::motion::pair_folders`).
+    pub movie: Option<crate::motion::MovieFacts>,
 }
 
 impl FoundFile {
@@ -124,7 +128,8 @@ impl FoundFile {
         if !meta.is_file() || !kind_confirmed(path) {
             return None;
         }
-        Some(FoundFile { path: path.to_str()?.to_owned(), kind, size: meta.len(), mtime_ms: mtime_ms(&meta) })
+        let (size, mtime_ms) = (meta.len(), mtime_ms(&meta));
+        Some(FoundFile { path: path.to_str()?.to_owned(), kind, size, mtime_ms, movie: None })
     }
 }
 
@@ -221,7 +226,7 @@ pub(crate) fn walk_batches(
                     path.push_str(dir_str);
                     path.push('/');
                     path.push_str(name_str);
-                    found.push(FoundFile { path, kind, size: meta.len(), mtime_ms: mtime_ms(&meta) });
+                    found.push(FoundFile { path, kind, size: meta.len(), mtime_ms: mtime_ms(&meta), movie: None });
                     if found.len() >= batch {
                         on_batch(std::mem::replace(&mut found, Vec::with_capacity(batch)));
                     }
@@ -549,8 +554,9 @@ impl<'c> BulkInsert<'c> {
         Ok(BulkInsert {
             conn,
             media: conn.prepare(
-                "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state, taken_offset)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO media (root_id, path, name, kind, size, mtime_ms, taken_at, taken_source, state, taken_offset,
+                   facts_stamp, live_key, clip_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?,
             ids: None,
         })
@@ -566,7 +572,12 @@ impl<'c> BulkInsert<'c> {
 
     fn insert(&mut self, root_id: RootId, f: &FoundFile) -> Result<Option<i64>> {
         let row = NewRow::of(f, Dates::Later);
-        let inserted = self.media.execute(row.params(&root_id, f));
+        // A movie's facts read by the walk, stored as the pairing would store them.
+        let stamp = f.movie.as_ref().map(|_| crate::motion::facts_stamp(f.size, f.mtime_ms));
+        let live_key = f.movie.as_ref().map(|m| m.content_id.as_deref().unwrap_or_default());
+        let clip_ms = f.movie.as_ref().and_then(|m| m.duration_ms);
+        let [a, b, c, d, e, g, h, i, j, k] = row.params(&root_id, f);
+        let inserted = self.media.execute(params![a, b, c, d, e, g, h, i, j, k, stamp, live_key, clip_ms]);
         match inserted {
             Ok(_) => {}
             Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
