@@ -212,8 +212,14 @@ impl Index {
                 e => on_event(e),
             }
         }
-        let mut emit = |f: &FoundFile, what: Inserted| {
-            dirty.extend(crate::motion::folder_of(&f.path));
+        // `first`: a new row at a path no row had, in a root that had none (a first scan).
+        // Such a row changes no folder's pairing by itself: only a movie that can be a
+        // Live Photo's (by the facts the walk read) gives its folder something to pair, and
+        // a folder of a first scan holds nothing else (a row taken over is not `first`).
+        let mut emit = |f: &FoundFile, what: Inserted, first: bool| {
+            if !first || f.movie.as_ref().is_some_and(crate::motion::may_pair) {
+                dirty.extend(crate::motion::folder_of(&f.path));
+            }
             let path = PathBuf::from(&f.path);
             on_event(match what {
                 Inserted::Added(id) => LibraryEvent::MediaAdded { id, path },
@@ -226,7 +232,7 @@ impl Index {
         // New files go in after every deletion is known, so a file moved between
         // folders while Keepsake was closed finds its old row (and its picks).
         for (id, files) in new_files {
-            scan::insert_new(&mut self.core.conn(), id, &files, &mut report, &mut emit)?;
+            scan::insert_new(&mut self.core.conn(), id, &files, &mut report, |f, what, _| emit(f, what, false))?;
         }
         for (id, path) in fresh {
             self.scan_fresh_root(id, path, progress, &mut report, &mut emit)?;
@@ -252,7 +258,7 @@ impl Index {
         path: &Path,
         progress: &dyn Fn(ScanProgress),
         report: &mut ScanReport,
-        emit: &mut dyn FnMut(&FoundFile, Inserted),
+        emit: &mut dyn FnMut(&FoundFile, Inserted, bool),
     ) -> Result<()> {
         self.core.conn().execute("UPDATE roots SET online = 1 WHERE id = ?1", [id])?;
         let t0 = std::time::Instant::now();

@@ -512,6 +512,12 @@ pub(crate) fn pair_folders(db: &Mutex<Connection>, folders: &BTreeSet<String>) -
     Ok(events)
 }
 
+/// Whether a movie with these facts can be a Live Photo's at all: by its content
+/// identifier, or by name when it is short (the two ways [`plan_folder`] pairs).
+pub(crate) fn may_pair(facts: &MovieFacts) -> bool {
+    facts.content_id.as_deref().is_some_and(|k| !k.is_empty()) || facts.duration_ms.is_some_and(|ms| ms <= LIVE_MAX_MS)
+}
+
 /// The `size:mtime` stamp a movie's facts (`facts_stamp`) were read at.
 pub(crate) fn facts_stamp(size: u64, mtime_ms: i64) -> String {
     format!("{size}:{mtime_ms}")

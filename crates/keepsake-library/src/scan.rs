@@ -436,13 +436,14 @@ pub(crate) enum Inserted {
 
 /// Inserts new files in batches: a file matching a deleted one by size and fingerprint
 /// takes over that row (a move: picks and override kept, no job); the rest become
-/// new media, and new videos get an analysis job.
+/// new media, and new videos get an analysis job. `on_insert` is told of each file, and
+/// whether its row is a new one at a path no row had (the bulk insert's).
 pub(crate) fn insert_new(
     conn: &mut Connection,
     root_id: RootId,
     files: &[FoundFile],
     report: &mut ScanReport,
-    mut on_insert: impl FnMut(&FoundFile, Inserted),
+    mut on_insert: impl FnMut(&FoundFile, Inserted, bool),
 ) -> Result<()> {
     // Sizes of deleted rows with fingerprints: only files of those sizes can be moves
     // (what relink_by_fingerprint asks per file, asked once per scan).
@@ -457,20 +458,20 @@ pub(crate) fn insert_new(
         {
             let mut bulk = BulkInsert::new(&tx)?;
             for f in chunk {
-                let what = if orphan_sizes.contains(&f.size) {
-                    add_new(&tx, root_id, f, Dates::Later)?
+                let (what, clean) = if orphan_sizes.contains(&f.size) {
+                    (add_new(&tx, root_id, f, Dates::Later)?, false)
                 } else {
                     match bulk.insert(root_id, f)? {
-                        Some(id) => Inserted::Added(id),
+                        Some(id) => (Inserted::Added(id), true),
                         // The path is taken (a deleted row, or another root's leftover).
-                        None => add_new(&tx, root_id, f, Dates::Later)?,
+                        None => (add_new(&tx, root_id, f, Dates::Later)?, false),
                     }
                 };
                 match what {
                     Inserted::Added(_) => report.added += 1,
                     Inserted::Moved(_) => report.moved += 1,
                 }
-                on_insert(f, what);
+                on_insert(f, what, clean);
             }
             bulk.finish()?;
         }
