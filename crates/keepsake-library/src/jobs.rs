@@ -11,8 +11,8 @@
 //! [`crate::Analyzer`]'s business.
 //!
 //! The queue tells whoever waits ([`JobQueue::wait_for_change`]) when its table
-//! changes, from SQLite's own update hook on the library's connection: a scan's
-//! thousand new jobs, a claim, a finish. The window's progress is sent on those changes
+//! changes, from SQLite's own hooks on the library's connection (a write to `jobs`
+//! noted, told once at the commit): a scan's thousand new jobs, a claim, a finish. The window's progress is sent on those changes
 //! instead of being polled.
 
 use std::path::PathBuf;
@@ -195,12 +195,24 @@ impl JobQueue {
     /// The queue on the library's connection, whose writes to `jobs` it hears of.
     pub(crate) fn new(db: Arc<Mutex<Connection>>) -> Self {
         let changes = Arc::new(Changes::default());
-        let heard = changes.clone();
-        lock(&db).update_hook(Some(move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+        // A write to `jobs` is noted (a flag: a scan writes 100k rows) and told when its
+        // transaction commits, once; waiters then read through this same connection's
+        // lock, so they see what was committed.
+        let touched = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (noted, committed, heard) = (touched.clone(), touched, changes.clone());
+        let conn = lock(&db);
+        conn.update_hook(Some(move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
             if table == "jobs" {
-                heard.bump();
+                noted.store(true, std::sync::atomic::Ordering::Relaxed);
             }
         }));
+        conn.commit_hook(Some(move || {
+            if committed.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                heard.bump();
+            }
+            false // never veto the commit
+        }));
+        drop(conn);
         JobQueue { db, timing: Arc::default(), changes }
     }
 
@@ -735,11 +747,14 @@ mod tests {
             let mut conn = lock(&db);
             let tx = conn.transaction().unwrap();
             enqueue_indexed(&tx, 4, MediaKind::Photo).unwrap();
+            enqueue_indexed(&tx, 5, MediaKind::Photo).unwrap();
+            assert_eq!(queue.wait_for_change(seen, Duration::ZERO), seen, "told at the commit, not before");
             tx.commit().unwrap();
         }
         let started = std::time::Instant::now();
         let after_scan = waiter.join().unwrap();
         assert!(after_scan > seen && started.elapsed() < Duration::from_secs(5));
+        assert_eq!(after_scan, seen + 1, "one commit, one change, however many rows");
         queue.pause().unwrap();
         assert!(queue.wait_for_change(after_scan, Duration::from_secs(5)) > after_scan, "a pause is a change");
     }
