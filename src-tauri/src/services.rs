@@ -1,5 +1,6 @@
 //! Background services started with the window: the first-launch demo album, the folder
-//! watcher, the analyzer (engine worker processes) and a progress ticker.
+//! watcher, the analyzer (engine worker processes, the photos' background jobs) and the
+//! progress messages sent when the job queue changes.
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -46,7 +47,7 @@ fn command_line_folders() -> Vec<PathBuf> {
 
 /// Starts the library's background work, once: albums named on the command line, the
 /// watcher, a catch-up scan for what changed while the app was closed, the analyzer and
-/// the progress ticker. Called when the window reports its first grid paint (or after
+/// the progress messages. Called when the window reports its first grid paint (or after
 /// [`FIRST_PAINT_GRACE`]): on a two-core machine the scan and the engine workers would
 /// otherwise compete with the web view for the first second of a launch. Returns whether
 /// this call started it.

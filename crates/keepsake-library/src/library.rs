@@ -169,8 +169,8 @@ impl Library {
             .ok_or_else(|| LibraryError::Worker(WorkerFailure::Protocol("the worker sent no runtime report".into())))
     }
 
-    /// The helper worker (for the background passes in `photo_passes` and `scoring`).
-    pub(crate) fn helper(&self) -> &HelperWorker {
+    /// The helper worker, which answers [`Library::engine_setup`].
+    fn helper(&self) -> &HelperWorker {
         &self.inner.core.helper
     }
 
