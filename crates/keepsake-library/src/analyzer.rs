@@ -153,6 +153,12 @@ impl Analyzer {
         // Photos whose dates were read since the window was last told, and when.
         let (mut dates_unsaid, mut dates_said_at) = (0u64, Instant::now());
         let viewing = || stop.load(Ordering::Relaxed) || self.library.viewed_within(VIEWING_HOLD_OFF);
+        // A photo whose tile must be drawn again (its motion badge, or "Unreadable").
+        let changed = |id| {
+            if let Ok(d) = self.library.catalog().media_by_id(id) {
+                on_event(LibraryEvent::MediaChanged { id, path: d.item.path });
+            }
+        };
         while !stop.load(Ordering::Relaxed) {
             if self.library.viewed_within(VIEWING_HOLD_OFF) {
                 std::thread::sleep(VIEWING_HOLD_OFF / 2);
@@ -170,11 +176,7 @@ impl Analyzer {
                 turn = match kind {
                     JobKind::PhotoFacts => self.library.photo_jobs().read_facts(PHOTO_FACTS_BATCH).map(|report| {
                         dates_read = report.checked;
-                        for &id in &report.motion_changed {
-                            if let Ok(d) = self.library.catalog().media_by_id(id) {
-                                on_event(LibraryEvent::MediaChanged { id, path: d.item.path });
-                            }
-                        }
+                        report.motion_changed.iter().for_each(|&id| changed(id));
                         if let Some((_, path, why)) = report.unreadable.first() {
                             let more = match report.unreadable.len() - 1 {
                                 0 => String::new(),
@@ -187,11 +189,7 @@ impl Analyzer {
                     }),
                     JobKind::GridCopy => self.library.photo_jobs().make_grid_copies(PRERENDER_BATCH, &viewing).map(
                         |(done, unreadable)| {
-                            for id in unreadable {
-                                if let Ok(d) = self.library.catalog().media_by_id(id) {
-                                    on_event(LibraryEvent::MediaChanged { id, path: d.item.path });
-                                }
-                            }
+                            unreadable.into_iter().for_each(changed);
                             done
                         },
                     ),

@@ -29,48 +29,30 @@ use crate::util::{lock, now_ms, process_alive};
 
 use JobState::{Cancelled, Done, Failed, Queued, Running};
 
-/// A job's state is stored by its name; a name this Keepsake does not know (a newer
-/// version's, a hand edit) is an error when read, never taken for `queued`.
-impl ToSql for JobState {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.as_str()))
-    }
+/// Stores a type by its name (`as_str`); a name this Keepsake does not know (a newer
+/// version's, a hand edit) is an error when read (`parse`), never taken for a default:
+/// an unknown job state is not `queued`.
+macro_rules! stored_by_name {
+    ($type:ty, $what:literal) => {
+        impl ToSql for $type {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $type {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                let name = value.as_str()?;
+                <$type>::parse(name)
+                    .ok_or_else(|| FromSqlError::Other(format!(concat!("unknown ", $what, " {:?}"), name).into()))
+            }
+        }
+    };
 }
 
-impl FromSql for JobState {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let name = value.as_str()?;
-        JobState::parse(name).ok_or_else(|| FromSqlError::Other(format!("unknown job state {name:?}").into()))
-    }
-}
-
-/// Stored by name, like [`JobState`]; an unknown name is an error when read.
-impl ToSql for FailureKind {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.as_str()))
-    }
-}
-
-impl FromSql for FailureKind {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let name = value.as_str()?;
-        FailureKind::parse(name).ok_or_else(|| FromSqlError::Other(format!("unknown failure kind {name:?}").into()))
-    }
-}
-
-/// Stored by name, like [`JobState`]; an unknown name is an error when read.
-impl ToSql for JobKind {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.as_str()))
-    }
-}
-
-impl FromSql for JobKind {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let name = value.as_str()?;
-        JobKind::parse(name).ok_or_else(|| FromSqlError::Other(format!("unknown job kind {name:?}").into()))
-    }
-}
+stored_by_name!(JobState, "job state");
+stored_by_name!(FailureKind, "failure kind");
+stored_by_name!(JobKind, "job kind");
 
 /// Queues (or re-queues) the analysis of one video inside the caller's transaction.
 pub(crate) fn enqueue_tx(conn: &Connection, media_id: MediaId, priority: i64) -> Result<()> {
