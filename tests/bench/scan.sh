@@ -71,6 +71,9 @@ table=$(printf '| tool | time (median of %d) | files/s |\n|---|---|---|\n| `find
   "$runs" "$med_find" "$find_rate" "$files" "$med_keep" "$rate" "$ratio" "$verdict")
 echo "$table"
 mkdir -p "$root/docs"
+# The history below the table is kept by hand (what changed, and the ratio after it).
+history=""
+[[ -f "$root/docs/bench-scan.md" ]] && history=$(sed -n '/^## History/,$p' "$root/docs/bench-scan.md")
 {
   echo "# Scan benchmark"
   echo
@@ -80,5 +83,6 @@ mkdir -p "$root/docs"
   echo "Binary: \`$keepsake\`."
   echo
   echo "$table"
+  [[ -z "$history" ]] || printf '\n%s\n' "$history"
 } > "$root/docs/bench-scan.md"
 [[ "$verdict" == PASS ]]

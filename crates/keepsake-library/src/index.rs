@@ -232,7 +232,7 @@ impl Index {
         // New files go in after every deletion is known, so a file moved between
         // folders while Keepsake was closed finds its old row (and its picks).
         for (id, files) in new_files {
-            scan::insert_new(&mut self.core.conn(), id, &files, &mut report, |f, what, _| emit(f, what, false))?;
+            scan::insert_new(&self.core.conn(), id, &files, &mut report, |f, what, _| emit(f, what, false))?;
         }
         for (id, path) in fresh {
             self.scan_fresh_root(id, path, progress, &mut report, &mut emit)?;
@@ -265,6 +265,8 @@ impl Index {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FoundFile>>(4);
         let mut unreadable = Vec::new();
         let mut seen = 0u64;
+        let writing = std::sync::atomic::AtomicBool::new(true);
+        let db_path = self.core.data_dir.join(db::DB_FILE);
         let written = std::thread::scope(|scope| -> Result<()> {
             let walker = scope.spawn(|| {
                 let mut unreadable = Vec::new();
@@ -283,8 +285,13 @@ impl Index {
                     let _ = tx.send(batch);
                 });
                 drop(tx);
+                // The walk is done, its core idle: the WAL goes to the database meanwhile.
+                db::checkpoint_while(&db_path, &writing);
                 unreadable
             });
+            // Set on every way out of here (an error or a panic too), or the walker's
+            // checkpoints would never end and the scope never close.
+            let stop_checkpoints = db::StopOnDrop(&writing);
             let mut result = Ok(());
             for batch in rx.iter() {
                 if result.is_err() {
@@ -296,8 +303,9 @@ impl Index {
                     files_seen: seen,
                     current: batch.last().map(|f| PathBuf::from(&f.path)),
                 });
-                result = scan::insert_new(&mut self.core.conn(), id, &batch, report, &mut *emit);
+                result = scan::insert_new(&self.core.conn(), id, &batch, report, &mut *emit);
             }
+            drop(stop_checkpoints);
             match walker.join() {
                 Ok(u) => unreadable = u,
                 Err(_) => unreadable.push((path.to_path_buf(), "the folder walk failed".into())),

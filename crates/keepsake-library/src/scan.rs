@@ -439,7 +439,7 @@ pub(crate) enum Inserted {
 /// new media, and new videos get an analysis job. `on_insert` is told of each file, and
 /// whether its row is a new one at a path no row had (the bulk insert's).
 pub(crate) fn insert_new(
-    conn: &mut Connection,
+    conn: &Connection,
     root_id: RootId,
     files: &[FoundFile],
     report: &mut ScanReport,
@@ -453,8 +453,18 @@ pub(crate) fn insert_new(
         let rows = stmt.query_map([Presence::Deleted], |r| r.get::<_, u64>(0))?;
         rows.collect::<std::result::Result<_, _>>()?
     };
+    let _unchecked = ForeignKeysOff::new(conn)?;
     for chunk in files.chunks(BATCH) {
-        let tx = conn.transaction()?;
+        let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+        // What the foreign keys would check per row, checked once: the album is still
+        // there (inside the transaction, so it stays there). The jobs' media are the rows
+        // just inserted.
+        if !tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM roots WHERE id = ?1)")?
+            .query_row([root_id], |r| r.get(0))?
+        {
+            return Err(crate::error::LibraryError::NoSuchRoot(root_id));
+        }
         {
             let mut bulk = BulkInsert::new(&tx)?;
             for f in chunk {
@@ -480,6 +490,29 @@ pub(crate) fn insert_new(
         tx.commit()?;
     }
     Ok(())
+}
+
+/// Foreign keys unchecked on a connection for as long as it lives (back on when dropped,
+/// however the caller stops). For [`insert_new`] only, which checks once per transaction
+/// what the keys would check for every row: checking that each new media row's album
+/// and each job's media row exist was a tenth of a 100k-file first scan
+/// (docs/bench-scan.md). SQLite ignores the setting inside a transaction, so it is set
+/// outside any.
+struct ForeignKeysOff<'c>(&'c Connection);
+
+impl<'c> ForeignKeysOff<'c> {
+    fn new(conn: &'c Connection) -> Result<Self> {
+        conn.pragma_update(None, "foreign_keys", false)?;
+        Ok(ForeignKeysOff(conn))
+    }
+}
+
+impl Drop for ForeignKeysOff<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.pragma_update(None, "foreign_keys", true) {
+            tracing::error!(error = %e, "could not turn foreign keys back on after a scan's inserts");
+        }
+    }
 }
 
 /// The derived columns of a new media row, the same for the bulk and the single insert.
@@ -682,6 +715,56 @@ pub(crate) fn relink(conn: &Connection, id: i64, root_id: RootId, path: &str, mt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn foreign_keys_on(conn: &Connection) -> bool {
+        conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap()
+    }
+
+    /// The bulk insert turns the foreign keys off for its own transactions only: what
+    /// they would check it checks itself (an album gone meanwhile is an error and writes
+    /// nothing), the rows it writes satisfy them, and they are on again afterwards, so
+    /// removing the album still takes its media and jobs with it.
+    #[test]
+    fn the_bulk_insert_checks_its_album_and_turns_foreign_keys_back_on() {
+        let data = tempfile::tempdir().unwrap();
+        let album = tempfile::tempdir().unwrap();
+        let album = std::fs::canonicalize(album.path()).unwrap();
+        for name in ["a.jpg", "b.jpg", "c.mp4"] {
+            std::fs::write(album.join(name), name).unwrap();
+        }
+        let library = crate::Library::open(data.path()).unwrap();
+        let (root, _) = library.index().add_root(&album, &|_| {}).unwrap();
+        let conn = library.conn();
+        assert!(foreign_keys_on(&conn), "after a first scan");
+        let orphans: i64 = conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(orphans, 0);
+        let counts = |conn: &Connection| -> (i64, i64) {
+            conn.query_row("SELECT (SELECT COUNT(*) FROM media), (SELECT COUNT(*) FROM jobs)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap()
+        };
+        assert_eq!(counts(&conn), (3, 3), "a row and a job per file");
+
+        // An album that is not there (removed by another window meanwhile): an error,
+        // nothing written, the keys on again.
+        let late = FoundFile {
+            path: album.join("d.jpg").to_string_lossy().into_owned(),
+            kind: MediaKind::Photo,
+            size: 5,
+            mtime_ms: 1_600_000_000_000,
+            movie: None,
+        };
+        let gone = root.id + 1;
+        let err = insert_new(&conn, gone, &[late], &mut ScanReport::default(), |_, _, _| {}).unwrap_err();
+        assert!(matches!(err, crate::error::LibraryError::NoSuchRoot(id) if id == gone), "{err:?}");
+        assert_eq!(counts(&conn), (3, 3));
+        assert!(foreign_keys_on(&conn), "after a failed insert");
+        drop(conn);
+
+        library.index().remove_root(root.id).unwrap();
+        assert_eq!(counts(&library.conn()), (0, 0), "the album's removal cascaded");
+    }
 
     #[test]
     fn kinds_and_ignored_names() {
