@@ -39,6 +39,9 @@ fn tune_web_view(app: &tauri::App) {
 /// background services, then the window.
 pub fn run() {
     let launched = std::time::Instant::now();
+    // Before any thread: the frames and photos the app decodes go back to the system
+    // when freed instead of staying in the heap (docs/bench-grid.md).
+    keepsake_library::return_large_blocks_when_freed();
     #[cfg(target_os = "linux")]
     let rendering = rendering::choose();
     let filter = tracing_subscriber::EnvFilter::try_from_env("KEEPSAKE_LOG")

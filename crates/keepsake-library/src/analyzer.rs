@@ -36,6 +36,10 @@ const PRERENDER_BATCH: usize = 20;
 /// How often the background pass regroups events while the index keeps changing
 /// (a regrouping of 100k items costs about a tenth of a second; docs/events.md).
 const EVENTS_EVERY: Duration = Duration::from_secs(5);
+/// How often the photos' thread hands memory freed by every thread (photos decoded,
+/// tiles served, query results) back to the system: each thread's heap keeps what it
+/// freed, 4-5 MiB of the app's 70 on the grid bench's library (docs/bench-grid.md).
+const TRIM_EVERY: Duration = Duration::from_secs(2);
 
 /// How the analyzer runs. `from_env` reads the defaults and test overrides.
 #[derive(Debug, Clone)]
@@ -152,6 +156,7 @@ impl Analyzer {
         let mut events_at: Option<Instant> = None;
         // Photos whose dates were read since the window was last told, and when.
         let (mut dates_unsaid, mut dates_said_at) = (0u64, Instant::now());
+        let mut trimmed_at = Instant::now();
         let viewing = || stop.load(Ordering::Relaxed) || self.library.viewed_within(VIEWING_HOLD_OFF);
         // A photo whose tile must be drawn again (its motion badge, or "Unreadable").
         let changed = |id| {
@@ -160,6 +165,10 @@ impl Analyzer {
             }
         };
         while !stop.load(Ordering::Relaxed) {
+            if trimmed_at.elapsed() >= TRIM_EVERY {
+                crate::util::release_free_memory();
+                trimmed_at = Instant::now();
+            }
             if self.library.viewed_within(VIEWING_HOLD_OFF) {
                 std::thread::sleep(VIEWING_HOLD_OFF / 2);
                 continue;

@@ -106,6 +106,6 @@ pub use scan::{is_ignored_name, media_kind};
 pub use scoring::{dhash, dhash_distance, dhash_of};
 pub use slideshow::{Slideshow, MAX_SLIDESHOW_ITEMS};
 pub use storage::Storage;
-pub use util::lower_thread_priority;
+pub use util::{lower_thread_priority, return_large_blocks_when_freed};
 pub use watch::{Watcher, WatcherConfig};
 pub use worker_process::{OutOfMemory, WorkerFailure, WORKER_ENV};
