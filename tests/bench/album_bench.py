@@ -376,8 +376,10 @@ def main() -> int:
          "clip and per photo.",
          "",
          "## Photo thumbnails: ahead in the background, or on first view?\n",
-         "Today the app renders a photo's grid copy the first time a tile asks for it (four threads at a lower priority "
-         "than the web view). Measured with `keepsake thumbnails`, the same code path, one photo at a time:\n",
+         "The app makes a photo's grid copy ahead, as a step of the photo's background job (after its date, before its "
+         "score), and renders one on first view only for a photo the job has not reached yet (four threads at a lower "
+         "priority than the web view). What each costs, measured with `keepsake thumbnails`, the same code path, one "
+         "photo at a time:\n",
          "| | first view (none made) | already made | |",
          "|---|---|---|---|",
          f"| one 12-MP photo (whole album ÷ photos) | {per_first * 1000:.0f} ms | {per_made * 1000:.2f} ms | "
@@ -397,13 +399,13 @@ def main() -> int:
          f"{thumb_mb / max(args.photos, 1) * 1000:.0f} kB of disk a photo — the same work the first scroll would do "
          "anyway, moved out of the user's way.",
          "",
-         "**Decision: make photo thumbnails ahead, in the background, after an import** — at the lowest priority and "
-         "yielding while the window asks for images (as the photo-facts pass already does), newest photos first so the "
-         "first screens are ready soonest; rendering on first view stays as the fallback for a photo not reached yet. "
-         f"A fresh album's first scroll then costs {per_made * 1000:.2f} ms a tile instead of {per_first * 1000:.0f} ms, "
-         "and the whole-album cost is unchanged (it is paid once either way). Not implemented here (the library is "
-         "being changed by others); this measures the cost side with the CLI, not the app's scroll: the grid bench "
-         "(`grid.sh`) drives the app over 320×240 photos and was not run against this album.",
+         "**Made ahead, in the background, after an import** (the `grid_copy` step of each photo's job in the one "
+         "queue): on one thread at the lowest priority, in index order, a batch of 20 at a time, yielding while the "
+         "window asks for images. A fresh album's first scroll then costs "
+         f"{per_made * 1000:.2f} ms a tile instead of {per_first * 1000:.0f} ms once the job has passed those photos, "
+         "and the whole-album cost is unchanged (it is paid once either way). This measures the cost side with the CLI, "
+         "not the app's scroll: the grid bench (`grid.sh`) drives the app over 320×240 photos and was not run against "
+         "this album.",
          "",
          "## Inputs\n",
          f"`.cache/media/album/{tree.name}/`: {args.clips + args.photos} hard links in `DCIM/1NN/` folders of 100, "
