@@ -51,6 +51,11 @@ impl Core {
         lock(&self.db)
     }
 
+    /// The database file, which every connection of this library opens.
+    pub(crate) fn db_path(&self) -> &Path {
+        &self.reads.path
+    }
+
     /// A read-only connection of its own (see the module doc).
     pub(crate) fn read(&self) -> Result<Reader<'_>> {
         self.reads.get()

@@ -266,7 +266,6 @@ impl Index {
         let mut unreadable = Vec::new();
         let mut seen = 0u64;
         let writing = std::sync::atomic::AtomicBool::new(true);
-        let db_path = self.core.data_dir.join(db::DB_FILE);
         let written = std::thread::scope(|scope| -> Result<()> {
             let walker = scope.spawn(|| {
                 let mut unreadable = Vec::new();
@@ -286,7 +285,7 @@ impl Index {
                 });
                 drop(tx);
                 // The walk is done, its core idle: the WAL goes to the database meanwhile.
-                db::checkpoint_while(&db_path, &writing);
+                db::checkpoint_while(self.core.db_path(), &writing);
                 unreadable
             });
             // Set on every way out of here (an error or a panic too), or the walker's
